@@ -1,0 +1,51 @@
+"""The pure core as one object: validate → learn → apply → forecast.
+
+The live server keeps one :class:`Engine` per branch; ``replay`` and the simulator drive
+the same class, so what a replay writes is what the boards would have shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .branch import BranchState, Rejection, apply, validate
+from .durations import BranchModel, Priors, learn
+from .events import Event
+from .forecast import Forecast, Forecaster, Range, sample_range
+
+
+@dataclass(slots=True)
+class Engine:
+    """One branch's state and learned model, advanced one event at a time."""
+
+    priors: Priors = field(default_factory=Priors)
+    scenarios: int = 256
+    seed: int = 20260302
+    state: BranchState = field(default_factory=BranchState)
+    model: BranchModel = field(init=False)
+    forecaster: Forecaster = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.model = BranchModel(priors=self.priors)
+        self.forecaster = Forecaster(scenarios=self.scenarios, seed=self.seed)
+
+    def check(self, event: Event) -> Rejection | None:
+        """Why ``event`` would be rejected now, or ``None``; changes nothing."""
+        return validate(self.state, event)
+
+    def submit(self, event: Event) -> Rejection | None:
+        """Validate and, if valid, learn from and apply ``event``; a rejection changes nothing."""
+        rejection = validate(self.state, event)
+        if rejection is None:
+            learn(self.model, self.state, event)
+            apply(self.state, event)
+        return rejection
+
+    def forecast(self, services: Iterable[str] = ()) -> Forecast:
+        """Forecast the branch as it stands (see :mod:`queue_board.forecast`)."""
+        return self.forecaster.forecast(self.state, self.model, services)
+
+    def service_range(self, service: str) -> Range:
+        """How long a transaction of ``service`` takes: the learned 10/50/90 % range."""
+        return sample_range(self.model.service(service))
