@@ -1,0 +1,83 @@
+"""queue_board: a bank-branch queue service that tells customers the truth early."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .branch_config import BranchConfig, DEMO_CONFIG, load_config_file
+from .branch_service import BranchService
+from .clock import SystemClock, parse_timezone
+from .config import Config
+from .durations import Priors
+from .extensions import offload, socketio
+from .store import EventStore
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
+    """Build the app: settings, event store, live push, the branch service, blueprints."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.from_mapping(Config().as_mapping())
+    if isinstance(config, Config):
+        app.config.from_mapping(config.as_mapping())
+    elif config is not None:
+        app.config.from_mapping(config)
+
+    store = EventStore(app.config["DATABASE_URL"])
+    store.upgrade()
+
+    socketio.init_app(
+        app,
+        async_mode=app.config["SOCKETIO_ASYNC_MODE"],
+        message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
+    )
+
+    default_config = _default_branch_config(app)
+    clock = app.config.get("CLOCK") or SystemClock(parse_timezone(app.config["TIMEZONE"]))
+    service = BranchService(
+        store,
+        clock=clock,
+        priors=Priors(service_seconds=float(app.config["PRIOR_SERVICE_SECONDS"])),
+        scenarios=int(app.config["FORECAST_SCENARIOS"]),
+        default_config=default_config,
+        publish=lambda branch, payload: socketio.emit("board", payload, to=room(branch)),
+        start_task=(lambda task, *a: task(*a)) if app.config["FORECAST_INLINE"] else socketio.start_background_task,
+        offload=offload,
+    )
+    app.extensions["queue_board"] = service
+
+    from . import sockets  # noqa: F401  (registers the Socket.IO handlers)
+    from .api import api_bp, health_bp
+    from .boards import boards_bp
+    from .cli import register_app_commands
+
+    app.register_blueprint(health_bp)
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    app.register_blueprint(boards_bp)
+    register_app_commands(app)
+    return app
+
+
+def room(branch: str) -> str:
+    """The Socket.IO room of a branch's boards."""
+    return f"branch:{branch}"
+
+
+def _default_branch_config(app: Flask) -> BranchConfig:
+    path = app.config.get("BRANCH_CONFIG_FILE")
+    if path:
+        return load_config_file(path)
+    return DEMO_CONFIG if app.config.get("DEMO") else BranchConfig()
+
+
+def current_service() -> BranchService:
+    """The branch service of the current app."""
+    from flask import current_app
+
+    service: BranchService = current_app.extensions["queue_board"]
+    return service

@@ -1,0 +1,53 @@
+"""Settings: one object, every field overridable by a ``QB_`` environment variable."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _env(name: str, default: Any) -> Any:
+    raw = os.environ.get(f"QB_{name}")
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(raw)
+    if isinstance(default, float):
+        return float(raw)
+    return raw
+
+
+class Config:
+    """Defaults for one machine with SQLite; see README "Configuration" for each setting."""
+
+    def __init__(self) -> None:
+        #: SQLAlchemy URL of the event store (``postgresql+psycopg://…`` at scale)
+        self.DATABASE_URL: str = _env("DATABASE_URL", "sqlite:///instance/queue_board.db")
+        #: Flask-SocketIO message queue joining several server processes (``redis://…``)
+        self.SOCKETIO_MESSAGE_QUEUE: str = _env("SOCKETIO_MESSAGE_QUEUE", "")
+        #: ``gevent`` for serve/demo, ``threading`` inside tests
+        self.SOCKETIO_ASYNC_MODE: str = _env("SOCKETIO_ASYNC_MODE", "threading")
+        #: branch time zone: IANA name or ``+08:00``; empty = the machine's
+        self.TIMEZONE: str = _env("TIMEZONE", "")
+        #: branch used by pages and the demo when none is named
+        self.DEFAULT_BRANCH: str = _env("DEFAULT_BRANCH", "main")
+        #: branch configuration file (services, counters) loaded at start if the branch has none
+        self.BRANCH_CONFIG_FILE: str = _env("BRANCH_CONFIG_FILE", "")
+        #: Monte-Carlo scenarios per forecast refresh
+        self.FORECAST_SCENARIOS: int = _env("FORECAST_SCENARIOS", 256)
+        #: refresh forecasts inside the request instead of a background task (scripts, tests)
+        self.FORECAST_INLINE: bool = _env("FORECAST_INLINE", False)
+        #: prior median transaction length before a service has history (seconds)
+        self.PRIOR_SERVICE_SECONDS: float = _env("PRIOR_SERVICE_SECONDS", 300.0)
+        #: largest accepted request body (an import of a year of logs fits)
+        self.MAX_CONTENT_LENGTH: int = _env("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
+        #: demo mode: the index page lists the demo's board links with their tokens
+        self.DEMO: bool = _env("DEMO", False)
+        self.SECRET_KEY: str = _env("SECRET_KEY", os.urandom(24).hex())
+        self.TESTING: bool = False
+
+    def as_mapping(self) -> dict[str, Any]:
+        """The settings as a plain dict for ``app.config.from_mapping``."""
+        return {k: v for k, v in vars(self).items() if k.isupper()}

@@ -1,0 +1,160 @@
+"""Fixtures: an app with a temp database per test, its client and CLI runner, tokens, a
+manual clock, and a live server on loopback for Socket.IO and browser tests."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from queue_board import create_app
+from queue_board.branch_config import DEMO_CONFIG
+from queue_board.clock import SystemClock
+
+SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
+SAMPLE_LOG = SHARED / "data" / "sample-branch.jsonl"
+BANK_LOG = SHARED / "data" / "anonymous-bank-1999-02-01-to-14.jsonl"
+TZ = timezone(timedelta(hours=8))
+
+
+class ManualClock(SystemClock):
+    """A clock that stands still until a test moves it."""
+
+    def __init__(self, start: datetime) -> None:
+        super().__init__(start.tzinfo)
+        self.current = start
+
+    def now(self) -> datetime:
+        return self.current
+
+    def advance(self, seconds: float) -> datetime:
+        self.current += timedelta(seconds=seconds)
+        return self.current
+
+    def sleep(self, seconds: float) -> None:
+        self.advance(seconds)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(datetime(2026, 3, 2, 9, 0, 0, tzinfo=TZ))
+
+
+def make_test_app(tmp_path: Path, clock: SystemClock | None, **overrides: Any) -> Flask:
+    settings: dict[str, Any] = {
+        "TESTING": True,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'qb.db'}",
+        "SOCKETIO_ASYNC_MODE": "threading",
+        "FORECAST_INLINE": True,
+        "FORECAST_SCENARIOS": 128,
+        "SECRET_KEY": "test",
+    }
+    if clock is not None:
+        settings["CLOCK"] = clock
+    settings.update(overrides)
+    app = create_app(settings)
+    app.extensions["queue_board"].set_config("main", DEMO_CONFIG.to_dict())
+    return app
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: ManualClock) -> Iterator[Flask]:
+    app = make_test_app(tmp_path, clock)
+    yield app
+    app.extensions["queue_board"].store.close()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
+
+
+@dataclass
+class Tokens:
+    admin: str
+    manager: str
+    teller1: str
+    teller2: str
+    kiosk: str
+    display: str
+    other_branch_manager: str
+
+    def auth(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {getattr(self, role)}"}
+
+
+def create_tokens(app: Flask) -> Tokens:
+    store = app.extensions["queue_board"].store
+    return Tokens(
+        admin=store.create_token("root", "admin", None, None),
+        manager=store.create_token("mgr", "manager", "main", None),
+        teller1=store.create_token("t1", "teller", "main", "1"),
+        teller2=store.create_token("t2", "teller", "main", "2"),
+        kiosk=store.create_token("kiosk", "kiosk", "main", None),
+        display=store.create_token("hall", "display", "main", None),
+        other_branch_manager=store.create_token("mgr2", "manager", "north", None),
+    )
+
+
+@pytest.fixture
+def tokens(app: Flask) -> Tokens:
+    return create_tokens(app)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    app: Flask
+    tokens: Tokens
+    server: BaseWSGIServer
+    thread: threading.Thread
+    tmp_path: Path
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+        self.server.server_close()
+
+    def restart(self) -> None:
+        """Stop and start again on the same port and database (a server restart)."""
+        port = self.server.server_port
+        self.stop()
+        self.app.extensions["queue_board"].store.close()
+        self.app = make_test_app(self.tmp_path, None, FORECAST_INLINE=False)
+        self.server = make_server("127.0.0.1", port, self.app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+
+@pytest.fixture
+def live_server(tmp_path: Path) -> Iterator[LiveServer]:
+    """The real app on a loopback port, wall clock, forecasts refreshed in the background."""
+    app = make_test_app(tmp_path, None, FORECAST_INLINE=False)
+    tokens = create_tokens(app)
+    server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, tokens, server, thread, tmp_path)
+    yield live
+    live.stop()
+    live.app.extensions["queue_board"].store.close()
