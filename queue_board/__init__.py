@@ -31,6 +31,9 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     store = EventStore(app.config["DATABASE_URL"])
     store.upgrade()
 
+    # handlers must be declared before init_app, which copies them onto each new server
+    from . import sockets  # noqa: F401
+
     socketio.init_app(
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
@@ -51,7 +54,6 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     )
     app.extensions["queue_board"] = service
 
-    from . import sockets  # noqa: F401  (registers the Socket.IO handlers)
     from .api import api_bp, health_bp
     from .boards import boards_bp
     from .cli import register_app_commands

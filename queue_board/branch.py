@@ -83,10 +83,12 @@ class Counter:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """Why an event cannot be applied. ``kind`` is one of ``not_found``/``conflict``."""
+    """Why an event cannot be applied. ``kind`` is ``not_found`` or ``conflict``;
+    ``subject`` says what was not found (``counter`` or ``ticket``)."""
 
     kind: str
     message: str
+    subject: str | None = None
 
 
 @dataclass(slots=True)
@@ -162,13 +164,13 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
     if event.counter is not None:
         counter = state.counters.get(event.counter)
         if counter is None and kind != "counter_opened":
-            return Rejection("not_found", f"counter {event.counter} has never been opened")
+            return Rejection("not_found", f"counter {event.counter} has never been opened", "counter")
 
     ticket: Ticket | None = None
     if event.ticket is not None:
         ticket = state.tickets.get(event.ticket)
         if ticket is None:
-            return Rejection("not_found", f"ticket {event.ticket} was not issued today")
+            return Rejection("not_found", f"ticket {event.ticket} was not issued today", "ticket")
 
     if kind == "counter_opened":
         if counter is not None and counter.status is not CounterStatus.CLOSED:

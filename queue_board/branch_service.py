@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .board_view import board_view
-from .branch import FREE, BranchState, CounterStatus, apply, validate
+from .branch import FREE, BranchState, CounterStatus, Rejection, apply, validate
 from .branch_config import BranchConfig, ConfigError, parse_config
 from .call_rule import next_ticket
 from .clock import SystemClock
@@ -183,7 +183,7 @@ class BranchService:
                     raise invalid(f"event names branch {event.branch!r} but was posted to {branch!r}", field="branch")
                 rejection = engine.check(event)
                 if rejection is not None:
-                    raise (not_found if rejection.kind == "not_found" else conflict)(rejection.message)
+                    raise self._problem(branch, event, rejection)
                 seq = engine.state.seq + 1
                 self.store.append(
                     conn, branch, seq, event, idempotency_key=idempotency_key, request_hash=request_hash, actor=actor
@@ -193,6 +193,15 @@ class BranchService:
         self._push(branch, event)
         self.schedule_refresh(branch)
         return Accepted(seq, event)
+
+    def _problem(self, branch: str, event: Event, rejection: Rejection) -> ProblemError:
+        """404 for what does not exist, 409 for what does not fit the state."""
+        if rejection.kind != "not_found":
+            return conflict(rejection.message)
+        if rejection.subject == "counter" and event.counter and self.config(branch).counter(event.counter):
+            # a configured counter exists even before its first opening: it is closed
+            return conflict(f"counter {event.counter} is closed; open it first")
+        return not_found(rejection.message)
 
     def _stamp(self, engine: Engine, fields: Fields) -> Event:
         if "ts" in fields:
@@ -329,7 +338,7 @@ class BranchService:
         try:
             parsed = list(read_log(lines))
         except LogFormatError as exc:
-            raise invalid(exc.message, line=exc.line_number) from None
+            raise invalid(str(exc), line=exc.line_number) from None
         if not parsed:
             raise invalid("the log holds no events")
         with self.lock(branch):
@@ -366,12 +375,17 @@ class BranchService:
         ]
 
     def snapshot(self, branch: str) -> dict[str, Any]:
-        """The full board state of ``branch``, with the latest forecast (a stale one triggers a refresh)."""
-        view = self.snapshot_without_refresh(branch)
+        """The full board state of ``branch``; a stale forecast is refreshed first (in the
+        background when the server runs one, so the view may carry the previous forecast)."""
+        self.refresh_if_stale(branch)
+        return self.snapshot_without_refresh(branch)
+
+    def refresh_if_stale(self, branch: str) -> None:
+        """Schedule a forecast refresh if the latest forecast is older than the state."""
+        engine = self.engine(branch)
         latest = self._forecasts.get(branch)
-        if latest is None or latest[0] < view["seq"]:
+        if latest is None or latest[0] < engine.state.seq:
             self.schedule_refresh(branch)
-        return view
 
     # forecasts --------------------------------------------------------------------
     def schedule_refresh(self, branch: str) -> None:
@@ -406,7 +420,7 @@ class BranchService:
             state = copy.deepcopy(engine.state)
             model = copy.deepcopy(engine.model)
             services = [s.code for s in self.config(branch).services]
-            rng = engine.forecaster.rng
+            rng = engine.forecaster.rng_for(state)
         # the CPU-heavy part runs where it cannot stall the event loop (see extensions.offload)
         result: Forecast = self.offload(forecast, state, model, rng, self.scenarios, services)
         with self.lock(branch):

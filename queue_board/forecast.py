@@ -69,20 +69,21 @@ class Forecast:
     assumed_opening: frozenset[str] = frozenset()
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class Forecaster:
     """Monte-Carlo forecaster; ``scenarios`` trades precision of the tails for time."""
 
     scenarios: int = 256
     seed: int = 20260302
-    rng: np.random.Generator = field(init=False)
 
-    def __post_init__(self) -> None:
-        self.rng = np.random.default_rng(self.seed)
+    def rng_for(self, state: BranchState) -> np.random.Generator:
+        """Random numbers fixed by the state's ``seq``: the same log gives the same forecast,
+        live or replayed, before or after a restart."""
+        return np.random.default_rng([self.seed, state.seq])
 
     def forecast(self, state: BranchState, model: BranchModel, services: Iterable[str] = ()) -> Forecast:
         """Forecast every waiting ticket, every busy counter and a new ticket of each service."""
-        return forecast(state, model, self.rng, self.scenarios, services)
+        return forecast(state, model, self.rng_for(state), self.scenarios, services)
 
 
 def _busy_draws(counter: Counter, state: BranchState, model: BranchModel, rng: np.random.Generator, n: int) -> np.ndarray | None:

@@ -35,7 +35,9 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
         raise ConnectionRefusedError(f"not found: no branch {branch!r}")
     session["branch"] = branch
     join_room(room(branch))
-    emit("snapshot", service.snapshot(branch))
+    # the snapshot goes out before any refresh is scheduled, so it is the first message
+    emit("snapshot", service.snapshot_without_refresh(branch))
+    service.refresh_if_stale(branch)
 
 
 @socketio.on("sync")

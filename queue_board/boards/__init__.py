@@ -1,7 +1,91 @@
-"""Screens: hall board, teller console, kiosk (HTML + JS; data comes from the API and Socket.IO)."""
+"""Screens: hall board, teller console, kiosk (HTML + JS; data comes from the API and Socket.IO).
+
+The pages are shells: each reads its token from ``?token=`` (then keeps it in the browser)
+and its branch from ``?branch=``, fetches nothing server-side, and renders what the
+Socket.IO ``snapshot``/``board`` pushes carry (see :mod:`queue_board.board_view`).
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from typing import Any
+
+from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory
 
 boards_bp = Blueprint("boards", __name__)
+
+#: where ``npm install`` puts the browser build of socket.io-client, relative to the repository root
+VENDOR_DIR = ("node_modules", "socket.io-client", "dist")
+VENDOR_FILE = "socket.io.min.js"
+
+#: pages only load this origin's scripts and styles; data reach them via textContent only
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+@boards_bp.after_request
+def _page_headers(response: Response) -> Response:
+    """Lock the screens down: no inline script, no framing, no sniffing."""
+    if response.mimetype == "text/html":
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return response
+
+
+def _page(template: str, kind: str, **context: Any) -> str:
+    """Render a screen with what every page's script needs on ``<body data-…>``."""
+    return render_template(
+        template,
+        page_kind=kind,
+        default_branch=current_app.config["DEFAULT_BRANCH"],
+        **context,
+    )
+
+
+@boards_bp.get("/")
+def index() -> str:
+    """What the app is, links to the screens, and the demo's ready-made links."""
+    from .. import current_service
+
+    branch = current_app.config["DEFAULT_BRANCH"]
+    counters = [c.name for c in current_service().config(branch).counters]
+    demo_links = (current_app.config.get("DEMO_LINKS") or []) if current_app.config.get("DEMO") else []
+    return _page("index.html", "index", counters=counters, demo_links=demo_links)
+
+
+@boards_bp.get("/board/hall")
+def hall_board() -> str:
+    """The hall board: now serving, every counter's state, waiting and expected waits."""
+    return _page("hall.html", "hall")
+
+
+@boards_bp.get("/teller/<counter>")
+def teller_console(counter: str) -> str:
+    """A teller's console, bound to one counter."""
+    if not counter or len(counter) > 64:
+        abort(404)
+    return _page("teller.html", "teller", counter=counter)
+
+
+@boards_bp.get("/kiosk")
+def kiosk() -> str:
+    """The ticket kiosk: pick a service, get a ticket with people ahead and the expected wait."""
+    return _page("kiosk.html", "kiosk")
+
+
+@boards_bp.get(f"/vendor/{VENDOR_FILE}")
+def socketio_client() -> Response:
+    """The Socket.IO browser client from ``node_modules`` (installed by ``npm install``)."""
+    from .. import ROOT
+
+    directory = ROOT.joinpath(*VENDOR_DIR)
+    if not (directory / VENDOR_FILE).is_file():
+        message = (
+            f"// socket.io-client is not installed: run `npm install` in {ROOT} "
+            "(package.json lists it); the screens cannot get live updates without it.\n"
+            "console.error('queue_board: socket.io-client missing; run npm install on the server');\n"
+        )
+        return Response(message, status=503, mimetype="text/javascript")
+    return send_from_directory(directory, VENDOR_FILE, mimetype="text/javascript", max_age=3600)

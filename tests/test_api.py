@@ -1,0 +1,349 @@
+"""The JSON API as tellers, kiosks, displays and managers use it, including every error path."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from conftest import SAMPLE_LOG, ManualClock, Tokens
+from flask import Flask
+from flask.testing import FlaskClient
+
+API = "/api/v1/branches/main"
+
+
+def act(client: FlaskClient, tokens: Tokens, counter: str, action: str, body: dict[str, Any] | None = None, role: str | None = None) -> Any:
+    role = role or ("teller1" if counter == "1" else "manager")
+    return client.post(f"{API}/counters/{counter}/{action}", json=body, headers=tokens.auth(role))
+
+
+def take(client: FlaskClient, tokens: Tokens, service: str = "deposit", **headers: str) -> Any:
+    return client.post(f"{API}/tickets", json={"service": service}, headers={**tokens.auth("kiosk"), **headers})
+
+
+def snapshot(client: FlaskClient, tokens: Tokens) -> dict[str, Any]:
+    response = client.get(f"{API}/snapshot", headers=tokens.auth("display"))
+    assert response.status_code == 200
+    return response.json  # type: ignore[no-any-return]
+
+
+def count_events(client: FlaskClient, tokens: Tokens) -> int:
+    return len(client.get(f"{API}/events", headers=tokens.auth("manager")).json["events"])
+
+
+def test_healthz_reports_database(client: FlaskClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok"}
+
+
+def test_teller_serves_a_customer_end_to_end(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    assert act(client, tokens, "1", "open").status_code == 201
+    clock.advance(10)
+    ticket = take(client, tokens)
+    assert ticket.status_code == 201
+    assert ticket.json["ticket"]["ticket"] == "A001"
+    assert ticket.json["ticket"]["people_ahead"] == 0
+    clock.advance(20)
+    called = act(client, tokens, "1", "call-next")
+    assert called.status_code == 201
+    assert called.json["event"] == {"ts": "2026-03-02T09:00:30.000+08:00", "type": "ticket_called", "ticket": "A001", "counter": "1"}
+    board = snapshot(client, tokens)
+    counter = board["counters"][0]
+    assert (counter["name"], counter["status"], counter["ticket"]) == ("1", "calling", "A001")
+    assert board["now_serving"][0]["ticket"] == "A001"
+    for action in ("recall", "start", "finish"):
+        clock.advance(60)
+        assert act(client, tokens, "1", action).status_code == 201, action
+    assert snapshot(client, tokens)["counters"][0]["status"] == "wrapping_up"
+    assert count_events(client, tokens) == 6
+
+
+def test_call_next_follows_tiers_then_fifo(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    # counter 3 serves remittance first, deposit second
+    act(client, tokens, "3", "open")
+    take(client, tokens, "deposit")
+    clock.advance(5)
+    take(client, tokens, "remittance")
+    clock.advance(5)
+    called = act(client, tokens, "3", "call-next")
+    assert called.json["event"]["ticket"] == "B001"
+
+
+def test_ticket_numbers_restart_each_day(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    assert take(client, tokens).json["ticket"]["ticket"] == "A001"
+    assert take(client, tokens).json["ticket"]["ticket"] == "A002"
+    clock.advance(24 * 3600)
+    assert take(client, tokens).json["ticket"]["ticket"] == "A001"
+
+
+def test_retried_post_is_stored_once_and_answered_the_same(client: FlaskClient, tokens: Tokens) -> None:
+    first = take(client, tokens, **{"Idempotency-Key": "tap-1"})
+    again = take(client, tokens, **{"Idempotency-Key": "tap-1"})
+    assert first.status_code == again.status_code == 201
+    assert first.json["event"] == again.json["event"]
+    assert first.json["seq"] == again.json["seq"]
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert count_events(client, tokens) == 1
+
+
+def test_idempotency_key_reused_for_another_request_is_rejected(client: FlaskClient, tokens: Tokens) -> None:
+    take(client, tokens, "deposit", **{"Idempotency-Key": "k"})
+    response = take(client, tokens, "loan", **{"Idempotency-Key": "k"})
+    assert response.status_code == 422
+    assert response.json["field"] == "Idempotency-Key"
+    assert count_events(client, tokens) == 1
+
+
+def test_pause_shows_reason_and_return_time(client: FlaskClient, tokens: Tokens) -> None:
+    act(client, tokens, "1", "open")
+    response = act(client, tokens, "1", "pause", {"reason": "getting authorisation", "minutes": 5})
+    assert response.status_code == 201
+    counter = snapshot(client, tokens)["counters"][0]
+    assert counter["status"] == "paused"
+    assert counter["pause_reason"] == "getting authorisation"
+    assert counter["back_at"] == "2026-03-02T09:05:00.000+08:00"
+    assert act(client, tokens, "1", "resume").status_code == 201
+
+
+def test_closed_counter_shows_no_ticket(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    act(client, tokens, "1", "open")
+    take(client, tokens)
+    act(client, tokens, "1", "call-next")
+    act(client, tokens, "1", "start")
+    act(client, tokens, "1", "finish")
+    assert act(client, tokens, "1", "close").status_code == 201
+    counter = snapshot(client, tokens)["counters"][0]
+    assert counter["status"] == "closed"
+    assert counter["ticket"] is None
+
+
+def test_transfer_puts_customer_back_in_queue_for_other_service(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    act(client, tokens, "1", "open")
+    take(client, tokens)
+    act(client, tokens, "1", "call-next")
+    act(client, tokens, "1", "start")
+    clock.advance(60)
+    response = act(client, tokens, "1", "transfer", {"service": "loan"})
+    assert response.status_code == 201
+    waiting = snapshot(client, tokens)["waiting"]
+    assert [(w["ticket"], w["service"], w["status"]) for w in waiting] == [("A001", "loan", "transferred")]
+
+
+def test_forecasts_appear_in_snapshot(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    act(client, tokens, "1", "open")
+    for _ in range(4):
+        take(client, tokens)
+        clock.advance(5)
+    board = snapshot(client, tokens)
+    waits = [w["wait"] for w in board["waiting"]]
+    assert all(w is not None and w["p10"] <= w["p50"] <= w["p90"] for w in waits)
+    medians = [w["p50"] for w in waits]
+    assert medians == sorted(medians) and medians[-1] > medians[0]
+    deposit = next(s for s in board["services"] if s["code"] == "deposit")
+    assert deposit["waiting"] == 4 and deposit["new_ticket_wait"]["p50"] > medians[-1] - 1
+    loan = next(s for s in board["services"] if s["code"] == "loan")
+    assert loan["new_ticket_wait"] is None  # no open counter serves loans
+
+
+def test_post_raw_event_is_stamped_by_server(client: FlaskClient, tokens: Tokens) -> None:
+    response = client.post(f"{API}/events", json={"type": "counter_opened", "counter": "9", "services": ["deposit"]}, headers=tokens.auth("manager"))
+    assert response.status_code == 201
+    assert response.json["event"]["ts"] == "2026-03-02T09:00:00.000+08:00"
+    assert response.json["event"]["services"] == [["deposit"]]
+
+
+BAD_EVENTS = [
+    (None, 400, "bad_request"),
+    ("not json", 400, "bad_request"),
+    ([1, 2], 400, "bad_request"),
+    ({"type": "teleported", "ticket": "A1"}, 422, "invalid"),
+    ({"type": "ticket_issued", "ticket": "A1"}, 422, "invalid"),
+    ({"type": "ticket_issued", "ticket": "", "service": "deposit"}, 422, "invalid"),
+    ({"type": "counter_paused", "counter": "1", "minutes": -3}, 422, "invalid"),
+    ({"type": "counter_paused", "counter": "1", "minutes": "five"}, 422, "invalid"),
+    ({"type": "counter_opened", "counter": "1", "services": []}, 422, "invalid"),
+    ({"type": "ticket_issued", "ticket": "A1", "service": "deposit", "ts": "2026-03-02T09:00:00+08:00"}, 422, "invalid"),
+    ({"type": "ticket_called", "ticket": "Z999", "counter": "1"}, 404, "not_found"),
+    ({"type": "counter_closed", "counter": "nowhere"}, 404, "not_found"),
+    ({"type": "counter_resumed", "counter": "1"}, 409, "conflict"),
+    ({"type": "ticket_issued", "ticket": "A1", "service": "deposit", "branch": "north"}, 422, "invalid"),
+]
+
+
+@pytest.mark.parametrize(("body", "status", "code"), BAD_EVENTS)
+def test_bad_events_are_rejected_and_change_nothing(client: FlaskClient, tokens: Tokens, body: Any, status: int, code: str) -> None:
+    act(client, tokens, "1", "open")
+    before = count_events(client, tokens)
+    headers = tokens.auth("manager")
+    if body is None:
+        response = client.post(f"{API}/events", headers=headers)
+    elif isinstance(body, str):
+        response = client.post(f"{API}/events", data=body, headers={**headers, "Content-Type": "application/json"})
+    else:
+        response = client.post(f"{API}/events", json=body, headers=headers)
+    assert response.status_code == status
+    assert response.json["error"] == code
+    assert response.json["message"]
+    assert count_events(client, tokens) == before
+
+
+@pytest.mark.parametrize(
+    ("counter", "action", "body", "status"),
+    [
+        ("1", "call-next", None, 409),  # closed
+        ("1", "start", None, 409),  # nothing called
+        ("1", "finish", None, 409),
+        ("1", "resume", None, 409),
+        ("1", "fly", None, 404),
+        ("1", "pause", {"minutes": 99999}, 422),
+        ("1", "transfer", {}, 422),  # no target service
+        ("1", "transfer", {"service": "loan"}, 409),  # nobody at the counter
+        ("7", "open", None, 404),  # not a configured counter
+        ("1", "open", {"services": [["mortgage"]]}, 422),
+    ],
+)
+def test_teller_error_paths(client: FlaskClient, tokens: Tokens, counter: str, action: str, body: Any, status: int) -> None:
+    response = act(client, tokens, counter, action, body)
+    assert response.status_code == status, response.json
+    assert response.json["message"]
+    assert count_events(client, tokens) == 0
+
+
+def test_call_next_with_nobody_waiting_is_a_conflict(client: FlaskClient, tokens: Tokens) -> None:
+    act(client, tokens, "1", "open")
+    response = act(client, tokens, "1", "call-next")
+    assert response.status_code == 409
+    assert "nobody is waiting" in response.json["message"]
+
+
+def test_unknown_service_at_kiosk_is_not_found(client: FlaskClient, tokens: Tokens) -> None:
+    response = take(client, tokens, "mortgage")
+    assert response.status_code == 404
+    assert response.json["field"] == "service"
+    assert count_events(client, tokens) == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "role", "status"),
+    [
+        ("get", "/snapshot", None, 401),
+        ("get", "/snapshot", "bogus", 401),
+        ("post", "/counters/2/call-next", "teller1", 403),
+        ("post", "/events", "teller1", 403),
+        ("post", "/events", "display", 403),
+        ("post", "/tickets", "display", 403),
+        ("get", "/snapshot", "other_branch_manager", 403),
+        ("put", "/config", "manager", 403),
+        ("post", "/import", "manager", 403),
+        ("get", "/export", "kiosk", 403),
+    ],
+)
+def test_roles_are_enforced(client: FlaskClient, tokens: Tokens, method: str, path: str, role: str | None, status: int) -> None:
+    headers = {} if role is None else {"Authorization": "Bearer nope"} if role == "bogus" else tokens.auth(role)
+    response = getattr(client, method)(f"{API}{path}", json={"service": "deposit"}, headers=headers)
+    assert response.status_code == status
+    assert response.json["error"] in ("unauthorized", "forbidden")
+    assert count_events(client, tokens) == 0
+
+
+def test_unknown_branch_is_not_found(client: FlaskClient, tokens: Tokens) -> None:
+    response = client.get("/api/v1/branches/nowhere/snapshot", headers=tokens.auth("admin"))
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+
+
+def test_unknown_endpoint_answers_json(client: FlaskClient) -> None:
+    response = client.get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json["error"] == "not_found"
+
+
+def test_export_speaks_the_spec(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    act(client, tokens, "1", "open")
+    act(client, tokens, "1", "pause", {"reason": "lunch", "minutes": 30})
+    take(client, tokens)
+    response = client.get(f"{API}/export", headers=tokens.auth("manager"))
+    assert response.status_code == 200
+    assert response.mimetype == "application/x-ndjson"
+    lines = [json.loads(line) for line in response.data.decode().splitlines()]
+    assert lines == [
+        {"ts": "2026-03-02T09:00:00.000+08:00", "type": "counter_opened", "counter": "1", "services": [["deposit"]]},
+        {"ts": "2026-03-02T09:00:00.000+08:00", "type": "counter_paused", "counter": "1", "reason": "lunch", "minutes": 30},
+        {"ts": "2026-03-02T09:00:00.000+08:00", "type": "ticket_issued", "ticket": "A001", "service": "deposit"},
+    ]
+
+
+def test_import_then_export_round_trips_the_sample_log(client: FlaskClient, tokens: Tokens) -> None:
+    text = SAMPLE_LOG.read_text()
+    response = client.post("/api/v1/branches/replayed/import", data=text, headers={**tokens.auth("admin"), "Content-Type": "application/x-ndjson"})
+    assert response.status_code == 201, response.json
+    assert response.json["imported"] == len(text.splitlines())
+    exported = client.get("/api/v1/branches/replayed/export", headers=tokens.auth("admin")).data.decode()
+    assert [json.loads(x) for x in exported.splitlines()] == [json.loads(x) for x in text.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "needle"),
+    [
+        ('{"ts": "2026-03-02T09:00:00+08:00", "type": "ticket_issued", "ticket": "A1", "service": "x"}\nnot json\n', 422, "line 2"),
+        ('{"ts": "2026-03-02T09:00:00+08:00", "type": "ticket_called", "ticket": "A1", "counter": "1"}\n', 404, "line 1"),
+        (
+            '{"ts": "2026-03-02T09:00:00+08:00", "type": "ticket_issued", "ticket": "A1", "service": "x"}\n'
+            '{"ts": "2026-03-02T08:00:00+08:00", "type": "ticket_cancelled", "ticket": "A1"}\n',
+            409,
+            "line 2",
+        ),
+        ("", 400, "body"),
+    ],
+)
+def test_bad_import_names_the_line_and_stores_nothing(client: FlaskClient, tokens: Tokens, body: str, status: int, needle: str) -> None:
+    response = client.post(f"{API}/import", data=body, headers=tokens.auth("admin"))
+    assert response.status_code == status
+    assert needle in response.json["message"]
+    assert count_events(client, tokens) == 0
+
+
+def test_config_can_be_read_and_replaced(client: FlaskClient, tokens: Tokens) -> None:
+    config = client.get(f"{API}/config", headers=tokens.auth("display")).json
+    assert [s["code"] for s in config["services"]] == ["deposit", "remittance", "loan"]
+    config["services"].append({"code": "fx", "prefix": "D", "names": {"en": "Foreign exchange", "zh-Hant": "外匯", "zh-Hans": "外汇"}})
+    response = client.put(f"{API}/config", json=config, headers=tokens.auth("admin"))
+    assert response.status_code == 200
+    assert take(client, tokens, "fx").json["ticket"]["ticket"] == "D001"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (lambda c: c["services"][0].update(prefix="a1"), "services[0].prefix"),
+        (lambda c: c["services"][1].update(prefix="A"), "services[1].prefix"),
+        (lambda c: c["counters"][0].update(services=[["mortgage"]]), "counters[0].services"),
+        (lambda c: c.update(languages=["fr"]), "languages"),
+        (lambda c: c["services"][0]["names"].update(fr="Dépôt"), "services[0].names"),
+    ],
+)
+def test_bad_config_is_rejected_and_nothing_changes(client: FlaskClient, tokens: Tokens, mutate: Any, field: str) -> None:
+    config = client.get(f"{API}/config", headers=tokens.auth("admin")).json
+    mutate(config)
+    response = client.put(f"{API}/config", json=config, headers=tokens.auth("admin"))
+    assert response.status_code == 422
+    assert response.json["field"] == field
+    assert client.get(f"{API}/config", headers=tokens.auth("admin")).json["services"][0]["prefix"] == "A"
+
+
+def test_state_is_rebuilt_from_the_log_on_start(app: Flask, client: FlaskClient, tokens: Tokens, tmp_path: Any, clock: ManualClock) -> None:
+    from conftest import make_test_app
+
+    act(client, tokens, "1", "open")
+    take(client, tokens)
+    take(client, tokens)
+    act(client, tokens, "1", "call-next")
+    before = snapshot(client, tokens)
+    app.extensions["queue_board"].store.close()
+    again = make_test_app(tmp_path, clock).test_client()
+    after = again.get(f"{API}/snapshot", headers=tokens.auth("display")).json
+    for key in ("seq", "counters", "now_serving"):
+        assert after[key] == before[key]
+    assert [w["ticket"] for w in after["waiting"]] == ["A002"]

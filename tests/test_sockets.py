@@ -1,0 +1,119 @@
+"""Live push over a real Socket.IO connection to a server on loopback."""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+import pytest
+import requests
+import socketio
+from conftest import LiveServer
+
+
+class Board:
+    """A python-socketio client that records what the server pushes."""
+
+    def __init__(self, live: LiveServer, token: str, branch: str = "main") -> None:
+        self.messages: queue.Queue[tuple[str, dict[str, Any]]] = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("snapshot", lambda data: self.messages.put(("snapshot", data)))
+        self.client.on("board", lambda data: self.messages.put(("board", data)))
+        self.client.connect(live.url, auth={"token": token, "branch": branch}, transports=["websocket"], wait_timeout=10)
+
+    def next(self, kind: str | None = None, timeout: float = 10.0) -> tuple[str, dict[str, Any]]:
+        while True:
+            got = self.messages.get(timeout=timeout)
+            if kind is None or got[0] == kind:
+                return got
+
+    def next_with_event(self, timeout: float = 10.0) -> dict[str, Any]:
+        """The next push caused by an event (forecast refreshes carry ``event: null``)."""
+        while True:
+            kind, data = self.next(timeout=timeout)
+            if kind == "board" and data["event"] is not None:
+                return data
+
+    def close(self) -> None:
+        self.client.disconnect()
+
+
+def post(live: LiveServer, path: str, role: str, body: dict[str, Any] | None = None) -> requests.Response:
+    return requests.post(f"{live.url}/api/v1/branches/main{path}", json=body, headers={"Authorization": f"Bearer {getattr(live.tokens, role)}"}, timeout=10)
+
+
+def test_connect_gets_snapshot_then_each_event_pushes_the_next_seq(live_server: LiveServer) -> None:
+    board = Board(live_server, live_server.tokens.display)
+    try:
+        kind, first = board.next()
+        assert kind == "snapshot"
+        assert first["seq"] == 0
+        assert post(live_server, "/counters/1/open", "teller1").status_code == 201
+        pushed = board.next_with_event()
+        assert pushed["seq"] == 1
+        assert pushed["event"]["type"] == "counter_opened"
+        assert pushed["counters"][0]["status"] == "idle"
+        ticket = post(live_server, "/tickets", "kiosk", {"service": "deposit"}).json()["ticket"]["ticket"]
+        assert board.next_with_event()["seq"] == 2
+        post(live_server, "/counters/1/call-next", "teller1")
+        called = board.next_with_event()
+        assert called["seq"] == 3
+        assert called["now_serving"][0] == {**called["now_serving"][0], "ticket": ticket, "counter": "1"}
+    finally:
+        board.close()
+
+
+def test_forecast_refresh_is_pushed_after_the_event(live_server: LiveServer) -> None:
+    board = Board(live_server, live_server.tokens.display)
+    try:
+        board.next("snapshot")
+        post(live_server, "/counters/1/open", "teller1")
+        post(live_server, "/tickets", "kiosk", {"service": "deposit"})
+        post(live_server, "/tickets", "kiosk", {"service": "deposit"})
+        # the refresh arrives as a board push with no event, carrying waits for both tickets
+        deadline_pushes = 20
+        for _ in range(deadline_pushes):
+            kind, data = board.next()
+            if kind == "board" and data["event"] is None and data["seq"] == 3 and all(w["wait"] for w in data["waiting"]):
+                assert data["waiting"][1]["wait"]["p50"] > data["waiting"][0]["wait"]["p50"]
+                return
+        pytest.fail("no forecast refresh was pushed for seq 3")
+    finally:
+        board.close()
+
+
+def test_reconnecting_client_gets_a_full_snapshot(live_server: LiveServer) -> None:
+    board = Board(live_server, live_server.tokens.display)
+    board.next("snapshot")
+    board.close()
+    post(live_server, "/counters/1/open", "teller1")
+    post(live_server, "/tickets", "kiosk", {"service": "deposit"})
+    again = Board(live_server, live_server.tokens.display)
+    try:
+        kind, data = again.next()
+        assert kind == "snapshot"
+        assert data["seq"] == 2
+        assert [w["ticket"] for w in data["waiting"]] == ["A001"]
+    finally:
+        again.close()
+
+
+def test_sync_after_a_gap_returns_a_snapshot(live_server: LiveServer) -> None:
+    board = Board(live_server, live_server.tokens.display)
+    try:
+        board.next("snapshot")
+        post(live_server, "/counters/1/open", "teller1")
+        board.client.emit("sync")
+        kind, data = board.next("snapshot")
+        assert data["seq"] == 1
+    finally:
+        board.close()
+
+
+@pytest.mark.parametrize(("token_role", "branch"), [(None, "main"), ("display", "north"), ("other_branch_manager", "main")])
+def test_connection_without_a_valid_token_for_the_branch_is_refused(live_server: LiveServer, token_role: str | None, branch: str) -> None:
+    token = "wrong" if token_role is None else getattr(live_server.tokens, token_role)
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(live_server.url, auth={"token": token, "branch": branch}, transports=["websocket"], wait_timeout=5)
+    client.disconnect()
