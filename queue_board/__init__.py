@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from .branch_config import BranchConfig, DEMO_CONFIG, load_config_file
+from .branch_config import DEMO_CONFIG, BranchConfig, load_config_file
 from .branch_service import BranchService
 from .clock import SystemClock, parse_timezone
 from .config import Config

@@ -6,7 +6,7 @@ Pure: no Flask, no I/O. The API's snapshot, the Socket.IO pushes and the tests a
 
 from __future__ import annotations
 
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from .branch import BranchState, CounterStatus, TicketStatus
@@ -22,7 +22,7 @@ NOW_SERVING_LENGTH = 8
 def _ts(at: float | None, zone: tzinfo | None) -> str | None:
     if at is None:
         return None
-    return format_ts(datetime.fromtimestamp(at, zone or timezone.utc))
+    return format_ts(datetime.fromtimestamp(at, zone or UTC))
 
 
 def _range(value: Range | None) -> dict[str, float] | None:
@@ -80,14 +80,14 @@ def board_view(
     names += sorted(set(state.counters) - set(names), key=lambda n: (len(n), n))
     for name in names:
         counter = state.counters.get(name)
-        info = config.counter(name)
+        counter_info = config.counter(name)
         status = counter.status if counter is not None else CounterStatus.CLOSED
         ticket = state.tickets.get(counter.ticket) if counter is not None and counter.ticket else None
         entry: dict[str, Any] = {
             "name": name,
             "status": status.value,
             "since": _ts(counter.since, zone) if counter is not None and counter.since else None,
-            "services": [list(t) for t in (counter.services if counter is not None and counter.services else (info.services if info else ()))],
+            "services": [list(t) for t in (counter.services if counter is not None and counter.services else (counter_info.services if counter_info else ()))],
             # a closed counter never shows a ticket number, so a customer is not left waiting at it
             "ticket": ticket.label if ticket is not None and status is not CounterStatus.CLOSED else None,
             "service": ticket.service if ticket is not None and status is not CounterStatus.CLOSED else None,

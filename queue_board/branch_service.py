@@ -322,7 +322,7 @@ class BranchService:
             latest = self._forecasts.get(branch)
         wait = None
         if latest is not None:
-            seq, fc = latest
+            _seq, fc = latest
             known = fc.waits.get(label) if label else None
             guess = known if known is not None else fc.new_ticket.get(service)
             if guess is not None and guess.p90 != float("inf"):

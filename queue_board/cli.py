@@ -13,10 +13,11 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO, cast
 
 import click
 from flask import Flask, current_app, has_app_context
+from flask.cli import ScriptInfo
 
 from .auth import ROLES, validate_grant
 from .branch_config import ConfigError, load_config_file
@@ -38,6 +39,14 @@ def _service(database: str | None) -> Iterator[BranchService]:
     """The branch service of the current app, or of an app built for this command."""
     if has_app_context() and not database:
         yield current_app.extensions["queue_board"]
+        return
+    context = click.get_current_context(silent=True)
+    script_info = context.find_object(ScriptInfo) if context is not None else None
+    if script_info is not None and not database:
+        # run as ``flask --app queue_board …``: use that app and its settings
+        flask_app = script_info.load_app()
+        with flask_app.app_context():
+            yield flask_app.extensions["queue_board"]
         return
     from . import create_app
 
@@ -123,10 +132,10 @@ def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: 
         with click.open_file(out_path, "w", encoding="utf-8") as out:
             stats = run_replay(
                 lines,
-                out,
+                cast(TextIO, out),
                 all_updates=all_updates,
                 engine_factory=lambda: Engine(scenarios=scenarios, seed=seed),
-                on_event=lambda _e: progress.update(),
+                on_event=lambda _event: _advance(progress),
             )
     except ReplayError as exc:
         progress.close()
@@ -140,6 +149,10 @@ def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: 
         + f" -> {out_path}",
         err=out_path == "-",
     )
+
+
+def _advance(progress: Any) -> None:
+    progress.update()
 
 
 # tokens -------------------------------------------------------------------------------

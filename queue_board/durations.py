@@ -28,7 +28,7 @@ class RecencySample:
     log-normal around ``prior_median``; they age like real ones, so data soon outweighs them.
     """
 
-    __slots__ = ("_values", "_stamps", "_count", "_capacity", "_decay", "_cache", "count")
+    __slots__ = ("_cache", "_capacity", "_count", "_decay", "_stamps", "_values", "count")
 
     def __init__(
         self,
@@ -48,7 +48,7 @@ class RecencySample:
         self._cache: tuple[FloatArray, FloatArray] | None = None
         # the prior as evenly spaced log-normal quantiles, stamped as if just seen
         if prior_weight > 0:
-            n = max(3, int(round(prior_weight * 3)))
+            n = max(3, round(prior_weight * 3))
             probs = (np.arange(n) + 0.5) / n
             z = np.array([NormalDist().inv_cdf(float(p)) for p in probs])
             prior = prior_median * np.exp(prior_spread * z)

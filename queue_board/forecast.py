@@ -136,6 +136,8 @@ def forecast(
     size_t, size_x, size_c = len(tickets), len(wanted), len(counters)
     width = size_t + size_x
     if size_c == 0:
+        never = Range(float("inf"), float("inf"), float("inf"))
+        result.waits = {t.label: never for t in tickets}
         result.new_ticket = {s: None for s in wanted}
         return result
 

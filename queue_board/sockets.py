@@ -18,7 +18,7 @@ from .auth import Grant
 from .extensions import socketio
 
 
-@socketio.on("connect")
+@socketio.on("connect")  # type: ignore[untyped-decorator]
 def on_connect(auth: dict[str, Any] | None = None) -> None:
     """Authenticate with ``{"token": …, "branch": …}`` and join the branch room."""
     auth = auth if isinstance(auth, dict) else {}
@@ -40,7 +40,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
     service.refresh_if_stale(branch)
 
 
-@socketio.on("sync")
+@socketio.on("sync")  # type: ignore[untyped-decorator]
 def on_sync(_data: Any = None) -> None:
     """A client saw a gap in ``seq``: send the full state again."""
     branch = session.get("branch")

@@ -104,7 +104,7 @@ def test_sync_after_a_gap_returns_a_snapshot(live_server: LiveServer) -> None:
         board.next("snapshot")
         post(live_server, "/counters/1/open", "teller1")
         board.client.emit("sync")
-        kind, data = board.next("snapshot")
+        _kind, data = board.next("snapshot")
         assert data["seq"] == 1
     finally:
         board.close()

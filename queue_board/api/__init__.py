@@ -69,8 +69,9 @@ def grant() -> Grant:
     record = current_service().store.find_token(token.strip())
     if record is None:
         raise unauthorized("unknown or revoked token")
-    g.grant = Grant.from_record(record)
-    return g.grant
+    found = Grant.from_record(record)
+    g.grant = found
+    return found
 
 
 def require_branch(branch: str, *roles: str) -> Grant:

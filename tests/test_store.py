@@ -1,0 +1,146 @@
+"""The event store on SQLite and PostgreSQL, and several server processes sharing one database."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import TZ, ManualClock
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from queue_board.branch_config import DEMO_CONFIG
+from queue_board.branch_service import BranchService
+from queue_board.errors import ProblemError
+from queue_board.events import parse_event
+from queue_board.store import EventStore
+
+POSTGRES_URL = os.environ.get("QB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("QB_TEST_POSTGRES_URL is set empty: PostgreSQL tests disabled on purpose")
+    name = f"qb_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return sqlite_url(tmp_path)
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+def service_on(url: str, clock: ManualClock) -> BranchService:
+    store = EventStore(url)
+    store.upgrade()
+    service = BranchService(store, clock=clock, scenarios=64, default_config=DEMO_CONFIG)
+    return service
+
+
+def test_events_survive_reopening_the_store(store_url: str, clock: ManualClock) -> None:
+    first = service_on(store_url, clock)
+    first.counter_action("main", "1", "open", {})
+    first.issue_ticket("main", "deposit")
+    first.store.close()
+    second = service_on(store_url, clock)
+    state = second.engine("main").state
+    assert state.seq == 2
+    assert state.queued("deposit") == ["A001"]
+    second.store.close()
+
+
+def test_upgrade_is_idempotent(store_url: str) -> None:
+    store = EventStore(store_url)
+    store.upgrade()
+    store.upgrade()
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+    store.close()
+
+
+def test_two_processes_sharing_a_database_agree(store_url: str, clock: ManualClock) -> None:
+    """Two services over one database (as two server processes) see each other's writes."""
+    left = service_on(store_url, clock)
+    right = service_on(store_url, clock)
+    left.counter_action("main", "1", "open", {})
+    right.issue_ticket("main", "deposit")
+    left.issue_ticket("main", "deposit")  # left catches up first: numbering continues
+    assert left.engine("main").state.queued("deposit") == ["A001", "A002"]
+    right.counter_action("main", "1", "call-next", {})
+    with pytest.raises(ProblemError) as err:
+        left.counter_action("main", "1", "call-next", {})  # the counter is already calling
+    assert err.value.status == 409
+    assert [s.seq for s in left.store.load("main")] == [1, 2, 3, 4]
+    left.store.close()
+    right.store.close()
+
+
+def test_concurrent_writers_never_share_a_sequence_number(store_url: str, clock: ManualClock) -> None:
+    services = [service_on(store_url, clock) for _ in range(3)]
+    errors: list[BaseException] = []
+
+    def issue(service: BranchService) -> None:
+        try:
+            for _ in range(15):
+                service.issue_ticket("main", "deposit")
+        except BaseException as exc:  # collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=issue, args=(s,)) for s in services]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert errors == []
+    stored = list(services[0].store.load("main"))
+    assert [s.seq for s in stored] == list(range(1, 46))
+    labels = [s.event.ticket for s in stored]
+    assert len(set(labels)) == 45
+    for service in services:
+        service.store.close()
+
+
+def test_failed_commit_leaves_the_projection_unchanged(tmp_path: Path, clock: ManualClock) -> None:
+    service = service_on(sqlite_url(tmp_path), clock)
+    service.counter_action("main", "1", "open", {})
+    engine = service.engine("main")
+
+    def broken_append(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    service.store.append = broken_append  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        service.issue_ticket("main", "deposit")
+    assert engine.state.seq == 1 and engine.state.waiting_count() == 0
+    service.store.close()
+
+
+def test_stored_rows_carry_actor_and_key(tmp_path: Path, clock: ManualClock) -> None:
+    service = service_on(sqlite_url(tmp_path), clock)
+    service.submit("main", {"type": "counter_opened", "counter": "1", "services": ["deposit"]}, actor="teller:t1", idempotency_key="abc", request_hash="h")
+    stored = next(iter(service.store.load("main")))
+    assert (stored.actor, stored.idempotency_key, stored.request_hash) == ("teller:t1", "abc", "h")
+    assert stored.event == parse_event({"type": "counter_opened", "counter": "1", "services": ["deposit"]}, ts=datetime(2026, 3, 2, 9, tzinfo=TZ))
+    service.store.close()
