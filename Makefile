@@ -14,5 +14,5 @@ setup-test:
 	./scripts/setup.sh --browser
 
 lint:
-	.venv/bin/ruff check queue_board simulations tests scripts
+	.venv/bin/ruff check queue_board simulations tests scripts benchmarks
 	.venv/bin/mypy

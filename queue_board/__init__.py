@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
+if TYPE_CHECKING:
+    from flask import Flask
 
-from .branch_config import DEMO_CONFIG, BranchConfig, load_config_file
-from .branch_service import BranchService
-from .clock import SystemClock, parse_timezone
-from .config import Config
-from .durations import Priors
-from .extensions import offload, socketio
-from .store import EventStore
+    from .branch_config import BranchConfig
+    from .branch_service import BranchService
+    from .config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     """Build the app: settings, event store, live push, the branch service, blueprints."""
+    # imported here, not at the top, so that `queue-board serve` can switch to gevent
+    # before Flask, SQLAlchemy and redis import the socket and ssl modules
+    from flask import Flask
+
+    from .branch_service import BranchService
+    from .clock import SystemClock, parse_timezone
+    from .config import Config
+    from .durations import Priors
+    from .extensions import offload, socketio
+    from .store import EventStore
+
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.from_mapping(Config().as_mapping())
     if isinstance(config, Config):
@@ -71,6 +79,8 @@ def room(branch: str) -> str:
 
 
 def _default_branch_config(app: Flask) -> BranchConfig:
+    from .branch_config import DEMO_CONFIG, BranchConfig, load_config_file
+
     path = app.config.get("BRANCH_CONFIG_FILE")
     if path:
         return load_config_file(path)

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DEMO_BRANCH = "main"
 #: real seconds between two looks of the simulated branch at the live state
 TICK = 0.1
+MAX_BATCHES_PER_LOOK = 20
 
 
 def demo_start(now: datetime) -> datetime:
@@ -39,13 +40,18 @@ def drive(service: BranchService, agent: Any, clock: SystemClock, branch: str, s
     while max_ticks is None or ticks < max_ticks:
         ticks += 1
         try:
-            state = service.engine(branch).state
-            for fields in agent.actions(clock.now(), state):
-                try:
-                    service.submit(branch, fields, actor="demo:simulation")
-                except ProblemError as exc:
-                    # a person at a console got there first; the agent re-plans on its next look
-                    log.info("simulation action %s not applied: %s", fields.get("type"), exc.message)
+            now = clock.now()
+            # the agent returns one batch at a time; everything due now may take several
+            for _ in range(MAX_BATCHES_PER_LOOK):
+                batch = agent.actions(now, service.engine(branch).state)
+                if not batch:
+                    break
+                for fields in batch:
+                    try:
+                        service.submit(branch, fields, actor="demo:simulation")
+                    except ProblemError as exc:
+                        # a person at a console got there first; the agent re-plans on its next look
+                        log.info("simulation action %s not applied: %s", fields.get("type"), exc.message)
         except Exception:  # keep the demo alive whatever one look does; the log says what broke
             log.exception("demo simulation step failed")
         sleep(TICK)

@@ -206,7 +206,8 @@ def learn(model: BranchModel, state: BranchState, event: Event) -> None:
             sample.add(now - ready)
     elif kind in ("counter_resumed", "counter_closed"):
         counter = state.counters[event.counter]  # type: ignore[index]
-        if counter.status is CounterStatus.PAUSED:
+        if counter.status is CounterStatus.PAUSED and state.day == event.day:
+            # a pause left open overnight says nothing about how long pauses last
             length = now - counter.since
             model.pause_length.add(length)
             if counter.pause_minutes and kind == "counter_resumed":

@@ -76,7 +76,8 @@ class Score:
 def pinball(actual: np.ndarray, predicted: np.ndarray, q: float) -> np.ndarray:
     """Quantile (pinball) loss of predicting the ``q`` quantile."""
     diff = actual - predicted
-    return np.maximum(q * diff, (q - 1.0) * diff)
+    loss: np.ndarray = np.maximum(q * diff, (q - 1.0) * diff)
+    return loss
 
 
 def score(actual: dict[Key, float], predicted: dict[Key, tuple[float, float, float]], quantity: str) -> Score:
