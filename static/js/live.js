@@ -1,0 +1,249 @@
+// What every screen shares: its token and branch, the live Socket.IO feed kept in order by
+// `seq`, the server's clock, the "connection lost" banner, and calls to the JSON API.
+
+import { parseTs } from "./format.js";
+
+/**
+ * The page's token and branch. The token comes from `?token=` (then is kept in localStorage
+ * under the page kind, and taken out of the address bar so it does not linger on screen or in
+ * history); the branch from `?branch=`, else the server's default branch.
+ */
+export function pageSettings(kind) {
+  const body = document.body;
+  const params = new URLSearchParams(window.location.search);
+  const key = `queue_board.token.${kind}`;
+  let token = params.get("token");
+  if (token) {
+    try {
+      window.localStorage.setItem(key, token);
+    } catch {
+      // private mode or storage disabled: the token works for this visit only
+    }
+    params.delete("token");
+    const query = params.toString();
+    window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}${window.location.hash}`);
+  } else {
+    try {
+      token = window.localStorage.getItem(key);
+    } catch {
+      token = null;
+    }
+  }
+  return {
+    kind,
+    token: token || null,
+    branch: params.get("branch") || body.dataset.defaultBranch || "main",
+    root: body.dataset.root || "",
+  };
+}
+
+/** Set an element's text only when it changes (keeps screen readers and selections calm). */
+export function setText(element, text) {
+  if (element && element.textContent !== text) element.textContent = text;
+}
+
+/** `document.createElement` with a class and text (text always via textContent). */
+export function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text != null) node.textContent = text;
+  return node;
+}
+
+/** The "connection lost" banner at the top of every page. */
+export const banner = {
+  show(message, tone = "warning") {
+    const node = document.getElementById("connection-banner");
+    if (!node) return;
+    setText(node.querySelector(".banner-text"), message);
+    node.dataset.tone = tone;
+    node.hidden = false;
+  },
+  hide() {
+    const node = document.getElementById("connection-banner");
+    if (node) node.hidden = true;
+  },
+};
+
+/**
+ * The server's clock as seen from here: the board's `now` at each push, run forward at the
+ * rate the server's clock has been observed to run (1 in production, faster in the demo).
+ */
+export class ServerClock {
+  constructor() {
+    this.reset();
+    this.utcOffsetMinutes = -new Date().getTimezoneOffset();
+  }
+
+  reset() {
+    this.base = null;
+    this.last = null;
+    this.rate = 1;
+  }
+
+  observe(board) {
+    if (board && Number.isFinite(board.utc_offset_minutes) && board.seq) this.utcOffsetMinutes = board.utc_offset_minutes;
+    const server = parseTs(board && board.now);
+    if (server == null) return;
+    const sample = { server, client: Date.now() };
+    if (!this.base || sample.client - this.base.client > 30 * 60_000 || server < this.base.server) this.base = sample;
+    const span = sample.client - this.base.client;
+    if (span >= 5_000) {
+      const rate = (sample.server - this.base.server) / span;
+      this.rate = Math.abs(rate - 1) < 0.05 ? 1 : Math.min(1000, Math.max(0, rate));
+    }
+    this.last = sample;
+  }
+
+  now() {
+    if (!this.last) return Date.now();
+    return this.last.server + (Date.now() - this.last.client) * this.rate;
+  }
+}
+
+/**
+ * Connect to the branch's live feed. `onBoard(board, info)` gets every board state in order:
+ * the `snapshot` on (re)connect and on `sync`, then each `board` push. Pushes carry the full
+ * state with the branch's `seq`; an older one is dropped, the same seq (a forecast refresh)
+ * replaces the view, and a jump of more than one asks the server for a `sync`.
+ */
+export function connectLive(settings, { onBoard, onStatus } = {}) {
+  const body = document.body;
+  const clock = new ServerClock();
+  let lastSeq = null;
+  let pollTimer = null;
+
+  const status = (value, message) => {
+    body.dataset.connection = value;
+    if (value === "live") banner.hide();
+    else if (message) banner.show(message, value === "refused" ? "error" : "warning");
+    if (onStatus) onStatus(value);
+  };
+
+  const accept = (board, info) => {
+    clock.observe(board);
+    lastSeq = board.seq;
+    body.dataset.seq = String(board.seq);
+    onBoard(board, info);
+  };
+
+  if (!settings.token) {
+    status("refused", "This screen needs a token: open it with ?token=… (create one with `queue-board token create`).");
+    return { clock, socket: null, connected: () => false, refresh: async () => {} };
+  }
+
+  const refresh = async () => {
+    const board = await api(settings, `/branches/${encodeURIComponent(settings.branch)}/snapshot`);
+    if (lastSeq === null || board.seq >= lastSeq) accept(board, { kind: "snapshot", event: null });
+  };
+
+  if (typeof window.io !== "function") {
+    // the Socket.IO client did not load (npm install not run): fall back to polling the API
+    status("degraded", "Live updates are unavailable (the Socket.IO client did not load); refreshing every 5 s.");
+    const poll = () => refresh().catch((error) => banner.show(`Cannot load the board: ${error.message}`, "error"));
+    poll();
+    pollTimer = window.setInterval(poll, 5000);
+    return { clock, socket: null, connected: () => false, refresh, stop: () => window.clearInterval(pollTimer) };
+  }
+
+  const socket = window.io({
+    path: `${settings.root}/socket.io`,
+    auth: { token: settings.token, branch: settings.branch },
+    reconnection: true,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 15000,
+    randomizationFactor: 0.5,
+  });
+  status("connecting");
+
+  // note: the server's `snapshot` may be delivered just before the client's own "connect" event
+  socket.on("connect", () => status("live"));
+  socket.on("disconnect", (reason) => {
+    clock.reset(); // the server may come back with another clock (a restarted demo)
+    status("lost", "Connection lost — reconnecting… The board may be out of date.");
+    // the server closed this connection on purpose: ask again (the client only retries on its own otherwise)
+    if (reason === "io server disconnect") socket.connect();
+  });
+  socket.on("connect_error", (error) => {
+    if (socket.active) {
+      status("lost", "Connection lost — reconnecting… The board may be out of date.");
+    } else {
+      // refused by the server (bad token, wrong branch): retrying would not help
+      status("refused", `The server refused this screen: ${error.message}`);
+    }
+  });
+  socket.on("snapshot", (board) => accept(board, { kind: "snapshot", event: null }));
+  socket.on("board", (board) => {
+    if (lastSeq !== null && board.seq < lastSeq) return; // an older state arriving late
+    const gap = lastSeq !== null && board.seq > lastSeq + 1;
+    accept(board, { kind: "board", event: board.event || null, gap });
+    if (gap) socket.emit("sync");
+  });
+
+  // for operators' consoles and the browser tests: the socket and the last seq seen
+  window.queueBoardLive = { socket, clock, lastSeq: () => lastSeq };
+  return { clock, socket, connected: () => socket.connected, refresh };
+}
+
+/** An error answer of the API, with its JSON `message` for people. */
+export class ApiError extends Error {
+  constructor(status, code, message) {
+    super(message);
+    this.status = status;
+    this.code = code;
+  }
+}
+
+/** A random UUID (v4), also outside secure contexts where crypto.randomUUID is missing. */
+export function uuid4() {
+  if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
+  const bytes = window.crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
+
+/**
+ * Call the JSON API under /api/v1 with the page's token. A write with an `idempotencyKey`
+ * is retried (same key) when the network fails or the server is briefly unavailable, so the
+ * server stores it once. Throws ApiError with the server's `message`.
+ */
+export async function api(settings, path, { method = "GET", body, idempotencyKey, retries = 0 } = {}) {
+  const headers = { Accept: "application/json", Authorization: `Bearer ${settings.token}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
+  const url = `${settings.root}/api/v1${path}`;
+  for (let attempt = 0; ; attempt += 1) {
+    let response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        cache: "no-store",
+      });
+    } catch {
+      if (attempt < retries) {
+        await sleep(400 * 2 ** attempt);
+        continue;
+      }
+      throw new ApiError(0, "network", "The server could not be reached. Check the connection and try again.");
+    }
+    let data = null;
+    try {
+      data = await response.json();
+    } catch {
+      data = null;
+    }
+    if (response.ok) return data;
+    if ((response.status === 502 || response.status === 503) && attempt < retries) {
+      await sleep(400 * 2 ** attempt);
+      continue;
+    }
+    const message = (data && data.message) || `The server answered ${response.status} ${response.statusText}`.trim();
+    throw new ApiError(response.status, (data && data.error) || "http_error", message);
+  }
+}

@@ -1,0 +1,376 @@
+// The teller console of one counter: its state, its current customer, the queue for its services,
+// and a big button (with a keyboard shortcut) for each action, enabled only when it fits.
+
+import {
+  STATUS,
+  agedRange,
+  formatBackIn,
+  formatClock,
+  formatElapsed,
+  formatRange,
+  formatWaited,
+  nameIn,
+  parseTs,
+} from "./format.js";
+import { api, connectLive, el, pageSettings, setText, uuid4 } from "./live.js";
+
+const COUNTER = document.body.dataset.counter;
+const FREE = ["idle", "wrapping_up"];
+/** the counter states in which each action fits (the server checks again) */
+const ALLOWED = {
+  "call-next": FREE,
+  call: FREE,
+  recall: ["calling"],
+  start: ["calling"],
+  "no-show": ["calling"],
+  finish: ["serving"],
+  transfer: ["serving"],
+  pause: FREE,
+  resume: ["paused"],
+  open: ["closed"],
+  close: [...FREE, "paused"],
+};
+
+const settings = pageSettings(`teller.${COUNTER}`);
+const state = { board: null, counter: null, boardNowMs: null, pending: false, awaitSeq: null, awaitTimer: null };
+const live = connectLive(settings, { onBoard, onStatus });
+const buttons = [...document.querySelectorAll("#actions button[data-action]")];
+const counterPath = () =>
+  `/branches/${encodeURIComponent(settings.branch)}/counters/${encodeURIComponent(COUNTER)}`;
+
+function onStatus(value) {
+  const words = { live: "Live", connecting: "Connecting…", lost: "Reconnecting…", refused: "Not connected", degraded: "Polling" };
+  setText(document.querySelector("#live-state .live-text"), words[value] || value);
+}
+
+function serviceName(code) {
+  const service = state.board && (state.board.services || []).find((s) => s.code === code);
+  return service ? nameIn(service.names, "en", code) : code;
+}
+
+function onBoard(board) {
+  state.board = board;
+  state.boardNowMs = parseTs(board.now) ?? live.clock.now();
+  state.counter = (board.counters || []).find((c) => c.name === COUNTER) || null;
+  if (state.awaitSeq !== null && board.seq >= state.awaitSeq) settle();
+  setText(document.getElementById("branch-name"), nameIn(board.names, "en", board.name || board.branch));
+  render();
+  tick();
+}
+
+function allowed(action) {
+  const counter = state.counter;
+  if (!counter || state.pending) return false;
+  if (!ALLOWED[action].includes(counter.status)) return false;
+  if (action === "call-next") return Boolean(counter.queue_for_counter);
+  return true;
+}
+
+function render() {
+  const counter = state.counter;
+  const now = live.clock.now();
+  document.body.dataset.status = counter ? counter.status : "unknown";
+  if (!counter) {
+    setText(document.querySelector("#counter-status .chip-text"), "Unknown counter");
+    setText(document.getElementById("current-state"), `Counter ${COUNTER} is not configured at this branch.`);
+    renderButtons();
+    return;
+  }
+  const tiers = (counter.services || []).map((tier) => tier.map(serviceName).join(" + "));
+  setText(document.getElementById("profile"), tiers.length ? `Serves ${tiers.join(", then ")}` : "No services set");
+
+  const chip = document.getElementById("counter-status");
+  chip.dataset.status = counter.status;
+  const info = STATUS[counter.status] || STATUS.idle;
+  setText(chip.querySelector(".chip-symbol"), info.symbol);
+  setText(chip.querySelector(".chip-text"), counter.status === "wrapping_up" ? "Wrapping up" : info.label);
+
+  setText(document.getElementById("current-ticket"), counter.ticket || "—");
+  document.getElementById("current-ticket").dataset.empty = counter.ticket ? "false" : "true";
+  setText(document.getElementById("current-service"), counter.ticket ? serviceName(counter.service) : "");
+  setText(document.getElementById("current-state"), stateSentence(counter, now));
+  const since = parseTs(counter.since);
+  const timer = since != null && counter.status !== "closed" ? `for ${formatElapsed(now - since)} (since ${formatClock(since, live.clock.utcOffsetMinutes)})` : "";
+  setText(document.getElementById("current-timer"), timer);
+  renderButtons();
+  renderQueue(counter, now);
+}
+
+function stateSentence(counter, now) {
+  const remaining = formatRange(agedRange(counter.remaining, (now - (state.boardNowMs ?? now)) / 1000));
+  switch (counter.status) {
+    case "closed":
+      return "The counter is closed. Press O to open it.";
+    case "idle":
+      return counter.queue_for_counter ? "Free. Press N to call the next customer." : "Free. No one is waiting for this counter.";
+    case "wrapping_up":
+      return counter.queue_for_counter
+        ? "Wrapping up the last customer. Press N when ready for the next one."
+        : "Wrapping up the last customer. No one is waiting.";
+    case "calling":
+      return `Called ${counter.ticket}. Press S when the customer arrives, R to call again, X if they do not come.`;
+    case "serving":
+      return `Serving ${counter.ticket}${remaining ? ` (usually ${remaining} more)` : ""}. Press F when done, T to transfer.`;
+    case "paused": {
+      const back = formatBackIn(parseTs(counter.back_at), now);
+      return `Paused${counter.pause_reason ? ` (${counter.pause_reason})` : ""}${back ? `, ${back}` : ""}. Press U to resume.`;
+    }
+    default:
+      return "";
+  }
+}
+
+function renderButtons() {
+  for (const button of buttons) button.disabled = !allowed(button.dataset.action);
+  document.getElementById("actions").setAttribute("aria-busy", state.pending ? "true" : "false");
+  for (const button of document.querySelectorAll("#queue button[data-ticket]")) button.disabled = !allowed("call");
+}
+
+/** This counter's eligible waiting tickets, in the order "call next" takes them (tier, then queue order). */
+function queueFor(counter) {
+  const waiting = (state.board && state.board.waiting) || [];
+  const out = [];
+  for (const tier of counter.services || []) {
+    out.push(...waiting.filter((t) => tier.includes(t.service)).sort((a, b) => a.position - b.position));
+  }
+  return out;
+}
+
+function renderQueue(counter, now) {
+  const tickets = queueFor(counter);
+  setText(document.getElementById("queue-count"), String(tickets.length));
+  const summary = document.getElementById("service-summary");
+  const codes = (counter.services || []).flat();
+  summary.replaceChildren(
+    ...codes.map((code) => {
+      const service = (state.board.services || []).find((s) => s.code === code);
+      const item = el("li", "summary-item");
+      item.append(el("span", "summary-count", String(service ? service.waiting : 0)), el("span", "summary-name", serviceName(code)));
+      return item;
+    }),
+  );
+  const list = document.getElementById("queue");
+  list.replaceChildren(
+    ...tickets.map((ticket, index) => {
+      const row = el("li", `queue-row${index === 0 ? " next" : ""}`);
+      row.dataset.ticket = ticket.ticket;
+      const label = el("span", "q-ticket", ticket.ticket);
+      const facts = el("span", "q-facts");
+      const issued = parseTs(ticket.issued_at);
+      const range = formatRange(ticket.wait);
+      const detail = el("span", "q-detail", issued != null ? formatWaited(now - issued) : "");
+      const expect = el("span", "q-expect", index === 0 ? "next in line" : range ? `called in ${range}` : "");
+      detail.append(expect);
+      facts.append(el("span", "q-service", serviceName(ticket.service)), detail);
+      const call = el("button", "q-call", "Call");
+      call.type = "button";
+      call.dataset.ticket = ticket.ticket;
+      call.title = `Call ${ticket.ticket} now (out of turn if it is not next)`;
+      call.setAttribute("aria-label", `Call ${ticket.ticket}`);
+      call.disabled = !allowed("call");
+      call.addEventListener("click", () => act("call", { ticket: ticket.ticket }));
+      row.append(label, facts, call);
+      return row;
+    }),
+  );
+  document.getElementById("queue-empty").hidden = tickets.length > 0;
+  renderRecent();
+}
+
+const CALL_STATUS = { called: "called", serving: "being served", done: "served", no_show: "no-show" };
+
+function renderRecent() {
+  const calls = ((state.board && state.board.now_serving) || []).filter((c) => c.counter === COUNTER);
+  document.getElementById("recent").replaceChildren(
+    ...calls.map((call) => {
+      const row = el("li", `recent-row status-${call.status}`);
+      const at = parseTs(call.called_at);
+      row.append(
+        el("span", "r-ticket", call.ticket),
+        el("span", "r-service", serviceName(call.service)),
+        el("span", "r-status", CALL_STATUS[call.status] || call.status),
+        el("time", "r-time", at != null ? formatClock(at, live.clock.utcOffsetMinutes) : ""),
+      );
+      return row;
+    }),
+  );
+  document.getElementById("recent-empty").hidden = calls.length > 0;
+}
+
+let messageTimer = null;
+
+/** Show the outcome of an action; a success fades after a while, an error stays until the next action. */
+function showMessage(tone, text) {
+  const box = document.getElementById("message");
+  window.clearTimeout(messageTimer);
+  if (tone !== "error") messageTimer = window.setTimeout(() => (box.hidden = true), 6000);
+  box.dataset.tone = tone;
+  setText(box.querySelector(".message-symbol"), tone === "error" ? "⚠" : "✓");
+  setText(box.querySelector(".message-text"), text);
+  box.hidden = false;
+}
+
+function describeDone(event) {
+  const ticket = event.ticket || "";
+  switch (event.type) {
+    case "ticket_called":
+      return `Called ${ticket}.`;
+    case "ticket_recalled":
+      return `Called ${ticket} again.`;
+    case "service_started":
+      return `Started serving ${ticket}.`;
+    case "service_finished":
+      return `Finished ${ticket}.`;
+    case "ticket_no_show":
+      return `${ticket} marked as no-show.`;
+    case "ticket_transferred":
+      return `${ticket} transferred to ${serviceName(event.service)}.`;
+    case "counter_paused":
+      return "Counter paused.";
+    case "counter_resumed":
+      return "Counter resumed.";
+    case "counter_opened":
+      return "Counter opened.";
+    case "counter_closed":
+      return "Counter closed.";
+    default:
+      return "Done.";
+  }
+}
+
+function settle() {
+  window.clearTimeout(state.awaitTimer);
+  state.awaitSeq = null;
+  state.pending = false;
+  if (state.counter) render();
+  else renderButtons();
+}
+
+/** Send one action. Each click gets a fresh Idempotency-Key; retries of that click reuse it. */
+async function act(action, body) {
+  if (!allowed(action)) return;
+  state.pending = true;
+  renderButtons();
+  try {
+    const result = await api(settings, `${counterPath()}/${action}`, {
+      method: "POST",
+      body,
+      idempotencyKey: uuid4(),
+      retries: 2,
+    });
+    showMessage("ok", describeDone(result.event || {}));
+    if (state.board && state.board.seq >= result.seq) {
+      settle();
+    } else {
+      // keep the buttons locked until the board shows this action (the push is usually first)
+      state.awaitSeq = result.seq;
+      state.awaitTimer = window.setTimeout(() => {
+        live.refresh().catch(() => {}).finally(settle);
+      }, live.connected() ? 1500 : 0);
+    }
+  } catch (error) {
+    showMessage("error", error.message);
+    settle();
+  }
+}
+
+// pause and transfer dialogs ---------------------------------------------------------------
+const pauseDialog = document.getElementById("pause-dialog");
+const transferDialog = document.getElementById("transfer-dialog");
+
+function openPause() {
+  if (!allowed("pause")) return;
+  document.getElementById("pause-form").reset();
+  pauseDialog.returnValue = "";
+  pauseDialog.showModal();
+}
+
+pauseDialog.addEventListener("close", () => {
+  if (pauseDialog.returnValue !== "ok") return;
+  const form = document.getElementById("pause-form");
+  const data = new FormData(form);
+  let reason = data.get("reason");
+  if (reason === "__other__") reason = String(data.get("other") || "").trim();
+  const minutes = data.get("minutes");
+  const body = {};
+  if (reason) body.reason = reason;
+  if (minutes) body.minutes = Number(minutes);
+  act("pause", body);
+});
+
+// typing in "Other" picks it
+pauseDialog.querySelector('input[name="other"]').addEventListener("input", () => {
+  pauseDialog.querySelector('input[value="__other__"]').checked = true;
+});
+
+function openTransfer() {
+  if (!allowed("transfer") || !state.board) return;
+  const current = state.counter.service;
+  setText(document.getElementById("transfer-ticket"), state.counter.ticket || "");
+  const box = document.getElementById("transfer-services");
+  const choices = (state.board.services || []).filter((s) => s.code !== current);
+  box.replaceChildren(
+    ...choices.map((service, index) => {
+      const button = el("button", "action transfer-choice");
+      button.type = "submit";
+      button.value = service.code;
+      button.append(document.createTextNode(`${nameIn(service.names, "en", service.code)} `));
+      if (index < 9) button.append(el("kbd", null, String(index + 1)));
+      return button;
+    }),
+  );
+  transferDialog.returnValue = "";
+  transferDialog.showModal();
+}
+
+transferDialog.addEventListener("keydown", (event) => {
+  const index = Number(event.key) - 1;
+  const choices = transferDialog.querySelectorAll(".transfer-choice");
+  if (Number.isInteger(index) && index >= 0 && index < choices.length) {
+    event.preventDefault();
+    choices[index].click();
+  }
+});
+
+transferDialog.addEventListener("close", () => {
+  const code = transferDialog.returnValue;
+  if (code && code !== "cancel") act("transfer", { service: code });
+});
+
+// buttons and keyboard ---------------------------------------------------------------------
+for (const button of buttons) {
+  button.addEventListener("click", () => {
+    const action = button.dataset.action;
+    if (action === "pause") openPause();
+    else if (action === "transfer") openTransfer();
+    else act(action);
+  });
+}
+
+document.addEventListener("keydown", (event) => {
+  if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey || event.repeat) return;
+  if (pauseDialog.open || transferDialog.open) return;
+  const target = event.target;
+  if (target instanceof HTMLElement && target.closest("input, textarea, select, [contenteditable]")) return;
+  const button = buttons.find((b) => b.dataset.key === event.key.toLowerCase());
+  if (!button) return;
+  event.preventDefault();
+  if (!button.disabled) button.click();
+});
+
+function tick() {
+  setText(document.getElementById("clock"), formatClock(live.clock.now(), live.clock.utcOffsetMinutes));
+  if (state.counter) {
+    const now = live.clock.now();
+    setText(document.getElementById("current-state"), stateSentence(state.counter, now));
+    const since = parseTs(state.counter.since);
+    const timer =
+      since != null && state.counter.status !== "closed"
+        ? `for ${formatElapsed(now - since)} (since ${formatClock(since, live.clock.utcOffsetMinutes)})`
+        : "";
+    setText(document.getElementById("current-timer"), timer);
+  }
+}
+
+tick();
+window.setInterval(tick, 1000);

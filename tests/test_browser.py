@@ -1,0 +1,265 @@
+"""The screens in headless Chromium against a live server: kiosk → teller → hall board, live.
+
+Needs Debian's /usr/bin/chromium, the playwright package (never ``playwright install``) and
+``npm install`` (the Socket.IO browser client).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from conftest import LiveServer
+
+from queue_board import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+XSS = "<img src=x onerror=alert(1)>"
+TICKET = re.compile(r"[A-Z]{1,3}\d{3}")
+UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
+
+sync_api = pytest.importorskip("playwright.sync_api")
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module (each test gets its own context)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    if not ROOT.joinpath("node_modules", "socket.io-client", "dist", "socket.io.min.js").is_file():
+        pytest.fail(f"run `npm install` in {ROOT}: the screens need socket.io-client")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def context(browser: Any) -> Iterator[Any]:
+    """A fresh browser profile (its own localStorage), 1920×1080."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    ctx.set_default_timeout(8000)
+    yield ctx
+    ctx.close()
+
+
+def open_screen(context: Any, live: LiveServer, path: str, token: str, errors: list[str] | None = None) -> Any:
+    """Open a screen with its token and wait until it shows live data (script errors go to ``errors``)."""
+    page = context.new_page()
+    if errors is not None:
+        page.on("pageerror", lambda error: errors.append(f"{path}: {error}"))
+        page.on(
+            "console", lambda message: errors.append(f"{path}: {message.text}") if message.type == "error" else None
+        )
+    page.goto(f"{live.url}{path}?token={token}")
+    expect(page.locator("body")).to_have_attribute("data-connection", "live")
+    expect(page.locator("body")).to_have_attribute("data-seq", re.compile(r"^\d+$"))
+    return page
+
+
+def act(live: LiveServer, role: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A write through the API, as another screen would do it."""
+    response = requests.post(
+        f"{live.url}/api/v1/branches/main{path}", json=body, headers=live.tokens.auth(role), timeout=10
+    )
+    assert response.status_code == 201, (path, response.status_code, response.text)
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def test_call_next_in_the_teller_console_appears_on_the_hall_board_without_reload(
+    live_server: LiveServer, context: Any
+) -> None:
+    tokens = live_server.tokens
+    errors: list[str] = []
+    hall = open_screen(context, live_server, "/board/hall", tokens.display, errors)
+    teller = open_screen(context, live_server, "/teller/1", tokens.teller1, errors)
+    kiosk = open_screen(context, live_server, "/kiosk", tokens.kiosk, errors)
+    # the token left the address bar (it is kept in localStorage instead)
+    assert "token=" not in hall.url
+    hall.evaluate("window.__sameDocument = true")
+    navigations: list[str] = []
+    hall.on("framenavigated", lambda frame: navigations.append(frame.url))
+
+    kiosk.click("button[data-service=deposit]")
+    expect(kiosk.locator("#ticket-number")).to_have_text(TICKET)
+    ticket = kiosk.locator("#ticket-number").inner_text()
+    expect(kiosk.locator("#ticket-ahead")).to_have_text("You are next")
+    expect(hall.locator('#services li[data-service="deposit"] .svc-count')).to_have_text("1")
+
+    posts: list[dict[str, str]] = []
+    teller.on("request", lambda request: posts.append(request.headers) if request.method == "POST" else None)
+    open_button = teller.locator("button[data-action=open]")
+    if open_button.is_enabled():
+        open_button.click()
+    call_next = teller.locator("button[data-action=call-next]")
+    expect(call_next).to_be_enabled()
+    expect(teller.locator(f'#queue li[data-ticket="{ticket}"]')).to_be_visible()
+    call_next.click()
+    expect(teller.locator("#current-ticket")).to_have_text(ticket)
+    expect(teller.locator("button[data-action=start]")).to_be_enabled()
+    expect(call_next).to_be_disabled()
+
+    newest = hall.locator("#now-serving li.newest")
+    expect(newest).to_have_attribute("data-ticket", ticket)
+    expect(newest).to_have_attribute("data-counter", "1")
+    expect(newest.locator(".ns-note")).to_have_text("please go to counter 1")
+    card = hall.locator('#counters li[data-counter="1"]')
+    expect(card).to_have_attribute("data-status", "calling")
+    expect(card.locator(".cc-ticket")).to_have_text(ticket)
+    expect(card.locator(".cc-detail")).to_have_text("Please go to counter 1")
+    expect(hall.locator('#services li[data-service="deposit"] .svc-count')).to_have_text("0")
+
+    # every click sent its own Idempotency-Key (a UUID), so a retried click is stored once
+    keys = [headers.get("idempotency-key", "") for headers in posts]
+    assert len(keys) >= 1
+    assert all(UUID.fullmatch(key) for key in keys), keys
+    assert len(set(keys)) == len(keys)
+
+    assert hall.evaluate("window.__sameDocument") is True, "the hall board reloaded"
+    assert navigations == []
+    assert errors == []
+
+
+def test_pause_reason_from_the_console_shows_as_text_on_the_hall_board(live_server: LiveServer, context: Any) -> None:
+    act(live_server, "teller1", "/counters/1/open")
+    hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Any) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    hall.on("dialog", on_dialog)
+    teller = open_screen(context, live_server, "/teller/1", live_server.tokens.teller1)
+    expect(teller.locator("button[data-action=pause]")).to_be_enabled()
+
+    teller.keyboard.press("p")
+    dialog = teller.locator("#pause-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator('input[name="other"]').fill(XSS)
+    dialog.locator('input[name="minutes"][value="5"]').check()
+    dialog.locator("#pause-confirm").click()
+    expect(dialog).to_be_hidden()
+
+    card = hall.locator('#counters li[data-counter="1"]')
+    expect(card).to_have_attribute("data-status", "paused")
+    expect(card.locator(".cc-reason")).to_have_text(XSS)
+    expect(card.locator(".cc-detail")).to_have_text(re.compile(r"^back in ~[45] min$"))
+    assert card.locator("img").count() == 0
+    expect(teller.locator("#current-state")).to_contain_text(XSS)
+    assert teller.locator("#current-state img").count() == 0
+    expect(teller.locator("button[data-action=resume]")).to_be_enabled()
+    assert dialogs == []
+
+
+def test_closed_counter_shows_no_ticket_number(live_server: LiveServer, context: Any) -> None:
+    act(live_server, "teller2", "/counters/2/open")
+    label = act(live_server, "kiosk", "/tickets", {"service": "deposit"})["ticket"]["ticket"]
+    act(live_server, "teller2", "/counters/2/call-next")
+    hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
+    card = hall.locator('#counters li[data-counter="2"]')
+    expect(card.locator(".cc-ticket")).to_have_text(label)
+
+    for action in ("start", "finish", "close"):
+        act(live_server, "teller2", f"/counters/2/{action}")
+    expect(card).to_have_attribute("data-status", "closed")
+    expect(card.locator(".cc-state")).to_have_text("Closed")
+    expect(card.locator(".cc-ticket")).to_be_hidden()
+    for closed in hall.locator('#counters li[data-status="closed"]').all():
+        assert not TICKET.search(closed.inner_text()), closed.inner_text()
+
+
+def test_lost_connection_shows_a_banner_and_resyncs_on_return(live_server: LiveServer, context: Any) -> None:
+    hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
+    banner = hall.locator("#connection-banner")
+    expect(banner).to_be_hidden()
+    hall.evaluate("window.queueBoardLive.socket.io.engine.close()")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Connection lost")
+    expect(hall.locator("body")).to_have_attribute("data-connection", "lost")
+    act(live_server, "teller1", "/counters/1/open")  # happens while the board is away
+    expect(banner).to_be_hidden()
+    expect(hall.locator('#counters li[data-counter="1"]')).to_have_attribute("data-status", "idle")
+
+
+def test_gap_in_seq_asks_the_server_for_a_snapshot(live_server: LiveServer, context: Any) -> None:
+    act(live_server, "teller1", "/counters/1/open")
+    hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
+    expect(hall.locator("body")).to_have_attribute("data-seq", "1")
+    board = requests.get(
+        f"{live_server.url}/api/v1/branches/main/snapshot", headers=live_server.tokens.auth("display"), timeout=10
+    ).json()
+    # a push that skips seq 2..5 (as if some were lost): shown, then replaced by the server's snapshot
+    hall.evaluate(
+        "board => window.queueBoardLive.socket.listeners('board').forEach(f => f(board))",
+        {**board, "seq": 6, "event": None},
+    )
+    expect(hall.locator("body")).to_have_attribute("data-seq", "1")
+
+
+def test_without_the_socketio_client_the_board_polls_the_api(live_server: LiveServer, context: Any) -> None:
+    act(live_server, "teller1", "/counters/1/open")
+    hall = context.new_page()
+    hall.route("**/vendor/socket.io.min.js", lambda route: route.fulfill(status=503, body="// npm install"))
+    hall.goto(f"{live_server.url}/board/hall?token={live_server.tokens.display}")
+    expect(hall.locator("#connection-banner")).to_contain_text("Live updates are unavailable")
+    expect(hall.locator("body")).to_have_attribute("data-connection", "degraded")
+    expect(hall.locator('#counters li[data-counter="1"]')).to_have_attribute("data-status", "idle")
+
+
+def test_error_message_from_the_api_is_shown_to_the_teller(live_server: LiveServer, context: Any) -> None:
+    """A teller token for counter 1 cannot act for counter 2: the console shows the server's message."""
+    context.add_init_script(f"localStorage.setItem('queue_board.token.teller.2', '{live_server.tokens.teller1}')")
+    teller = context.new_page()
+    teller.goto(f"{live_server.url}/teller/2")
+    expect(teller.locator("button[data-action=open]")).to_be_enabled()
+    teller.keyboard.press("o")
+    message = teller.locator("#message")
+    expect(message).to_have_attribute("data-tone", "error")
+    expect(message).to_contain_text("bound to counter '1'")
+
+
+def test_one_format_module_words_ranges_honestly(live_server: LiveServer, context: Any) -> None:
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    results = page.evaluate(
+        """async () => {
+            const f = await import("/static/js/format.js");
+            const now = Date.parse("2026-03-02T10:00:00+08:00");
+            return {
+                range: f.formatRange({p10: 900, p50: 1000, p90: 1200}),
+                under: f.formatRange({p10: 0, p50: 20, p90: 59}),
+                equal: f.formatRange({p10: 290, p50: 300, p90: 320}),
+                fromZero: f.formatRange({p10: 10, p50: 60, p90: 180}),
+                none: f.formatRange(null),
+                backIn: f.formatBackIn(now + 90_000, now),
+                overdue: f.formatBackIn(now - 600_000, now),
+                closed: f.describeCounter({name: "3", status: "closed", ticket: "A001"}, now).ticket,
+                serving: f.describeCounter(
+                    {name: "3", status: "serving", ticket: "A017", remaining: {p10: 900, p50: 1000, p90: 1200}}, now
+                ).detail,
+                clock: f.formatClock(now, 480),
+            };
+        }"""
+    )
+    assert results == {
+        "range": "about 15–20 min",
+        "under": "under 1 min",
+        "equal": "about 5 min",
+        "fromZero": "up to about 3 min",
+        "none": None,
+        "backIn": "back in ~2 min",
+        "overdue": "back shortly",
+        "closed": None,
+        "serving": "about 15–20 min left",
+        "clock": "10:00",
+    }
