@@ -109,12 +109,13 @@ class RecencySample:
         """
         values, cumulative = self._sorted()
         start = int(np.searchsorted(values, elapsed, side="right"))
-        beyond = len(values) - start
-        if beyond >= 5:
-            low = cumulative[start - 1] if start > 0 else 0.0
+        low = float(cumulative[start - 1]) if start > 0 else 0.0
+        # enough observations beyond `elapsed`, and enough weight on them after recency decay
+        if len(values) - start >= 5 and 1.0 - low > 1e-6:
             draws = low + rng.random(size) * (1.0 - low)
             index = np.searchsorted(cumulative, draws, side="left")
-            return values[np.minimum(index, len(values) - 1)] - elapsed
+            index = np.clip(index, start, len(values) - 1)
+            return values[index] - elapsed
         median = float(self.quantiles([0.5])[0])
         scale = max(elapsed, median) * 0.35
         return scale * rng.lognormal(0.0, 0.8, size)

@@ -66,6 +66,12 @@ def replay(
             if event.branch is not None:
                 stats.branches.add(event.branch)
             ts = format_ts(event.ts)
+            if event.type == "service_started":
+                assert event.ticket is not None
+                service = engine.state.tickets[event.ticket].service
+                duration = engine.service_range(service)
+                writer.writerow((ts, event.ticket, "service", _s(duration.p10), _s(duration.p50), _s(duration.p90)))
+                stats.service_rows += 1
             if event.type == "ticket_issued" or (all_updates and engine.state.waiting_count()):
                 result = engine.forecast()
                 for ticket in engine.state.waiting_tickets():
@@ -81,12 +87,6 @@ def replay(
                         stats.wait_rows += 1
                     else:
                         stats.update_rows += 1
-            elif event.type == "service_started":
-                assert event.ticket is not None
-                service = engine.state.tickets[event.ticket].service
-                duration = engine.service_range(service)
-                writer.writerow((ts, event.ticket, "service", _s(duration.p10), _s(duration.p50), _s(duration.p90)))
-                stats.service_rows += 1
             if on_event is not None:
                 on_event(event)
     except LogFormatError as exc:
