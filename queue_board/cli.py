@@ -19,6 +19,8 @@ import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import ScriptInfo
 
+from simulations.scenarios import SCENARIOS
+
 from .auth import ROLES, validate_grant
 from .branch_config import ConfigError, load_config_file
 from .branch_service import BranchService
@@ -153,6 +155,31 @@ def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: 
 
 def _advance(progress: Any) -> None:
     progress.update()
+
+
+@cli.command()
+@click.argument("logs", nargs=-1, type=click.Path(exists=True, dir_okay=False))
+@click.option("--plots", "plots_dir", default=None, type=click.Path(file_okay=False), help="write scatter and calibration plots here")
+@click.option(
+    "--simulate",
+    nargs=3,
+    multiple=True,
+    type=(click.Choice(sorted(SCENARIOS)), click.IntRange(1, 365), int),
+    metavar="SCENARIO DAYS SEED",
+    help="also evaluate a simulated log (repeatable), e.g. --simulate demo 10 1",
+)
+@click.option("--markdown", is_flag=True, help="print Markdown tables (for the README)")
+def evaluate(logs: tuple[str, ...], plots_dir: str | None, simulate: tuple[tuple[str, int, int], ...], markdown: bool) -> None:
+    """Replay LOGS and score the engine against the classic predictors (and the oracle on simulations)."""
+    from .evaluate import run_evaluate
+    from .replay import ReplayError
+
+    if not logs and not simulate:
+        _fail("name at least one LOG.jsonl or --simulate SCENARIO DAYS SEED")
+    try:
+        click.echo(run_evaluate(list(logs), plots_dir, list(simulate), markdown=markdown), nl=False)
+    except ReplayError as exc:
+        _fail(str(exc))
 
 
 # tokens -------------------------------------------------------------------------------

@@ -122,3 +122,16 @@ def test_python_dash_m_entry_point_runs() -> None:
     assert result.returncode == 0
     for command in ("serve", "demo", "replay", "token"):
         assert command in result.stdout
+
+
+def test_evaluate_prints_every_predictor_for_a_simulated_branch() -> None:
+    result = CliRunner().invoke(cli, ["evaluate", "--simulate", "demo", "1", "3"])
+    assert result.exit_code == 0, result.output
+    for predictor in ("engine", "naive", "QL", "LES", "HOL"):
+        assert f"wait     {predictor}" in result.output
+
+
+def test_evaluate_without_logs_is_an_error() -> None:
+    result = CliRunner().invoke(cli, ["evaluate"])
+    assert result.exit_code != 0
+    assert "at least one" in result.output
