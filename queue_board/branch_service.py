@@ -71,7 +71,7 @@ class BranchService:
         *,
         clock: SystemClock | None = None,
         priors: Priors | None = None,
-        scenarios: int = 256,
+        scenarios: int = 128,
         default_config: BranchConfig | None = None,
         publish: Publisher | None = None,
         start_task: Callable[..., Any] = _direct,

@@ -117,7 +117,7 @@ def demo(host: str, port: int, speed: float, seed: int, database: str, human_cou
 @click.argument("events", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False, writable=True, allow_dash=True))
 @click.option("--all", "all_updates", is_flag=True, help="also write updated waits of every waiting ticket after each event")
-@click.option("--scenarios", default=256, show_default=True, type=click.IntRange(16, 10000))
+@click.option("--scenarios", default=128, show_default=True, type=click.IntRange(16, 10000))
 @click.option("--seed", default=20260302, show_default=True, type=int)
 def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: int) -> None:
     """Replay EVENTS (JSON Lines) through the server's engine; write the predictions CSV."""

@@ -36,7 +36,7 @@ class Config:
         #: branch configuration file (services, counters) loaded at start if the branch has none
         self.BRANCH_CONFIG_FILE: str = _env("BRANCH_CONFIG_FILE", "")
         #: Monte-Carlo scenarios per forecast refresh
-        self.FORECAST_SCENARIOS: int = _env("FORECAST_SCENARIOS", 256)
+        self.FORECAST_SCENARIOS: int = _env("FORECAST_SCENARIOS", 128)
         #: refresh forecasts inside the request instead of a background task (scripts, tests)
         self.FORECAST_INLINE: bool = _env("FORECAST_INLINE", False)
         #: prior median transaction length before a service has history (seconds)

@@ -10,9 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .branch import BranchState, Rejection, apply, validate
-from .durations import BranchModel, Priors, learn
+from .durations import BranchModel, Priors, learn, learn_after
 from .events import Event
-from .forecast import Forecast, Forecaster, Range, sample_range
+from .forecast import Forecast, Forecaster, Range, calibrate, local_hour, sample_range
 
 
 @dataclass(slots=True)
@@ -20,7 +20,7 @@ class Engine:
     """One branch's state and learned model, advanced one event at a time."""
 
     priors: Priors = field(default_factory=Priors)
-    scenarios: int = 256
+    scenarios: int = 128
     seed: int = 20260302
     state: BranchState = field(default_factory=BranchState)
     model: BranchModel = field(init=False)
@@ -40,12 +40,16 @@ class Engine:
         if rejection is None:
             learn(self.model, self.state, event)
             apply(self.state, event)
+            learn_after(self.model, self.state, event)
         return rejection
 
-    def forecast(self, services: Iterable[str] = ()) -> Forecast:
-        """Forecast the branch as it stands (see :mod:`queue_board.forecast`)."""
-        return self.forecaster.forecast(self.state, self.model, services)
+    def forecast(self, services: Iterable[str] = (), *, focus: str | None = None) -> Forecast:
+        """Forecast the branch as it stands (see :mod:`queue_board.forecast`); with ``focus``,
+        only that waiting ticket's wait."""
+        raw = self.forecaster.forecast(self.state, self.model, services, focus=focus)
+        return calibrate(raw, self.state, self.model.calibrator)
 
-    def service_range(self, service: str) -> Range:
-        """How long a transaction of ``service`` takes: the learned 10/50/90 % range."""
-        return sample_range(self.model.service(service))
+    def service_range(self, service: str, counter: str | None = None) -> Range:
+        """How long a transaction of ``service`` takes at ``counter`` now: the learned 10/50/90 % range."""
+        factor = self.model.duration_factor(service, counter, local_hour(self.state))
+        return sample_range(self.model.service(service), factor)

@@ -69,12 +69,13 @@ def replay(
             if event.type == "service_started":
                 assert event.ticket is not None
                 service = engine.state.tickets[event.ticket].service
-                duration = engine.service_range(service)
+                duration = engine.service_range(service, event.counter)
                 writer.writerow((ts, event.ticket, "service", _s(duration.p10), _s(duration.p50), _s(duration.p90)))
                 stats.service_rows += 1
             if event.type == "ticket_issued" or (all_updates and engine.state.waiting_count()):
-                result = engine.forecast()
-                for ticket in engine.state.waiting_tickets():
+                # without --all only the new ticket's wait is written: forecast just that one
+                result = engine.forecast() if all_updates else engine.forecast(focus=event.ticket)
+                for ticket in engine.state.waiting_tickets() if all_updates else [engine.state.tickets[event.ticket]]:  # type: ignore[index]
                     is_new = event.type == "ticket_issued" and ticket.label == event.ticket
                     if not (is_new or all_updates):
                         continue
