@@ -117,6 +117,24 @@ class BranchState:
         entries = sorted(e for queue in self.queues.values() for e in queue)
         return [self.tickets[label] for _, _, label in entries]
 
+    def snapshot(self) -> BranchState:
+        """A copy of what a forecast reads (queued tickets, tickets at counters, counters),
+        cheap whatever the length of the day: finished tickets are left out."""
+        keep = {label for queue in self.queues.values() for _, _, label in queue}
+        keep.update(c.ticket for c in self.counters.values() if c.ticket is not None)
+        return BranchState(
+            branch=self.branch,
+            day=self.day,
+            now=self.now,
+            tz=self.tz,
+            last_ts=self.last_ts,
+            seq=self.seq,
+            tickets={label: copy.copy(self.tickets[label]) for label in keep},
+            counters={name: copy.copy(c) for name, c in self.counters.items()},
+            queues={service: list(queue) for service, queue in self.queues.items()},
+            arrivals=self.arrivals,
+        )
+
     def waiting_count(self) -> int:
         """How many tickets are queued."""
         return sum(len(queue) for queue in self.queues.values())

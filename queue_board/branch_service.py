@@ -28,7 +28,7 @@ from .durations import Priors
 from .engine import Engine
 from .errors import ProblemError, conflict, invalid, not_found
 from .events import Event, EventFormatError, LogFormatError, event_to_dict, event_to_json, parse_event, read_log
-from .forecast import Forecast, forecast
+from .forecast import Forecast, calibrate, forecast
 from .store import EventStore
 
 log = logging.getLogger(__name__)
@@ -417,13 +417,15 @@ class BranchService:
         """Recompute the branch's forecast now (off the lock) and push the board."""
         engine = self.engine(branch)
         with self.lock(branch):
-            state = copy.deepcopy(engine.state)
-            model = copy.deepcopy(engine.model)
+            state = engine.state.snapshot()
+            model = engine.model.snapshot()
             services = [s.code for s in self.config(branch).services]
             rng = engine.forecaster.rng_for(state)
         # the CPU-heavy part runs where it cannot stall the event loop (see extensions.offload)
-        result: Forecast = self.offload(forecast, state, model, rng, self.scenarios, services)
+        raw: Forecast = self.offload(forecast, state, model, rng, self.scenarios, services)
         with self.lock(branch):
+            # calibration reads and records into the live model (it learns from outcomes)
+            result = calibrate(raw, state, engine.model.calibrator)
             latest = self._forecasts.get(branch)
             if latest is None or latest[0] <= state.seq:
                 self._forecasts[branch] = (state.seq, result)

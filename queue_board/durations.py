@@ -9,6 +9,7 @@ two-hour account opening moves the 90th percentile a little and the median not a
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import NormalDist
@@ -450,6 +451,19 @@ class BranchModel:
     def past_days(self) -> list[DayRecord]:
         """Finished days, oldest first."""
         return self.days
+
+    def snapshot(self) -> BranchModel:
+        """A copy a forecast can read while this model keeps learning.
+
+        Finished days never change, so they are shared rather than copied; the calibrator
+        is left out (the forecast does not read it) and the caches start empty.
+        """
+        memo: dict[int, Any] = {id(day): day for day in self.days}
+        memo[id(self.calibrator)] = Calibrator()
+        memo[id(self.rhythm_cache)] = {}
+        memo[id(self._factor_cache)] = {}
+        copied: BranchModel = copy.deepcopy(self, memo)
+        return copied
 
 
 #: days of history kept for the rhythm of the branch
