@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .branch import FREE, BranchState, CounterStatus
+from .branch import FREE, BranchState, Counter, CounterStatus
 from .calibration import Calibrator
 from .call_rule import has_eligible_waiting
 from .events import Event, Profile
@@ -140,6 +140,10 @@ HAZARD_EDGES = np.array(
 )
 
 
+#: width of each hazard bin; the last one never ends
+HAZARD_WIDTHS = np.append(np.diff(HAZARD_EDGES), np.inf)
+
+
 class Survival:
     """Time until something happens, learned from complete and cut-short (censored) episodes.
 
@@ -171,14 +175,14 @@ class Survival:
 
     @staticmethod
     def _widths() -> np.ndarray:
-        return np.append(np.diff(HAZARD_EDGES), np.inf)
+        return HAZARD_WIDTHS
 
     def add(self, duration: float, *, happened: bool) -> None:
         """One episode of ``duration`` seconds that ended in the event, or was cut short."""
         duration = max(0.0, float(duration))
         self.events *= self.memory
         self.exposure *= self.memory
-        self.exposure += np.clip(duration - HAZARD_EDGES, 0.0, self._widths())
+        self.exposure += np.minimum(np.maximum(duration - HAZARD_EDGES, 0.0), HAZARD_WIDTHS)
         if happened:
             self.events[int(np.searchsorted(HAZARD_EDGES, duration, side="right")) - 1] += 1.0
         self.count += 1
@@ -551,6 +555,23 @@ def time_of_day_at(at: float, utc_offset_seconds: float) -> float:
     return (at + utc_offset_seconds) % 86400.0
 
 
+def _touched_counters(state: BranchState, event: Event) -> list[tuple[str, Counter]]:
+    """Counters whose free spell ``event`` can start, pause or end: the one it names, and
+    those serving the service whose queue it changed."""
+    if event.type in ("ticket_issued", "ticket_cancelled", "ticket_called", "ticket_transferred"):
+        ticket = state.tickets.get(event.ticket or "")
+        services = {ticket.service} if ticket is not None else set()
+        if event.service:
+            services.add(event.service)
+        return [
+            (name, c)
+            for name, c in state.counters.items()
+            if name == event.counter or any(s in tier for tier in c.services for s in services)
+        ]
+    counter = state.counters.get(event.counter or "")
+    return [(counter.name, counter)] if counter is not None else []
+
+
 def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
     """Update what needs the state *after* ``event``: the clocks of free counters' next calls.
 
@@ -558,7 +579,7 @@ def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
     clock of :class:`ReadyEpisode`) or, censored, when it pauses or closes.
     """
     now = event.at
-    for name, counter in state.counters.items():
+    for name, counter in _touched_counters(state, event):
         episode = model.ready.get(name)
         if counter.status in FREE:
             if episode is None or (counter.free_since == now and event.counter == name):

@@ -44,6 +44,19 @@ RHYTHM_DAYS = 10
 NEVER = Range(INF, INF, INF)
 
 
+def quantile_table(draws: np.ndarray) -> np.ndarray:
+    """The 10th, 50th and 90th percentiles of each column of ``draws`` (shape ``(3, k)``),
+    as numpy's default linear quantiles but by partial sorting, which is several times faster."""
+    count = draws.shape[0]
+    positions = PROBS * (count - 1)
+    lower = np.floor(positions).astype(int)
+    upper = np.minimum(lower + 1, count - 1)
+    parted = np.partition(draws, np.unique(np.concatenate((lower, upper))), axis=0)
+    low, high = parted[lower], parted[upper]
+    table: np.ndarray = low + (high - low) * (positions - lower)[:, None]
+    return table
+
+
 def range_of(values: np.ndarray) -> Range:
     """Percentile range of a 1-d array of finite draws (numpy's default linear quantiles,
     computed by partial sorting: this runs for every ticket on every refresh)."""
@@ -381,8 +394,6 @@ def forecast(
     # when each counter is first free to call
     free = np.empty((n, size_c))
     # one draw each of every fresh wrap-up the run may need, and of every reaction
-    fresh_wraps = _finite(model.wrap_up.sample_remaining(np.zeros(size_c + real), rng, n))
-    after_busy, wrap_more = fresh_wraps[:, :size_c], fresh_wraps[:, size_c:]
     reaction_elapsed = np.zeros(2 * size_c)
     wrap_columns: list[int] = []
     wrap_elapsed: list[float] = []
@@ -403,6 +414,9 @@ def forecast(
                 wrap_elapsed.append(episode.elapsed(now))
             else:
                 reaction_elapsed[size_c + ci] = episode.elapsed(now) if episode is not None else 0.0
+    # one draw of every wrap-up the run may need: fresh ones, then those already running
+    wraps = _finite(model.wrap_up.sample_remaining(np.concatenate((np.zeros(size_c + real), wrap_elapsed)), rng, n))
+    after_busy, wrap_more, wraps_running = wraps[:, :size_c], wraps[:, size_c : size_c + real], wraps[:, size_c + real :]
     reactions = _finite(model.reaction.sample_remaining(reaction_elapsed, rng, n))
     after_pause, free_reaction = reactions[:, :size_c], reactions[:, size_c:]
     for service, (columns, elapsed, scales) in serving.items():
@@ -410,10 +424,11 @@ def forecast(
         remaining = model.service(service).sample_remaining_many(np.array(elapsed), rng, n) * np.array(scales)
         free[:, columns] = remaining + after_busy[:, columns]
         if focus is None:
+            table = quantile_table(remaining)
             for k, ci in enumerate(columns):
-                result.counters[counters[ci].name] = range_of(remaining[:, k])
+                result.counters[counters[ci].name] = Range(float(table[0, k]), float(table[1, k]), float(table[2, k]))
     if wrap_columns:
-        free[:, wrap_columns] = _finite(model.wrap_up.sample_remaining(np.array(wrap_elapsed), rng, n))
+        free[:, wrap_columns] = wraps_running
         if focus is None:
             for ci in wrap_columns:
                 if has_eligible_waiting(state, counters[ci].services):
@@ -463,7 +478,7 @@ def forecast(
     complete = np.isfinite(waits).all(axis=0)
     if complete.any():
         # one quantile call for all tickets called in every scenario (the usual case)
-        table = np.quantile(waits[:, complete], PROBS, axis=0)
+        table = quantile_table(waits[:, complete])
         for index, ti in enumerate(np.flatnonzero(complete)):
             result.waits[tickets[ti].label] = Range(float(table[0, index]), float(table[1, index]), float(table[2, index]))
     for ti in np.flatnonzero(~complete):
@@ -540,7 +555,16 @@ def _run_call_rule(
     may_pause = bool(np.isfinite(pause_at).any())
     may_close = bool(np.isfinite(close_at).any())
     may_cancel = bool(np.isfinite(gone_at).any())
+    # what calling each ticket costs at each counter, if they turn up: walk-up + transaction there
+    show_cost = walk[None, :, :] + base_service[None, :, :] * factor[:, None, :real]
+    rank_real = np.ascontiguousarray(rank[:, :real])
     steps = real + 3 * size_c + 2
+    # per step: which counter acted, when, and the rank of the real ticket it could call
+    # (hypothetical tickets are resolved from this record after the run)
+    step_which = np.zeros((steps, n), dtype=int)
+    step_when = np.full((steps, n), INF)
+    step_best = np.zeros((steps, n))
+    taken_steps = 0
     for _ in range(steps):
         which = np.argmin(free, axis=1)
         when = free[rows, which]
@@ -561,12 +585,12 @@ def _run_call_rule(
         # customers who have cancelled by now are gone
         if may_cancel:
             pending &= ~(gone_at <= when[:, None])
-        ranks = rank[which]
+        ranks = rank_real[which]
         if has_arrivals:
             candidates = pending & (available <= when[:, None])
-            real_ranks = np.where(candidates, ranks[:, :real] + order_in_tier, INF)
+            real_ranks = np.where(candidates, ranks + order_in_tier, INF)
         else:
-            real_ranks = np.where(pending, ranks[:, :real], INF)
+            real_ranks = np.where(pending, ranks, INF)
         pick = np.argmin(real_ranks, axis=1) if real else np.zeros(n, dtype=int)
         best = real_ranks[rows, pick] if real else np.full(n, INF)
         if may_close:
@@ -578,9 +602,10 @@ def _run_call_rule(
                 free[rows[closing], which[closing]] = INF
                 acting = acting & ~closing
         if size_x:
-            hypothetical = called[:, real:]
-            newly = (ranks[:, real:] < best[:, None]) & ~np.isfinite(hypothetical) & acting[:, None]
-            hypothetical[newly] = np.broadcast_to(when[:, None], newly.shape)[newly]
+            step_which[taken_steps] = which
+            step_when[taken_steps] = np.where(acting, when, INF)
+            step_best[taken_steps] = best
+            taken_steps += 1
         takes = acting & np.isfinite(best)
         everyone = bool(takes.all())
         idle = acting & ~takes
@@ -592,7 +617,7 @@ def _run_call_rule(
             # waiting now: waited so far plus time to the call; an arrival: since it arrived
             waited = waited_now[p] + t - available[r, p]
             gone = waited >= gone_after[r, p]
-            cost = np.where(gone, absent[r, p], walk[r, p] + base_service[r, p] * factor[c, p])
+            cost = np.where(gone, absent[r, p], show_cost[c, r, p])
             k = wrap_index[r]
             wrap_index[r] += 1
             free[r, c] = t + cost + wrap[r, k]
@@ -600,10 +625,17 @@ def _run_call_rule(
             # nobody eligible now: wait for the next eligible arrival, if any
             r, c = rows[idle], which[idle]
             if has_arrivals:
-                future = pending[r] & (available[r] > when[idle, None]) & np.isfinite(rank[c][:, :real])
+                future = pending[r] & (available[r] > when[idle, None]) & np.isfinite(rank_real[c])
                 free[r, c] = np.where(future, available[r], INF).min(axis=1)
             else:
                 free[r, c] = INF
+    if size_x and taken_steps:
+        # a hypothetical ticket is called at the first step whose counter serves it and has no
+        # real ticket it ranks higher
+        hyp_rank = rank[:, real:][step_which[:taken_steps]]  # (steps, n, X)
+        eligible = hyp_rank < step_best[:taken_steps, :, None]
+        times = np.where(eligible, step_when[:taken_steps, :, None], INF)
+        called[:, real:] = times.min(axis=0)
     return called
 
 

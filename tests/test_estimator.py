@@ -1,0 +1,214 @@
+"""The estimator's learned parts: censored survival, silent leaving, teller effects, the
+branch's daily rhythm, calibration — each checked on data where the right answer is known."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import BANK_LOG
+
+from queue_board.calibration import Calibrator, weighted_quantile
+from queue_board.durations import RecencySample, ShareByWait, Survival
+from queue_board.engine import Engine
+from queue_board.events import Event, format_ts, parse_event, read_log
+from queue_board.forecast import Range
+
+TZ = timezone(timedelta(hours=8))
+MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+
+
+def ev(kind: str, at: datetime, **fields: Any) -> Event:
+    return parse_event({"ts": format_ts(at), "type": kind, **fields})
+
+
+# --- survival with censoring -------------------------------------------------------------------
+def test_survival_recovers_an_exponential_median_from_complete_episodes() -> None:
+    rng = np.random.default_rng(1)
+    survival = Survival(None, memory=1.0)
+    for value in rng.exponential(120.0, 4000):
+        survival.add(float(value), happened=True)
+    assert survival.survival(120.0 * np.log(2)) == pytest.approx(0.5, abs=0.03)
+
+
+def test_survival_is_not_fooled_by_censoring() -> None:
+    """Patience 600 s on average, but most customers are called after 1–3 minutes: the
+    called ones are censored, so a naive mean of the observed cancels (short) would be wrong."""
+    rng = np.random.default_rng(2)
+    survival = Survival(None, memory=1.0)
+    for patience, call in zip(rng.exponential(600.0, 6000), rng.uniform(60, 180, 6000), strict=True):
+        survival.add(float(min(patience, call)), happened=bool(patience < call))
+    # P(patience > 120 s) for an exponential with mean 600 s
+    assert survival.survival(120.0) == pytest.approx(np.exp(-120 / 600), abs=0.03)
+
+
+def test_survival_draws_are_conditional_on_time_already_spent() -> None:
+    survival = Survival(None, memory=1.0)
+    for value in [5.0] * 500 + [300.0] * 500:
+        survival.add(value, happened=True)
+    rng = np.random.default_rng(3)
+    fresh = survival.sample_remaining(0.0, rng, 4000)
+    late = survival.sample_remaining(60.0, rng, 4000)
+    assert np.median(fresh) < 30  # half end at once
+    assert np.all(late > 0) and np.median(late) > 150  # past 60 s only the long ones are left
+
+
+def test_survival_that_never_happened_never_happens() -> None:
+    survival = Survival(None)
+    survival.add(100.0, happened=False)
+    assert np.isinf(survival.sample_remaining(np.array([0.0, 50.0]), np.random.default_rng(0), 10)).all()
+
+
+# --- silent leaving -------------------------------------------------------------------------------
+def test_share_of_silent_leavers_grows_with_the_wait_and_is_monotone() -> None:
+    curve = ShareByWait(0.05, memory=1.0)
+    rng = np.random.default_rng(4)
+    for waited in rng.uniform(0, 3600, 5000):
+        curve.add(float(waited), missed=bool(rng.random() < waited / 7200))
+    shares = curve.shares()
+    assert np.all(np.diff(shares) >= 0)
+    assert curve.at(np.array([60.0]))[0] < 0.1 < curve.at(np.array([3000.0]))[0]
+
+
+# --- durations on real data ------------------------------------------------------------------------
+@pytest.mark.slow
+def test_remaining_call_time_grows_with_elapsed_time_on_the_bank_log() -> None:
+    """The issue's observation on the Anonymous Bank calls: ~170 s to go at 60 s, ~300 s at 600 s."""
+    sample = RecencySample(300.0, half_life=1e9, capacity=20000, prior_weight=0)
+    started: dict[tuple[Any, str], float] = {}
+    with BANK_LOG.open() as handle:
+        for _, event in read_log(handle):
+            key = (event.day, event.ticket or "")
+            if event.type == "service_started":
+                started[key] = event.at
+            elif event.type == "service_finished" and key in started:
+                sample.add(event.at - started.pop(key))
+    rng = np.random.default_rng(5)
+    at_60 = float(np.mean(sample.sample_remaining(60.0, rng, 20000)))
+    at_600 = float(np.mean(sample.sample_remaining(600.0, rng, 20000)))
+    assert 140 < at_60 < 210
+    assert 240 < at_600 < 380
+
+
+# --- teller effects ---------------------------------------------------------------------------------
+def test_a_slow_teller_gets_longer_forecasts_after_enough_history() -> None:
+    engine = Engine()
+    t = MONDAY
+    for counter in ("1", "2"):
+        engine.submit(ev("counter_opened", t, counter=counter, services=[["A"]]))
+    for i in range(80):
+        for counter in ("1", "2"):
+            label = f"{counter}{i:03d}"
+            t += timedelta(seconds=1)
+            for kind in ("ticket_issued", "ticket_called", "service_started"):
+                fields = {"service": "A"} if kind == "ticket_issued" else {"counter": counter}
+                assert engine.submit(ev(kind, t, ticket=label, **fields)) is None
+        for counter, seconds in (("1", 100.0), ("2", 300.0)):
+            assert engine.submit(ev("service_finished", t + timedelta(seconds=seconds), ticket=f"{counter}{i:03d}", counter=counter)) is None
+        t += timedelta(seconds=301)
+    fast, slow = engine.service_range("A", "1"), engine.service_range("A", "2")
+    assert slow.p50 > 2.0 * fast.p50
+    # a teller never seen is assumed average
+    assert fast.p50 < engine.service_range("A", "9").p50 < slow.p50
+
+
+# --- the branch's rhythm ------------------------------------------------------------------------------
+def day_with_lunch(engine: Engine, day: datetime, lunch: bool) -> None:
+    """A one-counter day: opens 09:00, lunch 12:00–13:00 (if any), closes 17:00."""
+    engine.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["A"]]))
+    if lunch:
+        engine.submit(ev("counter_paused", day.replace(hour=12), counter="1", reason="lunch", minutes=60))
+        engine.submit(ev("counter_resumed", day.replace(hour=13), counter="1"))
+    engine.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
+
+
+def test_a_learned_lunch_break_lengthens_waits_just_before_it() -> None:
+    with_lunch, without = Engine(), Engine()
+    for engine, lunch in ((with_lunch, True), (without, False)):
+        for d in range(5):
+            day_with_lunch(engine, MONDAY + timedelta(days=d), lunch)
+        today = MONDAY + timedelta(days=7)
+        engine.submit(ev("counter_opened", today.replace(hour=9), counter="1", services=[["A"]]))
+        t = today.replace(hour=11, minute=50)
+        for i in range(3):
+            engine.submit(ev("ticket_issued", t + timedelta(seconds=i), ticket=f"A{i:03d}", service="A"))
+    last_with = with_lunch.forecast().waits["A002"]
+    last_without = without.forecast().waits["A002"]
+    # three transactions of ~5 min from 11:50 run into the learned 12:00 lunch hour
+    assert last_with.p50 > last_without.p50 + 1800
+
+
+def test_a_counter_that_usually_opens_later_is_expected() -> None:
+    engine = Engine()
+    for d in range(5):
+        day = MONDAY + timedelta(days=d)
+        engine.submit(ev("counter_opened", day.replace(hour=10), counter="1", services=[["A"]]))
+        engine.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
+    early = (MONDAY + timedelta(days=7)).replace(hour=9, minute=30)
+    engine.submit(ev("ticket_issued", early, ticket="A001", service="A"))
+    wait = engine.forecast().waits["A001"]
+    # counter 1 opens around 10:00 on every day seen: about 30 minutes
+    assert 1500 < wait.p50 < 2400
+
+
+def test_future_vip_arrivals_overtake_a_waiting_regular_customer() -> None:
+    def branch(vip_history: bool) -> Range:
+        engine = Engine()
+        for d in range(5):
+            day = MONDAY + timedelta(days=d)
+            engine.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["vip"], ["A"]]))
+            if vip_history:
+                for i in range(20):  # a VIP every 3 minutes between 10:00 and 11:00
+                    at = day.replace(hour=10) + timedelta(minutes=3 * i)
+                    engine.submit(ev("ticket_issued", at, ticket=f"V{i:03d}", service="vip"))
+                    engine.submit(ev("ticket_called", at, ticket=f"V{i:03d}", counter="1"))
+                    engine.submit(ev("service_started", at, ticket=f"V{i:03d}", counter="1"))
+                    engine.submit(ev("service_finished", at + timedelta(seconds=170), ticket=f"V{i:03d}", counter="1"))
+            engine.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
+        today = (MONDAY + timedelta(days=7)).replace(hour=9)
+        engine.submit(ev("counter_opened", today, counter="1", services=[["vip"], ["A"]]))
+        engine.submit(ev("ticket_issued", today.replace(hour=9, minute=59), ticket="A001", service="A"))
+        engine.submit(ev("ticket_issued", today.replace(hour=9, minute=59, second=1), ticket="A002", service="A"))
+        return engine.forecast().waits["A002"]
+
+    assert branch(vip_history=True).p50 > branch(vip_history=False).p50 + 600
+
+
+# --- calibration -------------------------------------------------------------------------------------
+def test_weighted_quantile_is_the_optimal_multiplier_for_the_pinball_loss() -> None:
+    rng = np.random.default_rng(6)
+    predicted = rng.uniform(60, 600, 500)
+    actual = predicted * rng.lognormal(0.3, 0.4, 500)
+    best = weighted_quantile(actual / predicted, predicted, 0.9)
+
+    def loss(r: float) -> float:
+        diff = actual - r * predicted
+        return float(np.mean(np.maximum(0.9 * diff, -0.1 * diff)))
+
+    assert loss(best) <= min(loss(best * 0.97), loss(best * 1.03))
+
+
+def test_calibration_widens_ranges_that_proved_too_narrow() -> None:
+    calibrator = Calibrator()
+    rng = np.random.default_rng(7)
+    for i in range(400):
+        key = ("day", f"T{i}")
+        calibrator.remember(key, Range(250.0, 300.0, 350.0))  # far too confident
+        calibrator.resolve(key, float(300.0 * rng.lognormal(0.0, 0.5)))
+    adjusted = calibrator.adjust(Range(250.0, 300.0, 350.0))
+    assert adjusted.p10 < 200 and adjusted.p90 > 450
+    assert 250 < adjusted.p50 < 350
+
+
+def test_calibration_leaves_forecasts_alone_without_outcomes() -> None:
+    assert Calibrator().adjust(Range(10.0, 20.0, 30.0)) == Range(10.0, 20.0, 30.0)
+
+
+def test_cancelled_tickets_teach_calibration_nothing() -> None:
+    calibrator = Calibrator()
+    calibrator.remember(("d", "A1"), Range(1.0, 2.0, 3.0))
+    calibrator.forget(("d", "A1"))
+    calibrator.resolve(("d", "A1"), 100.0)
+    assert all(len(bucket) == 0 for bucket in calibrator.outcomes)
