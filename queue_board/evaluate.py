@@ -445,17 +445,22 @@ def run_evaluate(
     With ``plots_dir`` the plots of each log are written there too and listed in the report.
     """
     # (label, file stem, loader): logs are read one at a time, the bank log is large
-    sources: list[tuple[str, str, Callable[[], list[str]]]] = [
-        (Path(path).name, Path(path).stem, partial(_read_lines, path)) for path in paths
+    # (label, file stem, loader, extra predictors): logs are read one at a time, the bank log is large
+    sources: list[tuple[str, str, Callable[[], list[str]], Mapping[str, PredictorFactory] | None]] = [
+        (Path(path).name, Path(path).stem, partial(_read_lines, path), extra) for path in paths
     ]
     for scenario, days, seed in simulate:
         label = f"simulated {scenario}, {days} d, seed {seed}"
-        sources.append((label, f"sim-{scenario}-{days}d-seed{seed}", partial(simulated_lines, scenario, days, seed)))
+        # a simulated log is also scored by the oracle that knows its true parameters
+        from simulations.oracle import oracle_for
+
+        with_oracle = {**(extra or {}), "oracle": oracle_for(scenario)}
+        sources.append((label, f"sim-{scenario}-{days}d-seed{seed}", partial(simulated_lines, scenario, days, seed), with_oracle))
     evaluations: list[Evaluation] = []
     written: list[Path] = []
     stems: set[str] = set()
-    for label, stem, load in sources:
-        evaluation = evaluate(load(), extra=extra, name=label)
+    for label, stem, load, predictors in sources:
+        evaluation = evaluate(load(), extra=predictors, name=label)
         evaluations.append(evaluation)
         if plots_dir is not None:
             unique, n = stem, 1

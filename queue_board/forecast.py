@@ -617,10 +617,11 @@ def _run_call_rule(
             # waiting now: waited so far plus time to the call; an arrival: since it arrived
             waited = waited_now[p] + t - available[r, p]
             gone = waited >= gone_after[r, p]
-            cost = np.where(gone, absent[r, p], show_cost[c, r, p])
+            # a customer who turned up costs their transaction and a wrap-up; one who did not,
+            # the time the teller waited for them
             k = wrap_index[r]
             wrap_index[r] += 1
-            free[r, c] = t + cost + wrap[r, k]
+            free[r, c] = t + np.where(gone, absent[r, p], show_cost[c, r, p] + wrap[r, k])
         if not everyone and idle.any():
             # nobody eligible now: wait for the next eligible arrival, if any
             r, c = rows[idle], which[idle]

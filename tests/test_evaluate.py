@@ -207,7 +207,11 @@ def test_run_evaluate_reads_logs_simulates_and_plots(morning: list[str], tmp_pat
     listed = [Path(line.strip()) for line in report.splitlines() if line.startswith("  ")]
     assert {p.name for p in listed} >= {"morning-wait-scatter.png", "sim-demo-2d-seed7-calibration.png"}
     assert all(p.is_file() for p in listed)
-    assert len(score_rows(report, "simulated demo")) == len(CLASSIC) + 3
+    # a simulated log is also scored by its oracle (wait and service rows); a log on disk is not
+    simulated = score_rows(report, "simulated demo")
+    assert len(simulated) == len(CLASSIC) + 3 + 2
+    assert sum("oracle" in row for row in simulated) == 2
+    assert not any("oracle" in row for row in score_rows(report, "morning.jsonl"))
 
 
 def test_run_evaluate_rejects_an_unknown_scenario() -> None:
