@@ -322,25 +322,50 @@ def time_of_day(event: Event) -> float:
 
 @dataclass(slots=True)
 class LogMeans:
-    """Recency-weighted mean of log durations per key, for multiplicative effects with shrinkage."""
+    """Recency-weighted mean and spread of log durations per key, for multiplicative effects.
+
+    Keys are ``("service", code)`` for a service's baseline and ``(kind, code, group)`` for its
+    effects (``kind`` = ``"counter"`` or ``"hour"``).
+    """
 
     sums: dict[Any, float] = field(default_factory=dict)
+    squares: dict[Any, float] = field(default_factory=dict)
     weights: dict[Any, float] = field(default_factory=dict)
+    groups: dict[tuple[str, str], set[Any]] = field(default_factory=dict)
     memory: float = 0.995
 
     def add(self, key: Any, log_value: float) -> None:
         """Record one observation of ``key``."""
         self.sums[key] = self.sums.get(key, 0.0) * self.memory + log_value
+        self.squares[key] = self.squares.get(key, 0.0) * self.memory + log_value * log_value
         self.weights[key] = self.weights.get(key, 0.0) * self.memory + 1.0
+        if len(key) == 3:
+            self.groups.setdefault((key[0], key[1]), set()).add(key[2])
 
     def mean(self, key: Any) -> tuple[float, float]:
         """(mean, weight) of ``key``; weight 0 when never seen."""
         weight = self.weights.get(key, 0.0)
         return (self.sums[key] / weight if weight > 0 else 0.0), weight
 
+    def variance(self, key: Any) -> float:
+        """Spread of the log durations of ``key`` (0 when unknown)."""
+        mean, weight = self.mean(key)
+        return max(self.squares.get(key, 0.0) / weight - mean * mean, 0.0) if weight > 0 else 0.0
 
-#: how many observations an effect needs to count half (partial pooling toward the service)
-SHRINK_OBSERVATIONS = 25.0
+    def between_groups(self, kind: str, service: str) -> float:
+        """How much the groups of ``kind`` really differ (variance of their true effects),
+        by the method of moments: the spread of group means minus what sampling alone explains."""
+        base, _ = self.mean(("service", service))
+        within = self.variance(("service", service))
+        spreads, noise = [], []
+        for group in self.groups.get((kind, service), ()):
+            mean, weight = self.mean((kind, service, group))
+            if weight >= 2.0:
+                spreads.append((mean - base) ** 2)
+                noise.append(within / weight)
+        if len(spreads) < 2:
+            return 0.0
+        return max(float(np.mean(spreads)) - float(np.mean(noise)), 0.0)
 
 
 @dataclass(slots=True)
@@ -402,6 +427,7 @@ class BranchModel:
     closes: float = 0.0
     ready: dict[str, ReadyEpisode] = field(default_factory=dict)
     _factor_cache: dict[tuple[str, str | None, int | None], float] = field(default_factory=dict)
+    _between: dict[tuple[str, str], float] = field(default_factory=dict)
     #: the forecast's replays of recent days, kept per minute (see forecast._rhythm)
     rhythm_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: recent forecasts and outcomes, for calibration (see calibration.py)
@@ -433,22 +459,29 @@ class BranchModel:
     def duration_factor(self, service: str, counter: str | None, hour: int | None) -> float:
         """How much longer than the service's usual a transaction is at ``counter`` in ``hour``.
 
-        Each effect is the difference of mean log durations, shrunk toward zero by its
-        weight of evidence (partial pooling: a new teller is assumed average).
+        Each effect is the difference of mean log durations, shrunk toward zero by empirical
+        Bayes: by ``τ² / (τ² + σ²/n)``, where ``τ²`` is how much tellers (or hours) of this
+        service really differ and ``σ²/n`` the noise in one group's mean. Where groups do not
+        really differ nothing is applied; a new teller is assumed average.
         """
         cached = self._factor_cache.get((service, counter, hour))
         if cached is not None:
             return cached
         base, base_weight = self.log_durations.mean(("service", service))
-        if base_weight == 0:
-            return 1.0
         effect = 0.0
-        for key in (("counter", service, counter), ("hour", service, hour)):
-            if key[2] is None:
-                continue
-            mean, weight = self.log_durations.mean(key)
-            if weight > 0:
-                effect += (mean - base) * weight / (weight + SHRINK_OBSERVATIONS)
+        if base_weight > 0:
+            within = self.log_durations.variance(("service", service))
+            for kind, group in (("counter", counter), ("hour", hour)):
+                if group is None:
+                    continue
+                mean, weight = self.log_durations.mean((kind, service, group))
+                if weight <= 0:
+                    continue
+                between = self._between.get((kind, service))
+                if between is None:
+                    between = self._between[(kind, service)] = self.log_durations.between_groups(kind, service)
+                if between > 0:
+                    effect += (mean - base) * between / (between + within / weight)
         factor = self._factor_cache[(service, counter, hour)] = float(np.exp(effect))
         return factor
 
@@ -466,6 +499,7 @@ class BranchModel:
         memo[id(self.calibrator)] = Calibrator()
         memo[id(self.rhythm_cache)] = {}
         memo[id(self._factor_cache)] = {}
+        memo[id(self._between)] = {}
         copied: BranchModel = copy.deepcopy(self, memo)
         return copied
 
@@ -505,6 +539,8 @@ def learn(model: BranchModel, state: BranchState, event: Event) -> None:
             model.log_durations.add(("counter", ticket.service, event.counter), log_value)
             model.log_durations.add(("hour", ticket.service, hour), log_value)
             model._factor_cache.clear()
+            model._between.pop(("counter", ticket.service), None)
+            model._between.pop(("hour", ticket.service), None)
     elif kind == "service_started":
         ticket = state.tickets[event.ticket]  # type: ignore[index]
         if ticket.called_at is not None:
