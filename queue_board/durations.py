@@ -428,6 +428,7 @@ class BranchModel:
     ready: dict[str, ReadyEpisode] = field(default_factory=dict)
     _factor_cache: dict[tuple[str, str | None, int | None], float] = field(default_factory=dict)
     _between: dict[tuple[str, str], float] = field(default_factory=dict)
+    _finished: dict[str, int] = field(default_factory=dict)
     #: the forecast's replays of recent days, kept per minute (see forecast._rhythm)
     rhythm_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: recent forecasts and outcomes, for calibration (see calibration.py)
@@ -499,10 +500,13 @@ class BranchModel:
         memo[id(self.calibrator)] = Calibrator()
         memo[id(self.rhythm_cache)] = {}
         memo[id(self._factor_cache)] = {}
-        memo[id(self._between)] = {}
+        memo[id(self._between)] = dict(self._between)
         copied: BranchModel = copy.deepcopy(self, memo)
         return copied
 
+
+#: transactions of a service between two estimates of how much its tellers and hours differ
+BETWEEN_REFIT = 20
 
 #: days of history kept for the rhythm of the branch
 MAX_DAYS = 28
@@ -539,8 +543,11 @@ def learn(model: BranchModel, state: BranchState, event: Event) -> None:
             model.log_durations.add(("counter", ticket.service, event.counter), log_value)
             model.log_durations.add(("hour", ticket.service, hour), log_value)
             model._factor_cache.clear()
-            model._between.pop(("counter", ticket.service), None)
-            model._between.pop(("hour", ticket.service), None)
+            model._finished[ticket.service] = model._finished.get(ticket.service, 0) + 1
+            if model._finished[ticket.service] % BETWEEN_REFIT == 0 or model._finished[ticket.service] < 2 * BETWEEN_REFIT:
+                # how much tellers really differ changes slowly: re-estimated every few transactions
+                model._between.pop(("counter", ticket.service), None)
+                model._between.pop(("hour", ticket.service), None)
     elif kind == "service_started":
         ticket = state.tickets[event.ticket]  # type: ignore[index]
         if ticket.called_at is not None:

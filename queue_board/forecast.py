@@ -136,8 +136,17 @@ def _pick_days(model: BranchModel, state: BranchState, rng: np.random.Generator,
     if not days or state.day is None:
         return [], np.zeros(n, dtype=int)
     weekday = state.day.weekday()
-    weights = np.array([(0.85 ** (len(days) - 1 - i)) * (3.0 if d.day.weekday() == weekday else 1.0) for i, d in enumerate(days)])
-    return days, rng.choice(len(days), size=n, p=weights / weights.sum())
+    cumulative = _day_weights(tuple(d.day.weekday() for d in days), weekday)
+    return days, np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right").clip(0, len(days) - 1)
+
+
+@functools.lru_cache(maxsize=256)
+def _day_weights(weekdays: tuple[int, ...], today: int) -> np.ndarray:
+    """Cumulative weights of recent days: recent days and the same weekday are likelier."""
+    count = len(weekdays)
+    weights = np.array([(0.85 ** (count - 1 - i)) * (3.0 if w == today else 1.0) for i, w in enumerate(weekdays)])
+    cumulative: np.ndarray = np.cumsum(weights)
+    return cumulative
 
 
 def _rhythm(

@@ -65,14 +65,14 @@ def replay(
             stats.events += 1
             if event.branch is not None:
                 stats.branches.add(event.branch)
-            ts = format_ts(event.ts)
             if event.type == "service_started":
                 assert event.ticket is not None
                 service = engine.state.tickets[event.ticket].service
                 duration = engine.service_range(service, event.counter)
-                writer.writerow((ts, event.ticket, "service", _s(duration.p10), _s(duration.p50), _s(duration.p90)))
+                writer.writerow((format_ts(event.ts), event.ticket, "service", _s(duration.p10), _s(duration.p50), _s(duration.p90)))
                 stats.service_rows += 1
             if event.type == "ticket_issued" or (all_updates and engine.state.waiting_count()):
+                ts = format_ts(event.ts)
                 # without --all only the new ticket's wait is written: forecast just that one
                 result = engine.forecast() if all_updates else engine.forecast(focus=event.ticket)
                 for ticket in engine.state.waiting_tickets() if all_updates else [engine.state.tickets[event.ticket]]:  # type: ignore[index]

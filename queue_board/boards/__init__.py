@@ -1,15 +1,18 @@
-"""Screens: hall board, teller console, kiosk (HTML + JS; data comes from the API and Socket.IO).
+"""Screens: hall board, counter board, teller console, kiosk, and the customer's ticket page.
 
-The pages are shells: each reads its token from ``?token=`` (then keeps it in the browser)
-and its branch from ``?branch=``, fetches nothing server-side, and renders what the
-Socket.IO ``snapshot``/``board`` pushes carry (see :mod:`queue_board.board_view`).
+The pages are shells: each reads its token from ``?token=`` (then keeps it in the browser),
+its branch from ``?branch=`` and its language from ``?lang=``, fetches nothing server-side, and
+renders what the Socket.IO ``snapshot``/``board`` pushes carry (see :mod:`queue_board.board_view`).
+The ticket page is the exception: a signed link is its credential (see :mod:`.tickets`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+import hashlib
+from typing import Any, cast
 
-from flask import Blueprint, Response, abort, current_app, render_template, send_from_directory
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, send_from_directory
+from flask.blueprints import BlueprintSetupState
 
 boards_bp = Blueprint("boards", __name__)
 
@@ -34,12 +37,26 @@ def _page_headers(response: Response) -> Response:
     return response
 
 
+@boards_bp.record_once
+def _setup(state: BlueprintSetupState) -> None:
+    """Languages and the ticket pages' live updates come with the screens."""
+    from .i18n import init_babel
+    from .tickets import init_tickets
+
+    app = cast(Flask, state.app)
+    init_babel(app)
+    init_tickets(app)
+
+
 def _page(template: str, kind: str, **context: Any) -> str:
     """Render a screen with what every page's script needs on ``<body data-…>``."""
+    from .i18n import LANGUAGES
+
     return render_template(
         template,
         page_kind=kind,
         default_branch=current_app.config["DEFAULT_BRANCH"],
+        languages=LANGUAGES,
         **context,
     )
 
@@ -59,6 +76,36 @@ def index() -> str:
 def hall_board() -> str:
     """The hall board: now serving, every counter's state, waiting and expected waits."""
     return _page("hall.html", "hall")
+
+
+@boards_bp.get("/board/counter/<counter>")
+def counter_board(counter: str) -> str:
+    """The screen above one counter's window: who is served and for how long, pauses, closing."""
+    if not counter or len(counter) > 64:
+        abort(404)
+    return _page("counter.html", "counter", counter=counter)
+
+
+@boards_bp.get("/board/binding")
+def token_binding() -> Response:
+    """What the page's token is bound to (role, branch, counter), so a board can refuse the wrong screen."""
+    from ..api import grant
+
+    caller = grant()
+    return jsonify(role=caller.role, branch=caller.branch, counter=caller.counter)
+
+
+@boards_bp.get("/i18n/catalogue.js")
+def catalogue() -> Response:
+    """The screens' translations for the browser (one ES module, every language)."""
+    from .i18n import catalogue_module
+
+    body = catalogue_module()
+    response = Response(body, mimetype="text/javascript")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    response.headers["Cache-Control"] = "no-cache"
+    response.make_conditional(request)
+    return response
 
 
 @boards_bp.get("/teller/<counter>")
@@ -89,3 +136,6 @@ def socketio_client() -> Response:
         )
         return Response(message, status=503, mimetype="text/javascript")
     return send_from_directory(directory, VENDOR_FILE, mimetype="text/javascript", max_age=3600)
+
+
+from . import tickets  # noqa: E402,F401  (the ticket page's routes live on this blueprint)

@@ -44,7 +44,8 @@ def init_babel(app: Flask) -> None:
         default_translation_directories=str(TRANSLATIONS),
         locale_selector=lambda: BABEL_LOCALES[page_language()],
     )
-    app.jinja_env.globals.update(page_language=page_language, native_names=NATIVE_NAMES)
+    # N_ marks a string for the catalogue where it is translated later, as in the JS (`_(reason)`)
+    app.jinja_env.globals.update(page_language=page_language, native_names=NATIVE_NAMES, N_=lambda text: text)
 
 
 def normalise(tag: str | None) -> str | None:
