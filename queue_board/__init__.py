@@ -36,6 +36,9 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     elif config is not None:
         app.config.from_mapping(config)
 
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
     store = EventStore(app.config["DATABASE_URL"])
     store.upgrade()
 
@@ -64,13 +67,27 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
 
     from .api import api_bp, health_bp
     from .boards import boards_bp
+    from .boards.i18n import init_babel
     from .cli import register_app_commands
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    init_babel(app)
     app.register_blueprint(boards_bp)
     register_app_commands(app)
     return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A secret generated once per installation and kept in the instance folder."""
+    import secrets
+
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
 
 
 def room(branch: str) -> str:

@@ -94,6 +94,7 @@ class BranchService:
         self._dirty: set[str] = set()
         self._registry_lock = threading.Lock()
         self._known_branches: set[str] = set()
+        self._listeners: list[Publisher] = []
 
     # engines ----------------------------------------------------------------------
     def lock(self, branch: str) -> threading.RLock:
@@ -437,12 +438,19 @@ class BranchService:
         latest = self._forecasts.get(branch)
         return latest[1] if latest else None
 
+    def subscribe(self, listener: Publisher) -> None:
+        """Also call ``listener(branch, board)`` after every push (e.g. to nudge ticket pages)."""
+        self._listeners.append(listener)
+
     def _push(self, branch: str, event: Event | None) -> None:
-        if self.publish is None:
+        if self.publish is None and not self._listeners:
             return
         payload = self.snapshot_without_refresh(branch)
         payload["event"] = event_to_dict(event) if event is not None else None
-        self.publish(branch, payload)
+        if self.publish is not None:
+            self.publish(branch, payload)
+        for listener in self._listeners:
+            listener(branch, payload)
 
     def snapshot_without_refresh(self, branch: str) -> dict[str, Any]:
         """Board state without scheduling a refresh (used while pushing)."""

@@ -43,9 +43,13 @@ class Config:
         self.PRIOR_SERVICE_SECONDS: float = _env("PRIOR_SERVICE_SECONDS", 300.0)
         #: largest accepted request body (an import of a year of logs fits)
         self.MAX_CONTENT_LENGTH: int = _env("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
+        #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example)
+        self.PUBLIC_URL: str = _env("PUBLIC_URL", "")
         #: demo mode: the index page lists the demo's board links with their tokens
         self.DEMO: bool = _env("DEMO", False)
-        self.SECRET_KEY: str = _env("SECRET_KEY", os.urandom(24).hex())
+        #: signs ticket links; empty = generated once and kept in the instance folder, so printed
+        #: tickets stay valid across restarts (set it explicitly when several processes serve)
+        self.SECRET_KEY: str = _env("SECRET_KEY", "")
         self.TESTING: bool = False
 
     def as_mapping(self) -> dict[str, Any]:

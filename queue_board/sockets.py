@@ -33,6 +33,9 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
         raise ConnectionRefusedError(f"forbidden: this token is not for branch {branch!r}")
     if not service.branch_exists(branch):
         raise ConnectionRefusedError(f"not found: no branch {branch!r}")
+    if grant.role == "display" and grant.counter and auth.get("counter") != grant.counter:
+        # a display bound to a counter is the screen above that window, and nothing else
+        raise ConnectionRefusedError(f"forbidden: this display is bound to counter {grant.counter!r}")
     session["branch"] = branch
     join_room(room(branch))
     # the snapshot goes out before any refresh is scheduled, so it is the first message

@@ -1,11 +1,15 @@
-"""Screenshots of the screens for the docs: hall board, teller console, kiosk.
+"""Screenshots of every screen, in every layout and language, for docs/screens/.
 
 Starts the real app on a loopback port with the demo branch, plays a simulated morning
 through the HTTP API (the server's clock is moved forward between events, so the forecasts
 learn realistic durations), then drives headless Chromium and saves PNGs:
 
-    .venv/bin/python scripts/screenshots.py            # -> docs/*.png
+    .venv/bin/python scripts/screenshots.py                # -> docs/screens/*.png
+    .venv/bin/python scripts/screenshots.py --only hall    # just the hall board
 
+Screens: hall board, counter board (serving, paused, closed), teller console, kiosk (choice and
+ticket), the customer's ticket page (waiting, called, a longer wait), the printed ticket.
+Layouts: 1920×1080 landscape, 1080×1920 portrait, 390×844 phone. Languages: en, zh-Hant, zh-Hans.
 Needs ``npm install`` (the Socket.IO browser client) and Debian's /usr/bin/chromium.
 """
 
@@ -17,6 +21,7 @@ import random
 import sys
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -160,7 +165,7 @@ def simulate_morning(branch: Branch, clock: ShiftedClock, start: datetime, seed:
                     if teller.counter == "1":
                         branch.act("1", "close")
                     else:
-                        branch.act("3", "pause", {"reason": "Cash delivery to the vault", "minutes": 15})
+                        branch.act("3", "pause", {"reason": "Cash delivery", "minutes": 15})
                     teller.phase = "done"
                     continue
                 response = branch.act(teller.counter, "call-next", check=False)
@@ -196,7 +201,7 @@ def settle_final_state(branch: Branch, tellers: dict[str, Teller]) -> None:
             if name == "1":
                 branch.act("1", "close")
             else:
-                branch.act("3", "pause", {"reason": "Cash delivery to the vault", "minutes": 15})
+                branch.act("3", "pause", {"reason": "Cash delivery", "minutes": 15})
     two, four = tellers["2"], tellers["4"]
     if two.phase == "free":
         branch.ticket("deposit")
@@ -215,49 +220,226 @@ def settle_final_state(branch: Branch, tellers: dict[str, Teller]) -> None:
         branch.ticket(code)
 
 
-def shoot(url: str, tokens: dict[str, str], out: Path) -> list[Path]:
-    """Open each screen in Chromium and save its PNG."""
+LANGUAGES = ("en", "zh-Hant", "zh-Hans")
+LAYOUTS = {"landscape": (1920, 1080), "portrait": (1080, 1920), "phone": (390, 844)}
+#: quiet, quick screens for pictures: no sound, no offline grace period to wait out
+PAGE_OPTIONS = "window.queueBoardOptions = { chimeMs: 0 };"
+
+
+@dataclass
+class Shot:
+    """One picture: a screen in a state, the layouts and languages it is taken in."""
+
+    name: str
+    path: str
+    token: str | None
+    layouts: tuple[str, ...] = tuple(LAYOUTS)
+    languages: tuple[str, ...] = LANGUAGES
+    ready: str | None = None
+    init: str = ""
+
+
+def ticket_path(url: str, tokens: dict[str, str], label: str) -> str:
+    """The customer's ticket page for ``label``, as the kiosk's QR code has it."""
+    response = requests.post(
+        f"{url}/t/links",
+        json={"branch": BRANCH, "ticket": label},
+        headers={"Authorization": f"Bearer {tokens['kiosk']}"},
+        timeout=10,
+    )
+    response.raise_for_status()
+    path: str = response.json()["path"]
+    return path
+
+
+def board(url: str, tokens: dict[str, str]) -> dict[str, Any]:
+    response = requests.get(
+        f"{url}/api/v1/branches/{BRANCH}/snapshot", headers={"Authorization": f"Bearer {tokens['display']}"}, timeout=10
+    )
+    response.raise_for_status()
+    data: dict[str, Any] = response.json()
+    return data
+
+
+def shots(url: str, tokens: dict[str, str], clock: ShiftedClock) -> list[Shot]:
+    """What to photograph, from the branch's final arrangement."""
+    state = board(url, tokens)
+    waiting = [t["ticket"] for t in state["waiting"] if t["service"] == "deposit"]
+    calling = next(c["ticket"] for c in state["counters"] if c["status"] == "calling")
+    mine, longer = waiting[-2], waiting[-1]
+    day = state["day"]
+    earlier_promise_ms = int((clock.now() + timedelta(minutes=20)).timestamp() * 1000)
+    # an earlier estimate this phone remembers (called within 20 min): the page tells the customer the wait grew
+    remembered = f"localStorage.setItem('queue_board.ticket.{day}.{longer}.promise', '{earlier_promise_ms}');"
+    estimated = "[...document.querySelectorAll('.svc-wait-range')].every(e => !e.classList.contains('is-note') || !/Estimating|估算/.test(e.textContent))"
+    return [
+        Shot("hall", "/board/hall", tokens["display"], ready=estimated),
+        Shot("counter-serving", "/board/counter/2", tokens["display"]),
+        Shot("counter-paused", "/board/counter/3", tokens["display"]),
+        Shot("counter-closed", "/board/counter/1", tokens["display"], layouts=("landscape", "portrait")),
+        Shot("teller", "/teller/2", tokens["teller2"]),
+        Shot("kiosk", "/kiosk", tokens["kiosk"]),
+        Shot("ticket-waiting", ticket_path(url, tokens, mine), None, ready="!document.getElementById('range').hidden"),
+        Shot(
+            "ticket-longer-wait",
+            ticket_path(url, tokens, longer),
+            None,
+            layouts=("phone",),
+            init=remembered,
+            ready="!document.getElementById('notice').hidden",
+        ),
+        Shot("ticket-called", ticket_path(url, tokens, calling), None, layouts=("phone", "landscape")),
+    ]
+
+
+def save(page: Any, path: Path, *, quantize: bool, element: str | None = None, full_page: bool = False) -> None:
+    """Screenshot the page (or one element) to ``path``, as a palette PNG unless told otherwise."""
+    if element:
+        page.locator(element).screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=full_page)
+    if quantize:
+        from PIL import Image
+
+        with Image.open(path) as image:
+            image.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+                path, optimize=True
+            )
+
+
+def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
+    """Poll a JS expression (the pages' CSP forbids the eval that wait_for_function needs)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {expression}")
+        page.wait_for_timeout(100)
+
+
+def shoot(
+    url: str, tokens: dict[str, str], clock: ShiftedClock, out: Path, only: set[str], quantize: bool
+) -> list[Path]:
+    """Open each screen in Chromium, in each layout and language, and save its PNG."""
     from playwright.sync_api import sync_playwright
 
     saved: list[Path] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            for name, path, token, size in (
-                ("hall-board.png", "/board/hall", "display", (1920, 1080)),
-                ("hall-board-portrait.png", "/board/hall", "display", (1080, 1920)),
-                ("teller-console.png", "/teller/2", "teller2", (1366, 768)),
-                ("kiosk.png", "/kiosk", "kiosk", (1920, 1080)),
-            ):
-                page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-                page.goto(f"{url}{path}?token={tokens[token]}")
-                page.wait_for_selector("body[data-connection=live]")
-                page.wait_for_function("document.body.dataset.seq !== undefined")
-                if path == "/board/hall":
-                    # ranges come with the first forecast refresh (a `board` push with event null)
-                    page.wait_for_function(
-                        "[...document.querySelectorAll('.svc-wait-range')].every(e => !e.textContent.includes('Estimating'))"
-                    )
-                page.wait_for_timeout(300)
-                page.screenshot(path=str(out / name))
-                saved.append(out / name)
-                if path == "/kiosk":
-                    page.click("button[data-service=remittance]")
-                    page.wait_for_selector("#result:not([hidden])")
-                    page.wait_for_timeout(200)
-                    page.screenshot(path=str(out / "kiosk-ticket.png"))
-                    saved.append(out / "kiosk-ticket.png")
-                page.close()
+            for shot in shots(url, tokens, clock):
+                if only and not any(shot.name.startswith(o) for o in only):
+                    continue
+                for language in shot.languages:
+                    for layout in shot.layouts:
+                        width, height = LAYOUTS[layout]
+                        phone = layout == "phone"
+                        context = browser.new_context(
+                            viewport={"width": width, "height": height},
+                            device_scale_factor=2 if phone else 1,
+                            is_mobile=phone,
+                            has_touch=phone,
+                        )
+                        context.add_init_script(PAGE_OPTIONS + shot.init)
+                        page = context.new_page()
+                        query = f"lang={language}" + (f"&token={shot.token}" if shot.token else "") + "&sound=off"
+                        page.goto(f"{url}{shot.path}?{query}")
+                        page.wait_for_selector("body[data-connection=live]")
+                        wait_until(page, "document.body.dataset.seq !== undefined")
+                        if shot.ready:
+                            wait_until(page, shot.ready)
+                        page.wait_for_timeout(400)
+                        path = out / f"{shot.name}-{layout}-{language}.png"
+                        save(page, path, quantize=quantize, full_page=phone)  # a phone scrolls
+                        saved.append(path)
+                        context.close()
+            if not only or "kiosk" in only:
+                saved += shoot_kiosk_tickets(browser, url, tokens, out, quantize)
         finally:
             browser.close()
     return saved
 
 
+def shoot_kiosk_tickets(browser: Any, url: str, tokens: dict[str, str], out: Path, quantize: bool) -> list[Path]:
+    """The kiosk after a tap (each picture takes a real ticket, so these come last) and the printed ticket."""
+    saved: list[Path] = []
+    for language in LANGUAGES:
+        for layout in (*LAYOUTS, "printed"):
+            width, height = LAYOUTS.get(layout, LAYOUTS["landscape"])
+            # a phone at its pixel density; the small printed ticket at printer-like resolution
+            scale = {"phone": 2, "printed": 3}.get(layout, 1)
+            context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=scale)
+            context.add_init_script(PAGE_OPTIONS)
+            page = context.new_page()
+            page.goto(f"{url}/kiosk?lang={language}&token={tokens['kiosk']}")
+            page.wait_for_selector("body[data-connection=live]")
+            page.click("button[data-service=remittance]")
+            page.wait_for_selector("#result:not([hidden])")
+            wait_until(page, "document.getElementById('ticket-qr-image').naturalWidth > 0")
+            page.wait_for_timeout(300)
+            if layout == "printed":
+                page.emulate_media(media="print")
+                page.wait_for_timeout(200)
+                path = out / f"kiosk-printed-{language}.png"
+                save(page, path, quantize=quantize, element="#print-ticket")
+            else:
+                path = out / f"kiosk-ticket-{layout}-{language}.png"
+                save(page, path, quantize=quantize, full_page=layout == "phone")
+            saved.append(path)
+            context.close()
+    return saved
+
+
+SCREEN_TITLES = {
+    "hall": "Hall board",
+    "counter-serving": "Counter board — serving",
+    "counter-paused": "Counter board — paused",
+    "counter-closed": "Counter board — closed",
+    "teller": "Teller console (with the counter board preview)",
+    "kiosk": "Kiosk — choose a service",
+    "kiosk-ticket": "Kiosk — the ticket, with its QR code",
+    "kiosk-printed": "Printed ticket (80 mm roll)",
+    "ticket-waiting": "Customer's ticket page — waiting",
+    "ticket-longer-wait": "Customer's ticket page — the wait got longer",
+    "ticket-called": "Customer's ticket page — your turn",
+}
+
+
+def write_index(out: Path) -> Path:
+    """docs/screens/README.md: every picture, one table per screen, layouts down, languages across."""
+    lines = [
+        "# Screens",
+        "",
+        "Generated by `scripts/screenshots.py` from a simulated morning at the demo branch; do not edit by hand.",
+        "Layouts: 1920×1080 landscape, 1080×1920 portrait, 390×844 phone (phones scroll: full page).",
+        "",
+    ]
+    for name, title in SCREEN_TITLES.items():
+        rows = []
+        for layout in (*LAYOUTS, ""):
+            files = [f"{name}-{layout}-{lang}.png" if layout else f"{name}-{lang}.png" for lang in LANGUAGES]
+            if all((out / f).is_file() for f in files):
+                cells = " | ".join(
+                    f"[![{name} {layout} {lang}]({f})]({f})" for f, lang in zip(files, LANGUAGES, strict=True)
+                )
+                rows.append(f"| {layout or 'print'} | {cells} |")
+        if rows:
+            lines += [f"## {title}", "", "| layout | en | zh-Hant | zh-Hans |", "|---|---|---|---|", *rows, ""]
+    path = out / "README.md"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     """Build the scene, take the screenshots, print where they went."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--out", type=Path, default=ROOT / "docs", help="folder for the PNGs (default: docs/)")
+    parser.add_argument(
+        "--out", type=Path, default=ROOT / "docs" / "screens", help="folder for the PNGs (default: docs/screens/)"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed of the simulated morning")
+    parser.add_argument(
+        "--only", action="append", default=[], help="only screens whose name starts with this (repeatable)"
+    )
+    parser.add_argument("--no-quantize", action="store_true", help="keep full-colour PNGs (larger files)")
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
@@ -266,8 +448,9 @@ def main(argv: list[str] | None = None) -> int:
     with live_app(clock) as (url, tokens):
         branch = Branch(url, tokens)
         simulate_morning(branch, clock, start, args.seed)
-        for path in shoot(url, tokens, args.out):
-            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+        saved = shoot(url, tokens, clock, args.out, set(args.only), not args.no_quantize)
+    for path in [*saved, write_index(args.out)]:
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 
 

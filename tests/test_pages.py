@@ -14,7 +14,12 @@ from queue_board import ROOT, boards
 
 @pytest.mark.parametrize(
     ("path", "script"),
-    [("/board/hall", "js/hall.js"), ("/teller/1", "js/teller.js"), ("/kiosk", "js/kiosk.js")],
+    [
+        ("/board/hall", "js/hall.js"),
+        ("/board/counter/2", "js/counter.js"),
+        ("/teller/1", "js/teller.js"),
+        ("/kiosk", "js/kiosk.js"),
+    ],
 )
 def test_screens_load_the_socketio_client_and_their_module(client: FlaskClient, path: str, script: str) -> None:
     response = client.get(path)
@@ -26,7 +31,7 @@ def test_screens_load_the_socketio_client_and_their_module(client: FlaskClient, 
     assert 'id="connection-banner"' in html
 
 
-@pytest.mark.parametrize("path", ["/", "/board/hall", "/teller/1", "/kiosk"])
+@pytest.mark.parametrize("path", ["/", "/board/hall", "/board/counter/1", "/teller/1", "/kiosk", "/t/not-a-link"])
 def test_pages_have_no_inline_script_and_forbid_it(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     html = response.get_data(as_text=True)
@@ -39,7 +44,7 @@ def test_pages_have_no_inline_script_and_forbid_it(client: FlaskClient, path: st
 def test_teller_console_is_bound_to_its_counter(client: FlaskClient) -> None:
     html = client.get("/teller/3").get_data(as_text=True)
     assert 'data-counter="3"' in html
-    assert 'Counter <span class="counter-name">3</span>' in html
+    assert "<h1 data-i18n=\"Counter %(name)s\" data-i18n-args='{\"name\": \"3\"}'>Counter 3</h1>" in html
 
 
 def test_teller_counter_name_from_the_url_is_escaped(client: FlaskClient) -> None:
@@ -53,7 +58,7 @@ def test_index_explains_the_app_and_links_every_screen(client: FlaskClient) -> N
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert "queue_board" in html
-    for href in ("/board/hall", "/kiosk", "/teller/1", "/teller/2", "/teller/3", "/teller/4"):
+    for href in ("/board/hall", "/kiosk", "/teller/1", "/teller/4", "/board/counter/1", "/board/counter/4"):
         assert f'href="{href}"' in html
     assert "Demo links" not in html
 
@@ -93,7 +98,21 @@ def test_missing_socketio_client_is_a_clear_503(client: FlaskClient, monkeypatch
     assert "npm install" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("name", ["format.js", "live.js", "hall.js", "teller.js", "kiosk.js"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "format.js",
+        "live.js",
+        "i18n.js",
+        "announcer.js",
+        "hall.js",
+        "counter.js",
+        "counter_view.js",
+        "teller.js",
+        "kiosk.js",
+        "ticket.js",
+    ],
+)
 def test_screen_scripts_are_served(client: FlaskClient, name: str) -> None:
     response = client.get(f"/static/js/{name}")
     assert response.status_code == 200

@@ -117,3 +117,15 @@ def test_connection_without_a_valid_token_for_the_branch_is_refused(live_server:
     with pytest.raises(socketio.exceptions.ConnectionError):
         client.connect(live_server.url, auth={"token": token, "branch": branch}, transports=["websocket"], wait_timeout=5)
     client.disconnect()
+
+
+def test_display_bound_to_a_counter_shows_only_that_counter(live_server: LiveServer) -> None:
+    token = live_server.app.extensions["queue_board"].store.create_token("above 2", "display", "main", "2")
+    refused = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect(live_server.url, auth={"token": token, "branch": "main", "counter": "1"}, transports=["websocket"], wait_timeout=5)
+    refused.disconnect()
+    accepted = socketio.Client(reconnection=False)
+    accepted.connect(live_server.url, auth={"token": token, "branch": "main", "counter": "2"}, transports=["websocket"], wait_timeout=5)
+    assert accepted.connected
+    accepted.disconnect()

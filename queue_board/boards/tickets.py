@@ -266,18 +266,15 @@ _hooked: weakref.WeakSet[BranchService] = weakref.WeakSet()
 
 
 def _tell_ticket_pages(service: BranchService) -> None:
-    """Chain the branch service's publisher: after each board push, nudge the branch's ticket pages."""
+    """After each board push, nudge the branch's ticket pages to ask for their own state."""
     if service in _hooked:
         return
     _hooked.add(service)
-    original = service.publish
 
-    def publish(branch: str, payload: dict[str, Any]) -> None:
-        if original is not None:
-            original(branch, payload)
+    def nudge(branch: str, payload: dict[str, Any]) -> None:
         socketio.emit("changed", {"seq": payload.get("seq")}, to=tickets_room(branch), namespace=NAMESPACE)
 
-    service.publish = publish
+    service.subscribe(nudge)
 
 
 def init_tickets(app: Flask) -> None:

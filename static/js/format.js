@@ -1,6 +1,9 @@
 // What every screen says about time: wait ranges, pauses, counter states, clocks.
-// One module so the hall board, the teller console and the kiosk word things the same way.
-// Pure functions of their arguments (no DOM, no clock of their own).
+// One module so the hall board, the counter board, the teller console, the kiosk and the ticket
+// page word things the same way, in the page's language (see i18n.js). Pure functions of their
+// arguments and the page's language (no DOM, no clock of their own).
+
+import { INTL_LOCALES, N_, _, language, ngettext } from "./i18n.js";
 
 const MINUTE_MS = 60_000;
 
@@ -24,12 +27,12 @@ function usable(range) {
 export function formatRange(range) {
   const r = usable(range);
   if (!r) return null;
-  if (r.p90 < 60) return "under 1 min";
+  if (r.p90 < 60) return _("under 1 min");
   const low = Math.round(Math.max(0, r.p10) / 60);
   const high = Math.round(r.p90 / 60);
-  if (low >= high) return `about ${high} min`;
-  if (low === 0) return `up to about ${high} min`;
-  return `about ${low}–${high} min`;
+  if (low >= high) return _("about %(num)s min", { num: high });
+  if (low === 0) return _("up to about %(high)s min", { high });
+  return _("about %(low)s–%(high)s min", { low, high });
 }
 
 /** The range as it stands `ageSeconds` after it was made: every percentile moves closer, never below 0. */
@@ -41,44 +44,55 @@ export function agedRange(range, ageSeconds) {
   return { p10: shift(r.p10), p50: shift(r.p50 ?? r.p10), p90: shift(r.p90) };
 }
 
+/** A range `offsetSeconds` longer (a transaction's length = time so far + time left). */
+export function extendedRange(range, offsetSeconds) {
+  const r = usable(range);
+  if (!r) return null;
+  const add = Math.max(0, offsetSeconds || 0);
+  return { p10: r.p10 + add, p50: (r.p50 ?? r.p10) + add, p90: r.p90 + add };
+}
+
 /** "back in ~N min" from a declared return time, "back shortly" once it has passed; null if none declared. */
 export function formatBackIn(backAtMs, nowMs) {
   if (backAtMs == null) return null;
   const left = backAtMs - nowMs;
-  if (left <= 0) return "back shortly";
-  return `back in ~${Math.ceil(left / MINUTE_MS)} min`;
+  if (left <= 0) return _("back shortly");
+  return _("back in ~%(num)s min", { num: Math.ceil(left / MINUTE_MS) });
 }
 
 /** "No one waiting", "1 person waiting", "12 people waiting". */
 export function formatWaiting(count) {
-  if (!count) return "No one waiting";
-  return count === 1 ? "1 person waiting" : `${count} people waiting`;
+  if (!count) return _("No one waiting");
+  return ngettext("%(num)s person waiting", "%(num)s people waiting", count);
 }
 
 /** "You are next", "1 person ahead of you", "4 people ahead of you". */
 export function formatPeopleAhead(count) {
-  if (!count) return "You are next";
-  return count === 1 ? "1 person ahead of you" : `${count} people ahead of you`;
+  if (!count) return _("You are next");
+  return ngettext("%(num)s person ahead of you", "%(num)s people ahead of you", count);
 }
 
 function pad(n) {
   return String(n).padStart(2, "0");
 }
 
-/** Wall time in the branch's zone: "09:05" or, with seconds, "09:05:07". */
+/** Wall time in the branch's zone: "09:05" or, with seconds, "09:05:07" (the same in every language). */
 export function formatClock(ms, utcOffsetMinutes = 0, withSeconds = false) {
   const d = new Date(ms + utcOffsetMinutes * MINUTE_MS);
   const hm = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
   return withSeconds ? `${hm}:${pad(d.getUTCSeconds())}` : hm;
 }
 
-const WEEKDAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-
-/** The branch's date: "Mon 2 Mar 2026". */
+/** The branch's date in the page's language: "Mon 2 Mar 2026", "2026年3月2日 週一". */
 export function formatDate(ms, utcOffsetMinutes = 0) {
   const d = new Date(ms + utcOffsetMinutes * MINUTE_MS);
-  return `${WEEKDAYS[d.getUTCDay()]} ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}`;
+  const locale = INTL_LOCALES[language()] || "en-GB";
+  const options = { timeZone: "UTC", weekday: "short", day: "numeric", month: "short", year: "numeric" };
+  try {
+    return new Intl.DateTimeFormat(locale, options).format(d).replace(/,/g, "");
+  } catch {
+    return d.toISOString().slice(0, 10);
+  }
 }
 
 /** A stopwatch: "4:07", "1:02:09". */
@@ -93,39 +107,62 @@ export function formatElapsed(ms) {
 /** "waited 12 min", "waited under 1 min". */
 export function formatWaited(ms) {
   const minutes = Math.floor(Math.max(0, ms) / MINUTE_MS);
-  return minutes < 1 ? "waited under 1 min" : `waited ${minutes} min`;
+  return minutes < 1 ? _("waited under 1 min") : _("waited %(num)s min", { num: minutes });
 }
 
-/** A service's (or branch's) name in `language`, falling back to English, then to `fallback`. */
-export function nameIn(names, language, fallback = "") {
+/** A service's (or branch's) name in `lang`, falling back to English, then to `fallback`. */
+export function nameIn(names, lang = language(), fallback = "") {
   if (!names) return fallback;
-  return names[language] || names.en || Object.values(names)[0] || fallback;
+  return names[lang] || names.en || Object.values(names)[0] || fallback;
 }
 
-/** The names to print, primary language first, without repeating an identical name. */
-export function namesInOrder(names, languages, fallback = "") {
+/** The names to print, `first` language first, then the others in `languages`, without repeats. */
+export function namesInOrder(names, languages, fallback = "", first = null) {
   const out = [];
   const seen = new Set();
-  for (const language of languages && languages.length ? languages : ["en"]) {
-    const text = names && names[language];
+  const order = languages && languages.length ? languages : ["en"];
+  for (const lang of first ? [first, ...order.filter((l) => l !== first)] : order) {
+    const text = names && names[lang];
     if (text && !seen.has(text)) {
       seen.add(text);
-      out.push({ language, text });
+      out.push({ language: lang, text });
     }
   }
-  if (!out.length) out.push({ language: "en", text: nameIn(names, "en", fallback) });
+  if (!out.length) out.push({ language: first || "en", text: nameIn(names, first || "en", fallback) });
   return out;
 }
 
-/** Words and a symbol for each counter status (never colour alone). */
+/** The pause reasons the teller's dialog offers; boards show them in their own language. */
+export const PAUSE_REASONS = [
+  N_("Getting authorisation"),
+  N_("Cash delivery"),
+  N_("Helping a colleague"),
+  N_("Back-office work"),
+  N_("System problem"),
+  N_("Break"),
+  N_("Lunch"),
+];
+
+/** A pause reason for the board: a preset in the page's language, anything else as the teller typed it. */
+export function pauseReason(reason) {
+  if (!reason) return null;
+  return PAUSE_REASONS.includes(reason) ? _(reason) : reason;
+}
+
+/** Words and a symbol for each counter status (never colour alone); `label()` is in the page's language. */
 export const STATUS = {
-  closed: { label: "Closed", symbol: "✕" },
-  idle: { label: "Available", symbol: "●" },
-  calling: { label: "Calling", symbol: "»" },
-  serving: { label: "Serving", symbol: "▶" },
-  wrapping_up: { label: "Finishing up", symbol: "…" },
-  paused: { label: "Paused", symbol: "‖" },
+  closed: { label: () => _("Closed"), symbol: "✕" },
+  idle: { label: () => _("Available"), symbol: "●" },
+  calling: { label: () => _("Calling"), symbol: "»" },
+  serving: { label: () => _("Serving"), symbol: "▶" },
+  wrapping_up: { label: () => _("Finishing up"), symbol: "…" },
+  paused: { label: () => _("Paused"), symbol: "‖" },
 };
+
+/** "Counter 3". */
+export function counterName(name) {
+  return _("Counter %(name)s", { name });
+}
 
 /**
  * What a customer should read about a counter, from its board entry at `nowMs` (server time)
@@ -135,59 +172,72 @@ export const STATUS = {
  */
 export function describeCounter(counter, nowMs, boardNowMs = nowMs) {
   const status = counter.status in STATUS ? counter.status : "idle";
-  const base = { status, ...STATUS[status], ticket: null, headline: "", detail: "", reason: null };
+  const base = { status, label: STATUS[status].label(), symbol: STATUS[status].symbol, ticket: null, headline: "", detail: "", reason: null };
   const remaining = formatRange(agedRange(counter.remaining, (nowMs - boardNowMs) / 1000));
   switch (status) {
     case "closed":
-      return { ...base, headline: "Closed", detail: "Please use another counter" };
+      return { ...base, headline: _("Closed"), detail: _("Please use another counter") };
     case "calling":
       return {
         ...base,
         ticket: counter.ticket,
-        headline: `Calling ${counter.ticket}`,
-        detail: `Please go to counter ${counter.name}`,
+        headline: _("Calling %(ticket)s", { ticket: counter.ticket }),
+        detail: _("Please go to counter %(counter)s", { counter: counter.name }),
       };
     case "serving":
       return {
         ...base,
         ticket: counter.ticket,
-        headline: `Serving ${counter.ticket}`,
-        detail: remaining ? `${remaining} left` : "Transaction in progress",
+        headline: _("Serving %(ticket)s", { ticket: counter.ticket }),
+        detail: remaining ? _("%(range)s left", { range: remaining }) : _("Transaction in progress"),
       };
     case "wrapping_up":
       return {
         ...base,
-        headline: "Finishing the previous transaction",
-        detail: remaining ? `next call in ${remaining}` : "next call shortly",
+        headline: _("Finishing the previous transaction"),
+        detail: remaining ? _("next call in %(range)s", { range: remaining }) : _("next call shortly"),
       };
     case "paused": {
       const backIn = formatBackIn(parseTs(counter.back_at), nowMs);
       return {
         ...base,
-        reason: counter.pause_reason || null,
-        headline: "Paused",
-        detail: backIn || (remaining ? `back in ${remaining}` : "back later"),
+        reason: pauseReason(counter.pause_reason),
+        headline: _("Paused"),
+        detail: backIn || (remaining ? _("back in %(range)s", { range: remaining }) : _("back later")),
       };
     }
     default:
       return {
         ...base,
-        headline: "Available",
-        detail: counter.queue_for_counter ? "Calling the next customer shortly" : "Ready for the next customer",
+        headline: _("Available"),
+        detail: counter.queue_for_counter ? _("Calling the next customer shortly") : _("Ready for the next customer"),
       };
   }
 }
 
 /** What a service's expected wait for a new ticket reads like, or why there is none. */
 export function describeNewTicketWait(service) {
-  if (!service.counters || !service.counters.length) return "No counter open for this service now";
+  if (!service.counters || !service.counters.length) return _("No counter open for this service now");
   const range = formatRange(service.new_ticket_wait);
-  return range || "Estimating…";
+  return range || _("Estimating…");
 }
 
 /** What the "now serving" list says about a called ticket. */
 export function describeCall(entry) {
-  if (entry.status === "serving") return "being served";
-  if (entry.status === "done") return "served";
-  return entry.recalls ? `called again — please go to counter ${entry.counter}` : `please go to counter ${entry.counter}`;
+  if (entry.status === "serving") return _("being served");
+  if (entry.status === "done") return _("served");
+  return entry.recalls
+    ? _("called again — please go to counter %(counter)s", { counter: entry.counter })
+    : _("please go to counter %(counter)s", { counter: entry.counter });
+}
+
+/** The spoken call: the label letter by letter, so "A017" is not read as "A seventeen". */
+export function spokenCall(ticket, counter, lang = language()) {
+  const spelled = String(ticket).split("").join(" ");
+  return _("Ticket %(ticket)s, please go to counter %(counter)s.", { ticket: spelled, counter }, lang);
+}
+
+/** The written call (screen readers, the announcement strip). */
+export function writtenCall(ticket, counter, lang = language()) {
+  return _("Ticket %(ticket)s, please go to counter %(counter)s.", { ticket, counter }, lang);
 }

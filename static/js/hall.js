@@ -1,68 +1,98 @@
-// The hall board: now serving, every counter's state in a customer's words, and per service
-// the people waiting and the expected wait for a new ticket. Everything is set with textContent.
+// The hall board: now serving (the newest call highlighted and announced), every counter's state in a
+// customer's words, and per service the people waiting and the expected wait for a new ticket.
+// One language at a time (?lang=), or rotating (?rotate=20). Everything is set with textContent.
 
+import { Announcer } from "./announcer.js";
 import {
+  counterName,
   describeCall,
   describeCounter,
   describeNewTicketWait,
   formatClock,
   formatDate,
   formatRange,
-  namesInOrder,
+  nameIn,
   parseTs,
+  writtenCall,
 } from "./format.js";
-import { connectLive, el, pageSettings, setText } from "./live.js";
+import { NATIVE_NAMES, _, language, onLanguageChange } from "./i18n.js";
+import { BoardLanguage, connectLive, connectionWords, el, pageSettings, setText } from "./live.js";
 
 const NOW_SERVING_ROWS = 5;
-const HEADINGS = {
-  now_serving: { en: "Now serving", "zh-Hant": "現正服務", "zh-Hans": "现正服务" },
-  counters: { en: "Counters", "zh-Hant": "櫃檯", "zh-Hans": "柜台" },
-};
 
 const settings = pageSettings("hall");
-const state = { board: null, boardNowMs: null, newestKey: null, languages: ["en"] };
+const params = new URLSearchParams(window.location.search);
+const boardLanguage = new BoardLanguage(params);
+const state = { board: null, boardNowMs: null, newestKey: null, connection: "connecting" };
+const announcer = new Announcer({
+  enabled: params.get("sound") !== "off",
+  languages: () => boardLanguage.spoken(),
+  onState: (value) => {
+    document.getElementById("sound-state").hidden = value !== "blocked";
+  },
+});
+window.queueBoardAnnouncer = announcer;
 const live = connectLive(settings, { onBoard, onStatus });
 
 function onStatus(value) {
-  const words = { live: "Live", connecting: "Connecting…", lost: "Reconnecting…", refused: "Not connected", degraded: "Refreshing every 5 s" };
-  setText(document.querySelector("#live-state .live-text"), words[value] || value);
+  state.connection = value;
+  setText(document.querySelector("#live-state .live-text"), connectionWords(value));
 }
 
 function onBoard(board, info) {
   state.board = board;
   state.boardNowMs = parseTs(board.now) ?? live.clock.now();
-  state.languages = board.languages && board.languages.length ? board.languages : ["en"];
+  boardLanguage.update(board);
+  announce(board, info);
+  render(info);
+  setText(document.getElementById("updated"), formatClock(live.clock.now(), live.clock.utcOffsetMinutes, true));
+}
+
+function render(info = { event: null }) {
+  const board = state.board;
+  if (!board) return;
   renderHeader(board);
   renderNowServing(board, info);
   renderCounters(board);
   renderServices(board);
-  setText(document.getElementById("updated"), formatClock(live.clock.now(), live.clock.utcOffsetMinutes, true));
   tick();
 }
 
-function multilingual(container, names, fallback) {
-  container.replaceChildren();
-  namesInOrder(names, state.languages, fallback).forEach((name, index) => {
-    const span = el("span", index ? "alt-name" : "main-name", name.text);
-    span.lang = name.language;
-    container.append(span);
-  });
-}
+onLanguageChange(() => {
+  onStatus(state.connection);
+  render();
+});
 
 function renderHeader(board) {
-  const names = namesInOrder(board.names, state.languages, board.name || board.branch);
-  setText(document.getElementById("branch-name"), names[0].text);
-  document.getElementById("branch-name").lang = names[0].language;
-  const others = document.getElementById("branch-names");
-  others.replaceChildren(...names.slice(1).map((n) => Object.assign(el("span", "alt-name", n.text), { lang: n.language })));
-  document.title = `${names[0].text} — hall board`;
-  for (const heading of document.querySelectorAll("[data-i18n]")) {
-    const key = heading.dataset.i18n;
-    if (heading.dataset.rendered === state.languages.join()) continue;
-    multilingual(heading, HEADINGS[key], heading.textContent);
-    heading.dataset.rendered = state.languages.join();
+  const name = nameIn(board.names, language(), board.name || board.branch);
+  const heading = document.getElementById("branch-name");
+  setText(heading, name);
+  heading.removeAttribute("data-i18n");
+  document.title = `${name} — ${_("Hall board")}`;
+  const strip = document.getElementById("language-strip");
+  const languages = boardLanguage.options.rotateSeconds ? boardLanguage.languages : [];
+  strip.replaceChildren(
+    ...languages.map((lang) => {
+      const item = el("span", lang === language() ? "lang current" : "lang", NATIVE_NAMES[lang] || lang);
+      item.lang = lang;
+      return item;
+    }),
+  );
+  strip.hidden = languages.length < 2;
+}
+
+/** Speak each new call (and each recall) once, in order; a reconnect's snapshot is not news. */
+function announce(board, info) {
+  const event = info.event;
+  if (!event || info.kind !== "board") return;
+  if (event.type === "ticket_called" || event.type === "ticket_recalled") {
+    announcer.announce(event.ticket, event.counter, { recall: event.type === "ticket_recalled" });
+    setText(document.getElementById("announce"), writtenCall(event.ticket, event.counter));
   }
 }
+
+/** How long a new call (or a recall) keeps flashing, whatever pushes follow. */
+const FLASH_MS = 8000;
 
 function renderNowServing(board, info) {
   const list = document.getElementById("now-serving");
@@ -70,8 +100,10 @@ function renderNowServing(board, info) {
   const newest = rows[0];
   const newestKey = newest ? `${newest.ticket}@${newest.called_at}` : null;
   const recalled = info.event && info.event.type === "ticket_recalled" ? info.event.ticket : null;
-  const isNewCall = state.newestKey !== null && newestKey !== state.newestKey;
-  const firstRender = state.newestKey === null && list.childElementCount === 0;
+  const firstRender = state.newestKey === null;
+  if (!firstRender && newestKey && newestKey !== state.newestKey) state.flash = { ticket: newest.ticket, until: Date.now() + FLASH_MS };
+  if (recalled) state.flash = { ticket: recalled, until: Date.now() + FLASH_MS };
+  const flashing = state.flash && Date.now() < state.flash.until ? state.flash.ticket : null;
   list.replaceChildren(
     ...rows.map((entry, index) => {
       const row = el("li", `ns-row status-${entry.status}${index === 0 ? " newest" : ""}`);
@@ -81,19 +113,19 @@ function renderNowServing(board, info) {
       const arrow = el("span", "ns-arrow", "→");
       arrow.setAttribute("aria-hidden", "true");
       const counter = el("span", "ns-counter");
-      counter.append(el("span", "ns-counter-label", "Counter"), el("span", "ns-counter-name", entry.counter));
+      counter.append(el("span", "ns-counter-label", _("Counter")), el("span", "ns-counter-name", entry.counter));
       const note = el("span", "ns-note", describeCall(entry));
       row.append(ticket, arrow, counter, note);
-      if ((index === 0 && isNewCall && !firstRender) || entry.ticket === recalled) row.classList.add("flash");
+      if (entry.ticket === flashing && entry.status === "called") {
+        row.classList.add("flash");
+        // keep the animation's phase across re-renders, so a push does not restart it
+        row.style.animationDelay = `${-((FLASH_MS - (state.flash.until - Date.now())) % 1000)}ms`;
+      }
       return row;
     }),
   );
   document.getElementById("now-serving-empty").hidden = rows.length > 0;
   fitRows(list);
-  if (newest && (isNewCall || recalled) && newest.status === "called") {
-    const who = recalled ? rows.find((r) => r.ticket === recalled) || newest : newest;
-    setText(document.getElementById("announce"), `Ticket ${who.ticket}, please go to counter ${who.counter}.`);
-  }
   state.newestKey = newestKey ?? "";
 }
 
@@ -114,7 +146,7 @@ function counterCard(list, name) {
   card = el("li", "counter-card");
   card.dataset.counter = name;
   const head = el("div", "cc-head");
-  head.append(el("span", "cc-name", `Counter ${name}`), el("span", "cc-symbol"));
+  head.append(el("span", "cc-name"), el("span", "cc-symbol"));
   head.lastChild.setAttribute("aria-hidden", "true");
   card.append(head, el("p", "cc-state"), el("p", "cc-ticket"), el("p", "cc-reason"), el("p", "cc-detail"));
   list.append(card);
@@ -130,6 +162,7 @@ function renderCounters(board) {
     const card = counterCard(list, counter.name);
     const view = describeCounter(counter, now, state.boardNowMs ?? now);
     card.dataset.status = view.status;
+    setText(card.querySelector(".cc-name"), counterName(counter.name));
     setText(card.querySelector(".cc-symbol"), view.symbol);
     setText(card.querySelector(".cc-state"), view.ticket ? view.label : view.headline);
     const ticket = card.querySelector(".cc-ticket");
@@ -151,13 +184,13 @@ function renderServices(board) {
       const item = el("li", "service");
       item.dataset.service = service.code;
       const names = el("div", "svc-names");
-      multilingual(names, service.names, service.code);
+      names.append(el("span", "main-name", nameIn(service.names, language(), service.code)));
       const waiting = el("p", "svc-waiting");
-      waiting.append(el("span", "svc-count", String(service.waiting)), el("span", "svc-count-label", "waiting"));
+      waiting.append(el("span", "svc-count", String(service.waiting)), el("span", "svc-count-label", _("waiting")));
       const wait = el("p", "svc-wait");
       const range = el("span", "svc-wait-range", describeNewTicketWait(service));
       range.classList.toggle("is-note", !formatRange(service.new_ticket_wait) || !service.counters.length);
-      wait.append(el("span", "svc-wait-label", "New ticket"), range);
+      wait.append(el("span", "svc-wait-label", _("New ticket")), range);
       item.append(names, waiting, wait);
       return item;
     }),
@@ -169,6 +202,7 @@ function tick() {
   setText(document.getElementById("clock"), formatClock(now, live.clock.utcOffsetMinutes));
   setText(document.getElementById("date"), formatDate(now, live.clock.utcOffsetMinutes));
   if (state.board) renderCounters(state.board);
+  fitRows(document.getElementById("now-serving")); // fonts and resizes change what fits
 }
 
 tick();

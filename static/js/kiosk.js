@@ -1,15 +1,23 @@
-// The ticket kiosk: one big button per service (names in the branch's languages); a tap takes a
-// ticket and shows its number, the people ahead and the expected wait, then returns to the buttons.
+// The ticket kiosk: one big button per service (names in the branch's languages, the chosen one
+// first); a tap takes a ticket and shows its number, the people ahead, the expected wait and a QR
+// code that opens the ticket on the customer's phone; the ticket prints on an 80 mm roll.
 
-import { describeNewTicketWait, formatClock, formatPeopleAhead, formatRange, formatWaiting, nameIn, namesInOrder } from "./format.js";
+import {
+  describeNewTicketWait,
+  formatClock,
+  formatPeopleAhead,
+  formatRange,
+  formatWaiting,
+  nameIn,
+  namesInOrder,
+} from "./format.js";
+import { _, language, onLanguageChange, setLanguage } from "./i18n.js";
 import { api, connectLive, el, pageSettings, setText, uuid4 } from "./live.js";
 
-const RETURN_AFTER_S = 10;
-const CAPTIONS = {
-  "choose-title": { en: "Please choose a service", "zh-Hant": "請選擇服務", "zh-Hans": "请选择服务" },
-  "ticket-caption": { en: "Your ticket", "zh-Hant": "您的號碼", "zh-Hans": "您的号码" },
-  "wait-caption": { en: "Expected wait", "zh-Hant": "預計等候", "zh-Hans": "预计等候" },
-};
+const RETURN_AFTER_S = 25;
+const params = new URLSearchParams(window.location.search);
+const AUTO_PRINT = params.get("print") === "auto";
+const HOME_LANGUAGE = language();
 
 const settings = pageSettings("kiosk");
 const state = { board: null, languages: ["en"], busy: false, shown: null, countdown: null, timer: null };
@@ -18,19 +26,8 @@ const live = connectLive(settings, { onBoard });
 function onBoard(board) {
   state.board = board;
   state.languages = board.languages && board.languages.length ? board.languages : ["en"];
-  const names = namesInOrder(board.names, state.languages, board.name || board.branch);
-  setText(document.getElementById("branch-name"), names[0].text);
-  const others = document.getElementById("branch-names");
-  others.replaceChildren(...names.slice(1).map((n) => Object.assign(el("span", "alt-name", n.text), { lang: n.language })));
-  for (const [id, texts] of Object.entries(CAPTIONS)) {
-    const node = document.getElementById(id);
-    if (node.dataset.rendered === state.languages.join()) continue;
-    node.replaceChildren(
-      ...namesInOrder(texts, state.languages).map((n, i) => Object.assign(el("span", i ? "alt-name" : "main-name", n.text), { lang: n.language })),
-    );
-    node.dataset.rendered = state.languages.join();
-  }
-  renderServices(board);
+  renderHeader();
+  renderServices(board, false);
   tick();
   // the kiosk answer may predate the first forecast: fill the wait in when the board knows it
   if (state.shown && !state.shown.wait) {
@@ -39,26 +36,46 @@ function onBoard(board) {
   }
 }
 
+function renderHeader() {
+  const board = state.board;
+  if (!board) return;
+  const name = nameIn(board.names, language(), board.name || board.branch);
+  const heading = document.getElementById("branch-name");
+  heading.removeAttribute("data-i18n");
+  setText(heading, name);
+  setText(document.getElementById("pt-branch"), name);
+  document.title = `${name} — ${_("Take a ticket")}`;
+  for (const button of document.querySelectorAll("#language-switch .lang-button")) {
+    button.hidden = !state.languages.includes(button.dataset.lang);
+    button.setAttribute("aria-pressed", button.dataset.lang === language() ? "true" : "false");
+  }
+}
+
 function serviceButton(service) {
   const button = el("button", "service-button");
   button.type = "button";
   button.dataset.service = service.code;
-  const names = el("span", "sb-names");
-  namesInOrder(service.names, state.languages, service.code).forEach((n, i) => {
-    const span = el("span", i ? "sb-alt" : "sb-main", n.text);
-    span.lang = n.language;
-    names.append(span);
-  });
   const prefix = el("span", "sb-prefix", service.prefix || "");
   prefix.setAttribute("aria-hidden", "true");
   const facts = el("span", "sb-facts");
   facts.append(el("span", "sb-waiting"), el("span", "sb-wait"));
-  button.append(prefix, names, facts);
+  button.append(prefix, el("span", "sb-names"), facts);
   button.addEventListener("click", () => take(service.code));
   return button;
 }
 
-function renderServices(board) {
+/** Service names: the kiosk's language first, then the branch's other languages (each tagged). */
+function fillNames(container, names, fallback) {
+  container.replaceChildren(
+    ...namesInOrder(names, state.languages, fallback, language()).map((n, i) => {
+      const span = el("span", i ? "sb-alt" : "sb-main", n.text);
+      span.lang = n.language;
+      return span;
+    }),
+  );
+}
+
+function renderServices(board, force) {
   const box = document.getElementById("services");
   const services = board.services || [];
   const codes = services.map((s) => s.code).join();
@@ -66,16 +83,26 @@ function renderServices(board) {
     // rebuild only when the services change, so a tap is never lost to a refresh
     box.replaceChildren(...services.map(serviceButton));
     box.dataset.codes = codes;
+    force = true;
   }
   for (const service of services) {
     const button = box.querySelector(`button[data-service="${CSS.escape(service.code)}"]`);
+    if (force || button.dataset.lang !== language()) {
+      fillNames(button.querySelector(".sb-names"), service.names, service.code);
+      button.dataset.lang = language();
+    }
     setText(button.querySelector(".sb-waiting"), formatWaiting(service.waiting));
     const range = formatRange(service.new_ticket_wait);
-    setText(button.querySelector(".sb-wait"), range && service.counters.length ? `Expected wait ${range}` : describeNewTicketWait(service));
+    setText(
+      button.querySelector(".sb-wait"),
+      range && service.counters.length ? _("Expected wait %(range)s", { range }) : describeNewTicketWait(service),
+    );
     button.disabled = state.busy;
   }
-  document.getElementById("services-empty").hidden = services.length > 0;
-  setText(document.getElementById("services-empty"), services.length ? "" : "No services are offered at this branch.");
+  const empty = document.getElementById("services-empty");
+  empty.hidden = services.length > 0;
+  empty.removeAttribute("data-i18n");
+  setText(empty, services.length ? "" : _("No services are offered at this branch."));
 }
 
 function setBusy(busy) {
@@ -85,12 +112,33 @@ function setBusy(busy) {
 
 function showWait(range) {
   state.shown.wait = range;
-  setText(document.getElementById("ticket-wait"), formatRange(range) || "We are still estimating it — watch the hall board");
+  renderTicket();
+}
+
+/** The ticket on screen and on paper, in the kiosk's current language. */
+function renderTicket() {
+  const shown = state.shown;
+  if (!shown) return;
+  const service = ((state.board && state.board.services) || []).find((s) => s.code === shown.service);
+  const serviceName = service ? nameIn(service.names, language(), shown.service) : shown.service;
+  const wait = formatRange(shown.wait) || _("We are still estimating it — watch the hall board");
+  setText(document.getElementById("ticket-number"), shown.ticket);
+  setText(document.getElementById("ticket-service"), serviceName);
+  setText(document.getElementById("ticket-ahead"), formatPeopleAhead(shown.ahead));
+  setText(document.getElementById("ticket-wait"), wait);
+  setText(document.getElementById("pt-number"), shown.ticket);
+  const names = service ? namesInOrder(service.names, state.languages, shown.service, language()).map((n) => n.text) : [serviceName];
+  setText(document.getElementById("pt-service"), names.join(" / "));
+  setText(document.getElementById("pt-ahead"), formatPeopleAhead(shown.ahead));
+  setText(document.getElementById("pt-wait"), _("Expected wait: %(range)s", { range: formatRange(shown.wait) || "—" }));
+  setText(document.getElementById("pt-issued"), _("Issued %(time)s", { time: formatClock(shown.issuedAt, live.clock.utcOffsetMinutes) }));
 }
 
 async function take(code) {
   if (state.busy) return;
   setBusy(true);
+  const qr = document.getElementById("ticket-qr");
+  qr.hidden = true;
   try {
     const result = await api(settings, `/branches/${encodeURIComponent(settings.branch)}/tickets`, {
       method: "POST",
@@ -99,24 +147,47 @@ async function take(code) {
       retries: 2,
     });
     const ticket = result.ticket;
-    const service = ((state.board && state.board.services) || []).find((s) => s.code === ticket.service);
-    state.shown = { ticket: ticket.ticket, wait: null };
-    setText(document.getElementById("ticket-number"), ticket.ticket);
-    setText(document.getElementById("ticket-service"), service ? nameIn(service.names, "en", code) : code);
-    setText(document.getElementById("ticket-ahead"), formatPeopleAhead(ticket.people_ahead));
-    showWait(ticket.wait);
+    state.shown = { ticket: ticket.ticket, service: ticket.service, ahead: ticket.people_ahead, wait: ticket.wait, issuedAt: live.clock.now() };
+    renderTicket();
     document.getElementById("ticket-card").hidden = false;
     document.getElementById("error-card").hidden = true;
+    document.getElementById("print").hidden = false;
+    attachLink(ticket.ticket);
   } catch (error) {
     state.shown = null;
     setText(document.getElementById("error-text"), error.message);
     document.getElementById("ticket-card").hidden = true;
     document.getElementById("error-card").hidden = false;
+    document.getElementById("print").hidden = true;
   }
   document.getElementById("choose").hidden = true;
   document.getElementById("result").hidden = false;
   document.getElementById("done").focus();
   startCountdown();
+}
+
+/** The ticket's own page, as a QR code on screen and on paper. */
+async function attachLink(label) {
+  let link;
+  try {
+    link = await api(settings, "/t/links", { method: "POST", body: { branch: settings.branch, ticket: label }, retries: 2, base: "" });
+  } catch {
+    return; // the ticket stands without it; the hall board still calls it
+  }
+  if (!state.shown || state.shown.ticket !== label) return;
+  const image = document.getElementById("ticket-qr-image");
+  const printed = document.getElementById("pt-qr");
+  const loaded = Promise.all(
+    [image, printed].map((img) => new Promise((resolve) => {
+      img.onload = resolve;
+      img.onerror = resolve;
+      img.src = link.qr;
+    })),
+  );
+  document.body.dataset.ticketLink = link.url;
+  document.getElementById("ticket-qr").hidden = false;
+  await loaded;
+  if (AUTO_PRINT) window.print();
 }
 
 function startCountdown() {
@@ -135,10 +206,23 @@ function backToServices() {
   state.shown = null;
   document.getElementById("result").hidden = true;
   document.getElementById("choose").hidden = false;
+  document.getElementById("ticket-qr").hidden = true;
+  delete document.body.dataset.ticketLink;
   setBusy(false);
+  setLanguage(HOME_LANGUAGE); // the next customer starts in the kiosk's own language
 }
 
 document.getElementById("done").addEventListener("click", backToServices);
+document.getElementById("print").addEventListener("click", () => window.print());
+for (const button of document.querySelectorAll("#language-switch .lang-button")) {
+  button.addEventListener("click", () => setLanguage(button.dataset.lang));
+}
+
+onLanguageChange(() => {
+  renderHeader();
+  if (state.board) renderServices(state.board, true);
+  renderTicket();
+});
 
 function tick() {
   setText(document.getElementById("clock"), formatClock(live.clock.now(), live.clock.utcOffsetMinutes));

@@ -1,7 +1,12 @@
 // What every screen shares: its token and branch, the live Socket.IO feed kept in order by
-// `seq`, the server's clock, the "connection lost" banner, and calls to the JSON API.
+// `seq`, the server's clock, the "connection lost since 10:42" banner, the board's language
+// (fixed or rotating), and calls to the JSON API.
 
-import { parseTs } from "./format.js";
+import { formatClock, parseTs } from "./format.js";
+import { _, boardLanguageOptions, language, onLanguageChange, setLanguage } from "./i18n.js";
+
+/** How long a screen may be offline before it says so (the socket retries meanwhile). */
+const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOptions.offlineGraceMs) ?? 10_000;
 
 /**
  * The page's token and branch. The token comes from `?token=` (then is kept in localStorage
@@ -50,20 +55,85 @@ export function el(tag, className, text) {
   return node;
 }
 
-/** The "connection lost" banner at the top of every page. */
+/**
+ * The banner at the top of every page. `show` takes a function that words the message, so the
+ * banner follows a language switch.
+ */
 export const banner = {
-  show(message, tone = "warning") {
+  words: null,
+  show(words, tone = "warning") {
     const node = document.getElementById("connection-banner");
     if (!node) return;
-    setText(node.querySelector(".banner-text"), message);
+    this.words = typeof words === "function" ? words : () => words;
+    setText(node.querySelector(".banner-text"), this.words());
     node.dataset.tone = tone;
     node.hidden = false;
   },
   hide() {
+    this.words = null;
     const node = document.getElementById("connection-banner");
     if (node) node.hidden = true;
   },
 };
+
+onLanguageChange(() => {
+  if (banner.words) setText(document.querySelector("#connection-banner .banner-text"), banner.words());
+});
+
+/** The words for each connection state, for the small indicator next to the clock. */
+export function connectionWords(value) {
+  switch (value) {
+    case "live":
+      return _("Live");
+    case "connecting":
+      return _("Connecting…");
+    case "lost":
+      return _("Reconnecting…");
+    case "refused":
+      return _("Not connected");
+    case "degraded":
+      return _("Refreshing every 5 s");
+    default:
+      return value;
+  }
+}
+
+/**
+ * A board's language: fixed by `?lang=`, else the branch's first language, or rotating through
+ * the branch's languages (or `?langs=`) every `?rotate=` seconds. Call `update(board)` on each board.
+ */
+export class BoardLanguage {
+  constructor(params = new URLSearchParams(window.location.search)) {
+    this.options = boardLanguageOptions(params);
+    this.languages = [language()];
+    this.timer = null;
+    this.index = 0;
+  }
+
+  /** The languages this board speaks (all of them when rotating). */
+  spoken() {
+    return this.options.rotateSeconds ? this.languages : [language()];
+  }
+
+  update(board) {
+    const list = this.options.list(board && board.languages);
+    const changed = list.join() !== this.languages.join();
+    this.languages = list;
+    if (this.options.rotateSeconds) {
+      if (!this.timer || changed) {
+        window.clearInterval(this.timer);
+        this.index = Math.max(0, list.indexOf(language()));
+        setLanguage(list[this.index]);
+        this.timer = window.setInterval(() => {
+          this.index = (this.index + 1) % this.languages.length;
+          setLanguage(this.languages[this.index]);
+        }, this.options.rotateSeconds * 1000);
+      }
+    } else if (this.options.fixed) {
+      setLanguage(this.options.fixed);
+    }
+  }
+}
 
 /**
  * The server's clock as seen from here: the board's `now` at each push, run forward at the
@@ -113,10 +183,32 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   let lastSeq = null;
   let pollTimer = null;
 
+  let lostAt = null;
+  let lostTimer = null;
   const status = (value, message) => {
     body.dataset.connection = value;
-    if (value === "live") banner.hide();
-    else if (message) banner.show(message, value === "refused" ? "error" : "warning");
+    if (value !== "lost") {
+      window.clearTimeout(lostTimer);
+      lostTimer = null;
+      lostAt = null;
+      delete body.dataset.offlineSince;
+    }
+    if (value === "live") {
+      banner.hide();
+    } else if (value === "lost") {
+      // a blip is not news: say so only after the grace period, with the time it started
+      if (lostAt === null) {
+        lostAt = { server: clock.now(), offset: clock.utcOffsetMinutes };
+        body.dataset.offlineSince = formatClock(lostAt.server, lostAt.offset);
+        lostTimer = window.setTimeout(() => {
+          if (lostAt === null) return;
+          const since = formatClock(lostAt.server, lostAt.offset);
+          banner.show(() => _("Connection lost since %(time)s — reconnecting… The board may be out of date.", { time: since }));
+        }, OFFLINE_GRACE_MS());
+      }
+    } else if (message) {
+      banner.show(message, value === "refused" ? "error" : "warning");
+    }
     if (onStatus) onStatus(value);
   };
 
@@ -128,7 +220,7 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   };
 
   if (!settings.token) {
-    status("refused", "This screen needs a token: open it with ?token=… (create one with `queue-board token create`).");
+    status("refused", () => _("This screen needs a token: open it with ?token=… (create one with `queue-board token create`)."));
     return { clock, socket: null, connected: () => false, refresh: async () => {} };
   }
 
@@ -139,8 +231,8 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
 
   if (typeof window.io !== "function") {
     // the Socket.IO client did not load (npm install not run): fall back to polling the API
-    status("degraded", "Live updates are unavailable (the Socket.IO client did not load); refreshing every 5 s.");
-    const poll = () => refresh().catch((error) => banner.show(`Cannot load the board: ${error.message}`, "error"));
+    status("degraded", () => _("Live updates are unavailable (the Socket.IO client did not load); refreshing every 5 s."));
+    const poll = () => refresh().catch((error) => banner.show(() => _("Cannot load the board: %(reason)s", { reason: error.message }), "error"));
     poll();
     pollTimer = window.setInterval(poll, 5000);
     return { clock, socket: null, connected: () => false, refresh, stop: () => window.clearInterval(pollTimer) };
@@ -148,7 +240,8 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
 
   const socket = window.io({
     path: `${settings.root}/socket.io`,
-    auth: { token: settings.token, branch: settings.branch },
+    // a counter board says which counter it is: a display token bound to a counter shows only that one
+    auth: { token: settings.token, branch: settings.branch, counter: document.body.dataset.counter || undefined },
     reconnection: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 15000,
@@ -159,17 +252,17 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   // note: the server's `snapshot` may be delivered just before the client's own "connect" event
   socket.on("connect", () => status("live"));
   socket.on("disconnect", (reason) => {
+    status("lost");
     clock.reset(); // the server may come back with another clock (a restarted demo)
-    status("lost", "Connection lost — reconnecting… The board may be out of date.");
     // the server closed this connection on purpose: ask again (the client only retries on its own otherwise)
     if (reason === "io server disconnect") socket.connect();
   });
   socket.on("connect_error", (error) => {
     if (socket.active) {
-      status("lost", "Connection lost — reconnecting… The board may be out of date.");
+      status("lost");
     } else {
       // refused by the server (bad token, wrong branch): retrying would not help
-      status("refused", `The server refused this screen: ${error.message}`);
+      status("refused", () => _("The server refused this screen: %(reason)s", { reason: error.message }));
     }
   });
   socket.on("snapshot", (board) => accept(board, { kind: "snapshot", event: null }));
@@ -182,7 +275,7 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
 
   // for operators' consoles and the browser tests: the socket and the last seq seen
   window.queueBoardLive = { socket, clock, lastSeq: () => lastSeq };
-  return { clock, socket, connected: () => socket.connected, refresh };
+  return { clock, socket, connected: () => socket.connected, refresh, status };
 }
 
 /** An error answer of the API, with its JSON `message` for people. */
@@ -207,15 +300,15 @@ export function uuid4() {
 const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 /**
- * Call the JSON API under /api/v1 with the page's token. A write with an `idempotencyKey`
+ * Call the JSON API under /api/v1 (or `base`) with the page's token. A write with an `idempotencyKey`
  * is retried (same key) when the network fails or the server is briefly unavailable, so the
  * server stores it once. Throws ApiError with the server's `message`.
  */
-export async function api(settings, path, { method = "GET", body, idempotencyKey, retries = 0 } = {}) {
+export async function api(settings, path, { method = "GET", body, idempotencyKey, retries = 0, base = "/api/v1" } = {}) {
   const headers = { Accept: "application/json", Authorization: `Bearer ${settings.token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
-  const url = `${settings.root}/api/v1${path}`;
+  const url = `${settings.root}${base}${path}`;
   for (let attempt = 0; ; attempt += 1) {
     let response;
     try {
@@ -230,7 +323,7 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
         await sleep(400 * 2 ** attempt);
         continue;
       }
-      throw new ApiError(0, "network", "The server could not be reached. Check the connection and try again.");
+      throw new ApiError(0, "network", _("The server could not be reached. Check the connection and try again."));
     }
     let data = null;
     try {
@@ -243,7 +336,7 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
       await sleep(400 * 2 ** attempt);
       continue;
     }
-    const message = (data && data.message) || `The server answered ${response.status} ${response.statusText}`.trim();
+    const message = (data && data.message) || _("The server answered %(status)s", { status: `${response.status} ${response.statusText}`.trim() });
     throw new ApiError(response.status, (data && data.error) || "http_error", message);
   }
 }

@@ -1,9 +1,12 @@
-// The teller console of one counter: its state, its current customer, the queue for its services,
-// and a big button (with a keyboard shortcut) for each action, enabled only when it fits.
+// The teller console of one counter: its state, its current customer, a preview of its counter
+// board, the queues per service and for this counter, and a big button (with a keyboard shortcut)
+// for each action, enabled only when it fits. The pause dialog offers common reasons and minutes.
 
+import { counterBoardView, renderCounterBoard } from "./counter_view.js";
 import {
   STATUS,
   agedRange,
+  describeNewTicketWait,
   formatBackIn,
   formatClock,
   formatElapsed,
@@ -11,8 +14,10 @@ import {
   formatWaited,
   nameIn,
   parseTs,
+  pauseReason,
 } from "./format.js";
-import { api, connectLive, el, pageSettings, setText, uuid4 } from "./live.js";
+import { _, language, onLanguageChange, setLanguage } from "./i18n.js";
+import { api, connectLive, connectionWords, el, pageSettings, setText, uuid4 } from "./live.js";
 
 const COUNTER = document.body.dataset.counter;
 const FREE = ["idle", "wrapping_up"];
@@ -32,20 +37,20 @@ const ALLOWED = {
 };
 
 const settings = pageSettings(`teller.${COUNTER}`);
-const state = { board: null, counter: null, boardNowMs: null, pending: false, awaitSeq: null, awaitTimer: null };
+const state = { board: null, counter: null, boardNowMs: null, pending: false, awaitSeq: null, awaitTimer: null, connection: "connecting" };
 const live = connectLive(settings, { onBoard, onStatus });
 const buttons = [...document.querySelectorAll("#actions button[data-action]")];
 const counterPath = () =>
   `/branches/${encodeURIComponent(settings.branch)}/counters/${encodeURIComponent(COUNTER)}`;
 
 function onStatus(value) {
-  const words = { live: "Live", connecting: "Connecting…", lost: "Reconnecting…", refused: "Not connected", degraded: "Polling" };
-  setText(document.querySelector("#live-state .live-text"), words[value] || value);
+  state.connection = value;
+  setText(document.querySelector("#live-state .live-text"), connectionWords(value));
 }
 
 function serviceName(code) {
   const service = state.board && (state.board.services || []).find((s) => s.code === code);
-  return service ? nameIn(service.names, "en", code) : code;
+  return service ? nameIn(service.names, language(), code) : code;
 }
 
 function onBoard(board) {
@@ -53,7 +58,6 @@ function onBoard(board) {
   state.boardNowMs = parseTs(board.now) ?? live.clock.now();
   state.counter = (board.counters || []).find((c) => c.name === COUNTER) || null;
   if (state.awaitSeq !== null && board.seq >= state.awaitSeq) settle();
-  setText(document.getElementById("branch-name"), nameIn(board.names, "en", board.name || board.branch));
   render();
   tick();
 }
@@ -69,51 +73,98 @@ function allowed(action) {
 function render() {
   const counter = state.counter;
   const now = live.clock.now();
+  if (state.board) {
+    setText(document.getElementById("branch-name"), nameIn(state.board.names, language(), state.board.name || state.board.branch));
+    renderServiceTable(now);
+  }
+  renderPreview(now);
   document.body.dataset.status = counter ? counter.status : "unknown";
+  const chipText = document.querySelector("#counter-status .chip-text");
+  chipText.removeAttribute("data-i18n");
   if (!counter) {
-    setText(document.querySelector("#counter-status .chip-text"), "Unknown counter");
-    setText(document.getElementById("current-state"), `Counter ${COUNTER} is not configured at this branch.`);
+    setText(chipText, state.board ? _("Unknown counter") : _("Loading…"));
+    setText(
+      document.getElementById("current-state"),
+      state.board ? _("Counter %(name)s is not configured at this branch.", { name: COUNTER }) : "",
+    );
     renderButtons();
     return;
   }
   const tiers = (counter.services || []).map((tier) => tier.map(serviceName).join(" + "));
-  setText(document.getElementById("profile"), tiers.length ? `Serves ${tiers.join(", then ")}` : "No services set");
+  const then = _(", then "); // between priority tiers
+  setText(document.getElementById("profile"), tiers.length ? _("Serves %(services)s", { services: tiers.join(then) }) : _("No services set"));
 
   const chip = document.getElementById("counter-status");
   chip.dataset.status = counter.status;
   const info = STATUS[counter.status] || STATUS.idle;
   setText(chip.querySelector(".chip-symbol"), info.symbol);
-  setText(chip.querySelector(".chip-text"), counter.status === "wrapping_up" ? "Wrapping up" : info.label);
+  setText(chipText, counter.status === "wrapping_up" ? _("Wrapping up") : info.label());
 
   setText(document.getElementById("current-ticket"), counter.ticket || "—");
   document.getElementById("current-ticket").dataset.empty = counter.ticket ? "false" : "true";
   setText(document.getElementById("current-service"), counter.ticket ? serviceName(counter.service) : "");
   setText(document.getElementById("current-state"), stateSentence(counter, now));
   const since = parseTs(counter.since);
-  const timer = since != null && counter.status !== "closed" ? `for ${formatElapsed(now - since)} (since ${formatClock(since, live.clock.utcOffsetMinutes)})` : "";
-  setText(document.getElementById("current-timer"), timer);
+  setText(document.getElementById("current-timer"), timerText(counter, now));
   renderButtons();
   renderQueue(counter, now);
+}
+
+function timerText(counter, now) {
+  const since = parseTs(counter.since);
+  if (since == null || counter.status === "closed") return "";
+  return _("for %(elapsed)s (since %(time)s)", { elapsed: formatElapsed(now - since), time: formatClock(since, live.clock.utcOffsetMinutes) });
+}
+
+/** What the customers in front of the window see right now. */
+function renderPreview(now) {
+  const view = counterBoardView(state.board, COUNTER, now, state.boardNowMs ?? now, live.clock.utcOffsetMinutes);
+  const branchName = state.board ? nameIn(state.board.names, language(), state.board.name || state.board.branch) : "";
+  renderCounterBoard(document.getElementById("counter-board-preview"), view, {
+    name: COUNTER,
+    branchName,
+    clock: formatClock(now, live.clock.utcOffsetMinutes),
+  });
+}
+
+/** Every service of the branch: people waiting and the expected wait for a new ticket. */
+function renderServiceTable() {
+  const mine = new Set(((state.counter && state.counter.services) || []).flat());
+  document.getElementById("service-table").replaceChildren(
+    ...(state.board.services || []).map((service) => {
+      const row = el("tr", mine.has(service.code) ? "mine" : "");
+      row.dataset.service = service.code;
+      const name = el("th", "st-name", serviceName(service.code));
+      name.scope = "row";
+      if (mine.has(service.code)) name.append(el("span", "st-mine", _("this counter")));
+      row.append(name, el("td", "st-count num", String(service.waiting)), el("td", "st-wait", describeNewTicketWait(service)));
+      return row;
+    }),
+  );
 }
 
 function stateSentence(counter, now) {
   const remaining = formatRange(agedRange(counter.remaining, (now - (state.boardNowMs ?? now)) / 1000));
   switch (counter.status) {
     case "closed":
-      return "The counter is closed. Press O to open it.";
+      return _("The counter is closed. Press O to open it.");
     case "idle":
-      return counter.queue_for_counter ? "Free. Press N to call the next customer." : "Free. No one is waiting for this counter.";
+      return counter.queue_for_counter ? _("Free. Press N to call the next customer.") : _("Free. No one is waiting for this counter.");
     case "wrapping_up":
       return counter.queue_for_counter
-        ? "Wrapping up the last customer. Press N when ready for the next one."
-        : "Wrapping up the last customer. No one is waiting.";
+        ? _("Wrapping up the last customer. Press N when ready for the next one.")
+        : _("Wrapping up the last customer. No one is waiting.");
     case "calling":
-      return `Called ${counter.ticket}. Press S when the customer arrives, R to call again, X if they do not come.`;
+      return _("Called %(ticket)s. Press S when the customer arrives, R to call again, X if they do not come.", { ticket: counter.ticket });
     case "serving":
-      return `Serving ${counter.ticket}${remaining ? ` (usually ${remaining} more)` : ""}. Press F when done, T to transfer.`;
+      return remaining
+        ? _("Serving %(ticket)s (usually %(range)s more). Press F when done, T to transfer.", { ticket: counter.ticket, range: remaining })
+        : _("Serving %(ticket)s. Press F when done, T to transfer.", { ticket: counter.ticket });
     case "paused": {
       const back = formatBackIn(parseTs(counter.back_at), now);
-      return `Paused${counter.pause_reason ? ` (${counter.pause_reason})` : ""}${back ? `, ${back}` : ""}. Press U to resume.`;
+      const reason = pauseReason(counter.pause_reason);
+      const what = reason ? _("Paused (%(reason)s)", { reason }) : _("Paused");
+      return back ? _("%(what)s, %(back)s. Press U to resume.", { what, back }) : _("%(what)s. Press U to resume.", { what });
     }
     default:
       return "";
@@ -139,16 +190,6 @@ function queueFor(counter) {
 function renderQueue(counter, now) {
   const tickets = queueFor(counter);
   setText(document.getElementById("queue-count"), String(tickets.length));
-  const summary = document.getElementById("service-summary");
-  const codes = (counter.services || []).flat();
-  summary.replaceChildren(
-    ...codes.map((code) => {
-      const service = (state.board.services || []).find((s) => s.code === code);
-      const item = el("li", "summary-item");
-      item.append(el("span", "summary-count", String(service ? service.waiting : 0)), el("span", "summary-name", serviceName(code)));
-      return item;
-    }),
-  );
   const list = document.getElementById("queue");
   list.replaceChildren(
     ...tickets.map((ticket, index) => {
@@ -159,14 +200,14 @@ function renderQueue(counter, now) {
       const issued = parseTs(ticket.issued_at);
       const range = formatRange(ticket.wait);
       const detail = el("span", "q-detail", issued != null ? formatWaited(now - issued) : "");
-      const expect = el("span", "q-expect", index === 0 ? "next in line" : range ? `called in ${range}` : "");
+      const expect = el("span", "q-expect", index === 0 ? _("next in line") : range ? _("called in %(range)s", { range }) : "");
       detail.append(expect);
       facts.append(el("span", "q-service", serviceName(ticket.service)), detail);
-      const call = el("button", "q-call", "Call");
+      const call = el("button", "q-call", _("Call"));
       call.type = "button";
       call.dataset.ticket = ticket.ticket;
-      call.title = `Call ${ticket.ticket} now (out of turn if it is not next)`;
-      call.setAttribute("aria-label", `Call ${ticket.ticket}`);
+      call.title = _("Call %(ticket)s now (out of turn if it is not next)", { ticket: ticket.ticket });
+      call.setAttribute("aria-label", _("Call %(ticket)s", { ticket: ticket.ticket }));
       call.disabled = !allowed("call");
       call.addEventListener("click", () => act("call", { ticket: ticket.ticket }));
       row.append(label, facts, call);
@@ -177,7 +218,7 @@ function renderQueue(counter, now) {
   renderRecent();
 }
 
-const CALL_STATUS = { called: "called", serving: "being served", done: "served", no_show: "no-show" };
+const CALL_STATUS = { called: () => _("called"), serving: () => _("being served"), done: () => _("served"), no_show: () => _("no-show") };
 
 function renderRecent() {
   const calls = ((state.board && state.board.now_serving) || []).filter((c) => c.counter === COUNTER);
@@ -188,7 +229,7 @@ function renderRecent() {
       row.append(
         el("span", "r-ticket", call.ticket),
         el("span", "r-service", serviceName(call.service)),
-        el("span", "r-status", CALL_STATUS[call.status] || call.status),
+        el("span", "r-status", CALL_STATUS[call.status] ? CALL_STATUS[call.status]() : call.status),
         el("time", "r-time", at != null ? formatClock(at, live.clock.utcOffsetMinutes) : ""),
       );
       return row;
@@ -214,27 +255,27 @@ function describeDone(event) {
   const ticket = event.ticket || "";
   switch (event.type) {
     case "ticket_called":
-      return `Called ${ticket}.`;
+      return _("Called %(ticket)s.", { ticket });
     case "ticket_recalled":
-      return `Called ${ticket} again.`;
+      return _("Called %(ticket)s again.", { ticket });
     case "service_started":
-      return `Started serving ${ticket}.`;
+      return _("Started serving %(ticket)s.", { ticket });
     case "service_finished":
-      return `Finished ${ticket}.`;
+      return _("Finished %(ticket)s.", { ticket });
     case "ticket_no_show":
-      return `${ticket} marked as no-show.`;
+      return _("%(ticket)s marked as no-show.", { ticket });
     case "ticket_transferred":
-      return `${ticket} transferred to ${serviceName(event.service)}.`;
+      return _("%(ticket)s transferred to %(service)s.", { ticket, service: serviceName(event.service) });
     case "counter_paused":
-      return "Counter paused.";
+      return _("Counter paused.");
     case "counter_resumed":
-      return "Counter resumed.";
+      return _("Counter resumed.");
     case "counter_opened":
-      return "Counter opened.";
+      return _("Counter opened.");
     case "counter_closed":
-      return "Counter closed.";
+      return _("Counter closed.");
     default:
-      return "Done.";
+      return _("Done.");
   }
 }
 
@@ -306,7 +347,7 @@ pauseDialog.querySelector('input[name="other"]').addEventListener("input", () =>
 function openTransfer() {
   if (!allowed("transfer") || !state.board) return;
   const current = state.counter.service;
-  setText(document.getElementById("transfer-ticket"), state.counter.ticket || "");
+  setText(document.getElementById("transfer-title"), _("Transfer %(ticket)s to…", { ticket: state.counter.ticket || "" }));
   const box = document.getElementById("transfer-services");
   const choices = (state.board.services || []).filter((s) => s.code !== current);
   box.replaceChildren(
@@ -314,7 +355,7 @@ function openTransfer() {
       const button = el("button", "action transfer-choice");
       button.type = "submit";
       button.value = service.code;
-      button.append(document.createTextNode(`${nameIn(service.names, "en", service.code)} `));
+      button.append(document.createTextNode(`${nameIn(service.names, language(), service.code)} `));
       if (index < 9) button.append(el("kbd", null, String(index + 1)));
       return button;
     }),
@@ -359,18 +400,29 @@ document.addEventListener("keydown", (event) => {
 });
 
 function tick() {
-  setText(document.getElementById("clock"), formatClock(live.clock.now(), live.clock.utcOffsetMinutes));
+  const now = live.clock.now();
+  setText(document.getElementById("clock"), formatClock(now, live.clock.utcOffsetMinutes));
   if (state.counter) {
-    const now = live.clock.now();
     setText(document.getElementById("current-state"), stateSentence(state.counter, now));
-    const since = parseTs(state.counter.since);
-    const timer =
-      since != null && state.counter.status !== "closed"
-        ? `for ${formatElapsed(now - since)} (since ${formatClock(since, live.clock.utcOffsetMinutes)})`
-        : "";
-    setText(document.getElementById("current-timer"), timer);
+    setText(document.getElementById("current-timer"), timerText(state.counter, now));
   }
+  renderPreview(now);
 }
+
+// the teller's language: the console and the preview follow it; kept in the address for a reload
+const languageSelect = document.getElementById("language");
+languageSelect.addEventListener("change", () => {
+  setLanguage(languageSelect.value);
+  const params = new URLSearchParams(window.location.search);
+  params.set("lang", languageSelect.value);
+  window.history.replaceState(null, "", `${window.location.pathname}?${params}${window.location.hash}`);
+});
+
+onLanguageChange((lang) => {
+  languageSelect.value = lang;
+  onStatus(state.connection);
+  render();
+});
 
 tick();
 window.setInterval(tick, 1000);

@@ -1,0 +1,378 @@
+// The customer's ticket on their phone: people ahead and the expected wait, live; "your turn:
+// counter 3" with sound and vibration where the phone allows; a notice when the estimate worsens by
+// more than 5 minutes. The signed link in the address is the only credential.
+
+import { Announcer } from "./announcer.js";
+import { agedRange, formatClock, formatDate, formatPeopleAhead, formatRange, nameIn, parseTs } from "./format.js";
+import { _, language, ngettext, onLanguageChange, setLanguage } from "./i18n.js";
+import { ServerClock, banner, connectionWords, setText } from "./live.js";
+
+const WORSE_BY_MS = 5 * 60_000;
+const POLL_MS = 5_000;
+const SAFETY_POLL_MS = 60_000;
+const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOptions.offlineGraceMs) ?? 10_000;
+
+const body = document.body;
+const link = body.dataset.link;
+const root = body.dataset.root || "";
+const clock = new ServerClock();
+const state = { ticket: null, boardNowMs: null, connection: "connecting", alerted: null, lostAt: null, lostTimer: null };
+const announcer = new Announcer({
+  enabled: true,
+  autoUnlock: false,
+  languages: () => [language()],
+  onState: (value) => {
+    state.sound = value;
+    renderAlerts();
+  },
+});
+window.queueBoardAnnouncer = announcer;
+
+for (const button of document.querySelectorAll("#language-switch .lang-button")) {
+  button.addEventListener("click", () => {
+    setLanguage(button.dataset.lang);
+    const params = new URLSearchParams(window.location.search);
+    params.set("lang", button.dataset.lang);
+    window.history.replaceState(null, "", `${window.location.pathname}?${params}`);
+  });
+}
+
+onLanguageChange(() => {
+  for (const button of document.querySelectorAll("#language-switch .lang-button")) {
+    button.setAttribute("aria-pressed", button.dataset.lang === language() ? "true" : "false");
+  }
+  setText(document.querySelector("#live-state .live-text"), connectionWords(state.connection));
+  render();
+  if (state.notice) showNotice(state.notice);
+});
+
+// state ------------------------------------------------------------------------------------
+function accept(ticket) {
+  if (!ticket || (state.ticket && ticket.seq < state.ticket.seq)) return;
+  clock.observe(ticket);
+  const previous = state.ticket;
+  state.ticket = ticket;
+  state.boardNowMs = parseTs(ticket.now) ?? clock.now();
+  body.dataset.seq = String(ticket.seq);
+  body.dataset.status = ticket.status;
+  setText(document.getElementById("updated"), formatClock(clock.now(), clock.utcOffsetMinutes, true));
+  alertOnCall(previous, ticket);
+  checkPromise(ticket);
+  render();
+}
+
+function storageKey(suffix) {
+  return `queue_board.ticket.${body.dataset.day}.${body.dataset.ticket}.${suffix}`;
+}
+
+function stored(suffix) {
+  try {
+    return window.localStorage.getItem(storageKey(suffix));
+  } catch {
+    return null;
+  }
+}
+
+function store(suffix, value) {
+  try {
+    window.localStorage.setItem(storageKey(suffix), String(value));
+  } catch {
+    // private mode: the page still works, it just forgets across reloads
+  }
+}
+
+/** The call: vibrate, chime and speak once per call (and again on each recall). */
+function alertOnCall(previous, ticket) {
+  if (ticket.status !== "called") return;
+  const key = `${ticket.counter}#${ticket.recalls || 0}`;
+  if (stored("alerted") === key) return;
+  store("alerted", key);
+  if (navigator.vibrate) {
+    try {
+      navigator.vibrate([400, 150, 400, 150, 600]);
+    } catch {
+      // not allowed before a tap: the screen and the sound still tell
+    }
+  }
+  announcer.announce(ticket.ticket, ticket.counter, { recall: Boolean(previous && previous.status === "called") });
+  document.title = `▶ ${_("Your turn: counter %(counter)s", { counter: ticket.counter })}`;
+}
+
+/**
+ * The expected call time (now + p90, in server time) is the promise. It moves down whenever the
+ * estimate improves; when it moves up by more than 5 minutes the customer is told, with why.
+ */
+function checkPromise(ticket) {
+  if (ticket.status !== "waiting") return;
+  const range = agedRange(ticket.wait, (clock.now() - state.boardNowMs) / 1000);
+  if (!range) return;
+  const promise = clock.now() + range.p90 * 1000;
+  const baseline = Number(stored("promise"));
+  if (!baseline || promise < baseline) {
+    store("promise", promise);
+  } else if (promise - baseline > WORSE_BY_MS) {
+    store("promise", promise);
+    state.notice = { minutes: Math.round((promise - baseline) / 60_000), range, ticket };
+    showNotice(state.notice);
+  }
+}
+
+function showNotice(notice) {
+  const box = document.getElementById("notice");
+  const sentence = ngettext(
+    "The expected wait is now %(range)s, about %(num)s minute longer than before.",
+    "The expected wait is now %(range)s, about %(num)s minutes longer than before.",
+    notice.minutes,
+    { range: formatRange(notice.range) || "" },
+  );
+  const why = whyText(state.ticket || notice.ticket);
+  setText(document.getElementById("notice-text"), why ? _("%(sentence)s %(why)s", { sentence, why }) : sentence);
+  box.hidden = false;
+  if (navigator.vibrate) {
+    try {
+      navigator.vibrate(200);
+    } catch {
+      // fine without
+    }
+  }
+}
+
+document.getElementById("notice-ok")?.addEventListener("click", () => {
+  state.notice = null;
+  document.getElementById("notice").hidden = true;
+});
+
+/** Why the wait is what it is: how many counters serve this service now, and how many are paused. */
+function whyText(ticket) {
+  if (!ticket || ticket.counters_serving == null) return "";
+  const service = nameIn(ticket.service_names, language(), ticket.service || "");
+  if (!ticket.counters_serving && !ticket.counters_paused) return _("No counter is serving %(service)s right now.", { service });
+  const serving = ngettext("%(num)s counter is serving %(service)s", "%(num)s counters are serving %(service)s", ticket.counters_serving, { service });
+  if (!ticket.counters_paused) return `${serving}.`;
+  const paused = ngettext("%(num)s is paused.", "%(num)s are paused.", ticket.counters_paused);
+  return _("%(serving)s; %(paused)s", { serving, paused });
+}
+
+// rendering ---------------------------------------------------------------------------------
+function show(id, text) {
+  const node = document.getElementById(id);
+  if (!node) return;
+  node.removeAttribute("data-i18n");
+  setText(node, text || "");
+  node.hidden = !text;
+}
+
+function render() {
+  const ticket = state.ticket;
+  if (!ticket) return;
+  const branch = nameIn(ticket.names, language(), ticket.branch_name || ticket.branch);
+  setText(document.getElementById("branch-name"), branch);
+  if (ticket.status !== "called") document.title = `${_("Ticket %(ticket)s", { ticket: ticket.ticket })} — ${branch}`;
+  show("service", ticket.service_names ? nameIn(ticket.service_names, language(), ticket.service) : "");
+  document.getElementById("card").dataset.status = ticket.status;
+  const now = clock.now();
+  const offset = clock.utcOffsetMinutes;
+  let headline = "";
+  let caption = "";
+  let range = "";
+  let detail = "";
+  let why = "";
+  switch (ticket.status) {
+    case "waiting": {
+      const aged = agedRange(ticket.wait, (now - state.boardNowMs) / 1000);
+      headline = formatPeopleAhead(ticket.people_ahead);
+      caption = _("Expected wait");
+      range = formatRange(aged) || _("Estimating…");
+      if (aged && aged.p90 >= 60) {
+        detail = _("We expect to call you between %(from)s and %(to)s.", {
+          from: formatClock(now + aged.p10 * 1000, offset),
+          to: formatClock(now + aged.p90 * 1000, offset),
+        });
+      }
+      why = whyText(ticket);
+      break;
+    }
+    case "called":
+      headline = _("Your turn: counter %(counter)s", { counter: ticket.counter });
+      detail = ticket.recalls ? _("Called again — please go to counter %(counter)s now.", { counter: ticket.counter }) : _("Please go to counter %(counter)s now.", { counter: ticket.counter });
+      break;
+    case "serving":
+      headline = _("You are being served at counter %(counter)s", { counter: ticket.counter });
+      break;
+    case "done":
+      headline = _("Thank you for your visit");
+      detail = _("Your transaction is complete.");
+      break;
+    case "no_show":
+      headline = _("We called you but could not find you");
+      detail = _("Please ask a member of staff; they will help you.");
+      break;
+    case "cancelled":
+      headline = _("This ticket was cancelled");
+      detail = _("Please take a new ticket at the kiosk if you still need us.");
+      break;
+    case "expired": {
+      const day = parseTs(`${ticket.day}T12:00:00Z`);
+      headline = _("This ticket was for %(date)s", { date: day != null ? formatDate(day, 0) : ticket.day });
+      detail = _("Please take a new ticket at the kiosk.");
+      break;
+    }
+    default:
+      headline = _("This branch has no such ticket today");
+      detail = _("Please ask a member of staff.");
+  }
+  show("headline", headline);
+  show("wait-caption", caption);
+  show("range", range);
+  show("detail", detail);
+  show("why", why);
+  renderAlerts();
+}
+
+/** The "alert me" button until sound is on; a note once it is. */
+function renderAlerts() {
+  const ticket = state.ticket;
+  const finished = !ticket || ticket.status !== "waiting"; // once called, the alert has done its job
+  const alerts = document.getElementById("alerts");
+  if (!alerts) return;
+  alerts.hidden = finished || state.sound === "on";
+  document.getElementById("alerts-on").hidden = finished || state.sound !== "on";
+}
+
+document.getElementById("alerts")?.addEventListener("click", () => {
+  announcer.unlock();
+  if (navigator.vibrate) {
+    try {
+      navigator.vibrate(80);
+    } catch {
+      // not every phone vibrates
+    }
+  }
+});
+
+// connection --------------------------------------------------------------------------------
+function setConnection(value) {
+  state.connection = value;
+  body.dataset.connection = value;
+  setText(document.querySelector("#live-state .live-text"), connectionWords(value));
+  if (value !== "lost") {
+    window.clearTimeout(state.lostTimer);
+    state.lostAt = null;
+    state.lostTimer = null;
+  }
+  if (value === "live") {
+    banner.hide();
+  } else if (value === "refused") {
+    banner.show(() => _("This ticket link is not valid."), "error");
+  } else if (value === "lost" && state.lostAt === null) {
+    state.lostAt = clock.now();
+    const since = formatClock(state.lostAt, clock.utcOffsetMinutes);
+    state.lostTimer = window.setTimeout(() => {
+      banner.show(() => _("Connection lost since %(time)s — reconnecting… Your place in the queue is kept.", { time: since }));
+    }, OFFLINE_GRACE_MS());
+  }
+}
+
+let fetching = null;
+let again = false;
+
+/** Read this ticket's state over HTTP; calls while one is in flight coalesce into one more. */
+async function fetchState() {
+  if (fetching) {
+    again = true;
+    return fetching;
+  }
+  fetching = (async () => {
+    try {
+      const response = await fetch(`${root}/t/${link}/state`, { cache: "no-store", headers: { Accept: "application/json" } });
+      if (response.ok) {
+        accept(await response.json());
+        if (!state.socket) setConnection("degraded");
+        else if (!state.socket.connected && state.everConnected) setConnection("lost");
+      } else if (response.status === 404) {
+        setConnection("refused");
+      }
+    } catch {
+      setConnection("lost");
+    } finally {
+      fetching = null;
+    }
+    if (again) {
+      again = false;
+      fetchState();
+    }
+  })();
+  return fetching;
+}
+
+function connect() {
+  if (!link) return;
+  if (typeof window.io !== "function") {
+    setConnection("degraded");
+    fetchState();
+    window.setInterval(fetchState, POLL_MS);
+    return;
+  }
+  const socket = window.io("/ticket", {
+    path: `${root}/socket.io`,
+    auth: { ticket: link },
+    reconnection: true,
+    reconnectionDelay: 1000,
+    reconnectionDelayMax: 15000,
+    randomizationFactor: 0.5,
+  });
+  state.socket = socket;
+  let pending = false;
+  let more = false;
+  socket.on("connect", () => {
+    state.everConnected = true;
+    setConnection("live");
+  });
+  socket.on("ticket", (ticket) => {
+    accept(ticket);
+    pending = false;
+    if (more) {
+      more = false;
+      pending = true;
+      socket.emit("refresh");
+    }
+  });
+  socket.on("changed", () => {
+    // coalesce: at most one refresh in flight
+    if (pending) {
+      more = true;
+      return;
+    }
+    pending = true;
+    socket.emit("refresh");
+  });
+  socket.on("disconnect", (reason) => {
+    pending = false;
+    setConnection("lost");
+    clock.reset();
+    if (reason === "io server disconnect") socket.connect();
+  });
+  socket.on("connect_error", () => {
+    pending = false;
+    setConnection(socket.active ? "lost" : "refused");
+    if (!socket.active) fetchState();
+  });
+  // a safety net while connected, and the only source while the socket is down
+  window.setInterval(() => {
+    if (!socket.connected) fetchState();
+  }, POLL_MS);
+  window.setInterval(() => {
+    if (socket.connected) socket.emit("refresh");
+  }, SAFETY_POLL_MS);
+  window.queueBoardLive = { socket, clock };
+}
+
+document.addEventListener("visibilitychange", () => {
+  if (document.visibilityState === "visible" && link) fetchState();
+});
+
+if (link) {
+  fetchState();
+  connect();
+  window.setInterval(render, 15_000); // the call window and ranges age between pushes
+}

@@ -1,0 +1,244 @@
+"""The customer's ticket: signed links, the read-only state of one ticket, its QR code, its live channel."""
+
+from __future__ import annotations
+
+import queue
+from typing import Any
+
+import pytest
+import requests
+import socketio
+from conftest import LiveServer, ManualClock, Tokens
+from flask import Flask
+from flask.testing import FlaskClient
+
+from queue_board.boards.tickets import TicketRef, sign, ticket_view, verify
+
+
+def post(client: FlaskClient, tokens: Tokens, role: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = client.post(f"/api/v1/branches/main{path}", json=body, headers=tokens.auth(role))
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def take(client: FlaskClient, tokens: Tokens, service: str = "deposit") -> str:
+    label: str = post(client, tokens, "kiosk", "/tickets", {"service": service})["ticket"]["ticket"]
+    return label
+
+
+def link_for(client: FlaskClient, tokens: Tokens, label: str, role: str = "kiosk") -> dict[str, Any]:
+    response = client.post("/t/links", json={"branch": "main", "ticket": label}, headers=tokens.auth(role))
+    assert response.status_code == 201, response.get_json()
+    data: dict[str, Any] = response.get_json()
+    return data
+
+
+def test_a_link_round_trips_and_a_forged_one_is_refused(app: Flask) -> None:
+    with app.test_request_context():
+        signed = sign(TicketRef("main", "2026-03-02", "A017"))
+        assert verify(signed) == TicketRef("main", "2026-03-02", "A017")
+        forged = signed.replace("A017", "A018") if "A017" in signed else signed[:-2] + "xx"
+        assert verify(forged) is None
+        assert verify(signed[:-1]) is None
+        assert verify("") is None
+        assert verify(None) is None
+    other = Flask("other")
+    other.config["SECRET_KEY"] = "another secret"
+    with other.test_request_context():
+        assert verify(signed) is None, "a link signed with another server's key is not a ticket of this one"
+
+
+def test_kiosk_gets_a_link_with_a_qr_code_for_a_ticket_it_issued(client: FlaskClient, tokens: Tokens) -> None:
+    label = take(client, tokens)
+    link = link_for(client, tokens, label)
+    assert link["ticket"] == label
+    assert link["day"] == "2026-03-02"
+    assert link["url"].startswith("http://localhost/t/")
+    assert link["qr"] == link["path"] + "/qr.svg"
+    page = client.get(link["path"])
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert f'data-ticket="{label}"' in html
+    qr = client.get(link["qr"])
+    assert qr.status_code == 200
+    assert qr.mimetype == "image/svg+xml"
+    assert qr.get_data(as_text=True).lstrip().startswith("<svg")
+
+
+def test_public_url_is_what_the_qr_code_points_to(app: Flask, client: FlaskClient, tokens: Tokens) -> None:
+    app.config["PUBLIC_URL"] = "https://queue.example-bank.test/"
+    link = link_for(client, tokens, take(client, tokens))
+    assert link["url"] == "https://queue.example-bank.test" + link["path"]
+
+
+@pytest.mark.parametrize(
+    ("role", "body", "status"),
+    [
+        ("display", {"branch": "main", "ticket": "A001"}, 403),
+        ("teller1", {"branch": "main", "ticket": "A001"}, 403),
+        ("kiosk", {"branch": "main", "ticket": "Z999"}, 404),
+        ("kiosk", {"branch": "main"}, 422),
+        ("other_branch_manager", {"branch": "main", "ticket": "A001"}, 403),
+    ],
+)
+def test_only_a_kiosk_or_manager_gets_links_and_only_for_real_tickets(
+    client: FlaskClient, tokens: Tokens, role: str, body: dict[str, Any], status: int
+) -> None:
+    take(client, tokens)
+    response = client.post("/t/links", json=body, headers=tokens.auth(role))
+    assert response.status_code == status, response.get_json()
+    assert "message" in response.get_json()
+
+
+def test_a_link_needs_a_token(client: FlaskClient, tokens: Tokens) -> None:
+    take(client, tokens)
+    assert client.post("/t/links", json={"branch": "main", "ticket": "A001"}).status_code == 401
+
+
+def test_ticket_state_follows_the_ticket_and_holds_nothing_about_others(
+    client: FlaskClient, tokens: Tokens, clock: ManualClock
+) -> None:
+    post(client, tokens, "teller1", "/counters/1/open")
+    first, mine, after = take(client, tokens), take(client, tokens), take(client, tokens)
+    state_url = link_for(client, tokens, mine)["path"] + "/state"
+
+    waiting = client.get(state_url).get_json()
+    assert waiting["ticket"] == mine
+    assert waiting["status"] == "waiting"
+    assert waiting["people_ahead"] == 1
+    assert waiting["service"] == "deposit"
+    assert waiting["service_names"]["zh-Hant"] == "存提款"
+    assert waiting["counters_serving"] == 1
+    assert waiting["counters_paused"] == 0
+    text = client.get(state_url).get_data(as_text=True)
+    assert first not in text and after not in text, "another customer's ticket leaked"
+    assert "waiting" not in waiting or not isinstance(waiting.get("waiting"), list)
+
+    post(client, tokens, "teller1", "/counters/1/call-next")
+    assert client.get(state_url).get_json()["people_ahead"] == 0
+    clock.advance(60)
+    for action in ("start", "finish"):
+        post(client, tokens, "teller1", f"/counters/1/{action}")
+    post(client, tokens, "teller1", "/counters/1/call-next")
+    called = client.get(state_url).get_json()
+    assert (called["status"], called["counter"], called["recalls"]) == ("called", "1", 0)
+    post(client, tokens, "teller1", "/counters/1/recall")
+    assert client.get(state_url).get_json()["recalls"] == 1
+    post(client, tokens, "teller1", "/counters/1/start")
+    assert client.get(state_url).get_json()["status"] == "serving"
+    post(client, tokens, "teller1", "/counters/1/finish")
+    assert client.get(state_url).get_json()["status"] == "done"
+
+
+def test_paused_counters_are_counted_for_the_why(client: FlaskClient, tokens: Tokens) -> None:
+    post(client, tokens, "teller1", "/counters/1/open")
+    post(client, tokens, "teller2", "/counters/2/open")
+    post(client, tokens, "teller2", "/counters/2/pause", {"reason": "Lunch", "minutes": 30})
+    state = client.get(link_for(client, tokens, take(client, tokens))["path"] + "/state").get_json()
+    assert (state["counters_serving"], state["counters_paused"]) == (1, 1)
+
+
+def test_cancelled_and_no_show_tickets_say_so(client: FlaskClient, tokens: Tokens) -> None:
+    post(client, tokens, "teller1", "/counters/1/open")
+    gone, missed = take(client, tokens), take(client, tokens)
+    gone_url = link_for(client, tokens, gone)["path"] + "/state"
+    missed_url = link_for(client, tokens, missed)["path"] + "/state"
+    post(client, tokens, "kiosk", f"/tickets/{gone}/cancel")
+    post(client, tokens, "teller1", "/counters/1/call-next")
+    post(client, tokens, "teller1", "/counters/1/no-show")
+    assert client.get(gone_url).get_json()["status"] == "cancelled"
+    assert client.get(missed_url).get_json()["status"] == "no_show"
+
+
+def test_a_link_from_another_day_is_expired_even_if_the_label_exists_today(
+    app: Flask, client: FlaskClient, tokens: Tokens
+) -> None:
+    label = take(client, tokens)
+    with app.test_request_context():
+        yesterday = sign(TicketRef("main", "2026-03-01", label))
+    state = client.get(f"/t/{yesterday}/state").get_json()
+    assert state["status"] == "expired"
+    assert state["people_ahead"] is None and state["wait"] is None
+
+
+def test_unknown_ticket_and_bad_links(app: Flask, client: FlaskClient, tokens: Tokens) -> None:
+    take(client, tokens)
+    with app.test_request_context():
+        nobody = sign(TicketRef("main", "2026-03-02", "B123"))
+        nowhere = sign(TicketRef("nowhere", "2026-03-02", "A001"))
+    assert client.get(f"/t/{nobody}/state").get_json()["status"] == "unknown"
+    assert client.get(f"/t/{nowhere}/state").get_json()["status"] == "unknown"
+    assert client.get("/t/forged.link/state").status_code == 404
+    assert client.get("/t/forged.link/qr.svg").status_code == 404
+    page = client.get("/t/forged.link")
+    assert page.status_code == 404
+    assert "This ticket link is not valid." in page.get_data(as_text=True)
+
+
+def test_ticket_view_is_pure_and_tells_expired_from_unknown() -> None:
+    ref = TicketRef("main", "2026-03-02", "A001")
+    assert ticket_view({"day": "2026-03-03"}, ref, "waiting")["status"] == "expired"
+    assert ticket_view({"day": "2026-03-02"}, ref, None)["status"] == "unknown"
+    assert ticket_view({"day": "2026-03-02"}, ref, "transferred")["status"] == "waiting"
+
+
+def test_display_token_binding_is_readable_by_the_board(client: FlaskClient, app: Flask) -> None:
+    store = app.extensions["queue_board"].store
+    bound = store.create_token("above 3", "display", "main", "3")
+    response = client.get("/board/binding", headers={"Authorization": f"Bearer {bound}"})
+    assert response.get_json() == {"role": "display", "branch": "main", "counter": "3"}
+    assert client.get("/board/binding").status_code == 401
+
+
+class TicketClient:
+    """A python-socketio client on the ``/ticket`` namespace."""
+
+    def __init__(self, live: LiveServer, link: str) -> None:
+        self.messages: queue.Queue[tuple[str, Any]] = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("ticket", lambda data: self.messages.put(("ticket", data)), namespace="/ticket")
+        self.client.on("changed", lambda data: self.messages.put(("changed", data)), namespace="/ticket")
+        self.client.connect(
+            live.url, namespaces=["/ticket"], auth={"ticket": link}, transports=["websocket"], wait_timeout=10
+        )
+
+    def next(self, kind: str, timeout: float = 10.0) -> Any:
+        while True:
+            got = self.messages.get(timeout=timeout)
+            if got[0] == kind:
+                return got[1]
+
+
+def test_ticket_pages_hear_changes_and_refresh_over_socketio(live_server: LiveServer) -> None:
+    auth = live_server.tokens.auth
+    api = f"{live_server.url}/api/v1/branches/main"
+    requests.post(f"{api}/counters/1/open", headers=auth("teller1"), timeout=10)
+    requests.post(f"{api}/tickets", json={"service": "deposit"}, headers=auth("kiosk"), timeout=10)
+    mine = requests.post(f"{api}/tickets", json={"service": "deposit"}, headers=auth("kiosk"), timeout=10).json()
+    label = mine["ticket"]["ticket"]
+    link = requests.post(
+        f"{live_server.url}/t/links", json={"branch": "main", "ticket": label}, headers=auth("kiosk"), timeout=10
+    ).json()
+    ticket = TicketClient(live_server, link["path"].rsplit("/", 1)[1])
+    try:
+        first = ticket.next("ticket")
+        assert (first["ticket"], first["status"], first["people_ahead"]) == (label, "waiting", 1)
+        requests.post(f"{api}/counters/1/call-next", headers=auth("teller1"), timeout=10)
+        changed = ticket.next("changed")
+        assert set(changed) == {"seq"}, "the nudge carries no one's data"
+        ticket.client.emit("refresh", namespace="/ticket")
+        while True:
+            state = ticket.next("ticket")
+            if state["people_ahead"] == 0:
+                break
+    finally:
+        ticket.client.disconnect()
+
+
+def test_ticket_namespace_refuses_a_forged_link(live_server: LiveServer) -> None:
+    client = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        client.connect(
+            live_server.url, namespaces=["/ticket"], auth={"ticket": "forged"}, transports=["websocket"], wait_timeout=5
+        )
+    client.disconnect()
