@@ -83,7 +83,7 @@ def cli() -> None:
 def serve(host: str, port: int, database: str | None, branch_config: str | None, message_queue: str | None) -> None:
     """Run the server (gevent; Socket.IO push)."""
     from . import create_app
-    from .extensions import socketio
+    from .extensions import serve_forever
 
     settings = _settings(database, SOCKETIO_ASYNC_MODE=os.environ.get("QB_SOCKETIO_ASYNC_MODE", "gevent"))
     if branch_config:
@@ -95,7 +95,7 @@ def serve(host: str, port: int, database: str | None, branch_config: str | None,
     except ConfigError as exc:
         _fail(f"branch configuration: {exc}")
     click.echo(f"queue_board serving on http://{host}:{port}  (database: {app.config['DATABASE_URL']})")
-    socketio.run(app, host=host, port=port)
+    serve_forever(app, host, port)
 
 
 @cli.command()

@@ -63,7 +63,7 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
     from simulations.scenarios import demo_branch
 
     from . import create_app
-    from .extensions import socketio
+    from .extensions import serve_forever, socketio
 
     url = make_url(database)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
@@ -101,4 +101,4 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
         click.echo(f"  {link['label']:<28} {link['url']}")
     click.echo(f"  manager API token: {manager}")
     click.echo("  Ctrl-C stops the demo.")
-    socketio.run(app, host=host, port=port)
+    serve_forever(app, host, port)
