@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from queue_board import create_app
+from queue_board import ROOT, create_app
 from queue_board.branch_config import DEMO_CONFIG
 from queue_board.clock import SystemClock
 
@@ -158,3 +158,26 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     yield live
     live.stop()
     live.app.extensions["queue_board"].store.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium (Debian's) per test module; each test opens its own context.
+
+    A missing browser or npm install fails rather than skips: the setup installs both, and a
+    skipped browser suite would hide a broken screen.
+    """
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is not installed (./scripts/setup.sh --browser, or apt-get install chromium)")
+    if not ROOT.joinpath("node_modules", "socket.io-client", "dist", "socket.io.min.js").is_file():
+        pytest.fail(f"run `npm ci` in {ROOT}: the screens need socket.io-client")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

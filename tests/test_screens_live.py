@@ -10,19 +10,15 @@ import itertools
 import re
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from conftest import LiveServer
-
-from queue_board import ROOT
+from playwright import sync_api
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 XSS = "<img src=x onerror=alert(1)>"
 TICKET = re.compile(r"\b[A-Z]{1,3}\d{3}\b")
 ENGLISH_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -64,21 +60,9 @@ VISIBLE_TEXTS = """() => {
   return { page, texts };
 }"""
 
-sync_api = pytest.importorskip("playwright.sync_api")
 expect = sync_api.expect
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium for the module (each test gets its own context)."""
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    if not ROOT.joinpath("node_modules", "socket.io-client", "dist", "socket.io.min.js").is_file():
-        pytest.fail(f"run `npm install` in {ROOT}: the screens need socket.io-client")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import requests
 from conftest import free_port
-from test_screens_live import CHROMIUM, CHROMIUM_ARGS, TEST_OPTIONS, expect, open_page, sync_api
+from test_screens_live import TEST_OPTIONS, expect, open_page
 
 from queue_board import ROOT
 from queue_board.branch_config import DEMO_CONFIG
@@ -107,14 +107,6 @@ def served(tmp_path: Path) -> Iterator[Served]:
     server.stop()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_screens_survive_a_server_restart_without_a_reload(served: Served, browser: Any) -> None:
