@@ -89,6 +89,9 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
     for counter in DEMO_CONFIG.counters:
         teller = store.create_token(f"teller {counter.name}", "teller", DEMO_BRANCH, counter.name)
         links.append({"label": f"Teller console, counter {counter.name}", "url": f"{base}/teller/{counter.name}?token={teller}"})
+    for counter in DEMO_CONFIG.counters:
+        above = store.create_token(f"board above counter {counter.name}", "display", DEMO_BRANCH, counter.name)
+        links.append({"label": f"Board above counter {counter.name}", "url": f"{base}/board/counter/{counter.name}?token={above}"})
     app.config["DEMO_LINKS"] = links
 
     managed = [c.name for c in DEMO_CONFIG.counters if c.name not in human_counters]
