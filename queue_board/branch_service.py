@@ -433,11 +433,6 @@ class BranchService:
         self._push(branch, None)
         return result
 
-    def latest_forecast(self, branch: str) -> Forecast | None:
-        """The newest forecast computed for ``branch`` (may lag the state)."""
-        latest = self._forecasts.get(branch)
-        return latest[1] if latest else None
-
     def subscribe(self, listener: Publisher) -> None:
         """Also call ``listener(branch, board)`` after every push (e.g. to nudge ticket pages)."""
         self._listeners.append(listener)

@@ -29,7 +29,7 @@ import numpy as np
 from .branch import FREE, BranchState, Counter, CounterStatus, Ticket
 from .calibration import Calibrator
 from .call_rule import has_eligible_waiting, tier_of
-from .durations import HAZARD_EDGES, BranchModel, DayRecord, RecencySample, time_of_day_at
+from .durations import HAZARD_EDGES, BranchModel, DayRecord, RecencySample, ShareByWait, time_of_day_at
 from .events import Profile
 from .ranges import Range
 
@@ -90,8 +90,6 @@ class Forecast:
     waits: dict[str, Range] = field(default_factory=dict)
     new_ticket: dict[str, Range | None] = field(default_factory=dict)
     counters: dict[str, Range] = field(default_factory=dict)
-    #: tickets whose forecast had to assume a closed counter will open
-    assumed_opening: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,7 +533,7 @@ def _run_call_rule(
     leave_draw: np.ndarray,
     waited_now: np.ndarray,
     wrap: np.ndarray,
-    leaving: object,
+    leaving: ShareByWait,
     rhythm: Rhythm,
     closes_anyway: bool,
     size_x: int,
@@ -557,7 +555,7 @@ def _run_call_rule(
     close_at = rhythm.close_at
     wrap_index = np.zeros(n, dtype=int)
     # each customer's silent patience: gone (a no-show when called) once they have waited this long
-    shares = leaving.shares()  # type: ignore[attr-defined]
+    shares = leaving.shares()
     first_gone = np.searchsorted(shares, leave_draw, side="right")
     gone_after = np.where(first_gone < len(shares), HAZARD_EDGES[np.minimum(first_gone, len(shares) - 1)], INF)
     has_arrivals = bool(real) and bool((available > 0).any())
@@ -660,7 +658,7 @@ def calibrate(raw: Forecast, state: BranchState, calibrator: Calibrator) -> Fore
             calibrator.remember((day, label), remaining.shifted(elapsed))
         waits[label] = calibrator.adjust(remaining)
     new_ticket = {s: (calibrator.adjust(r) if r is not None else None) for s, r in raw.new_ticket.items()}
-    return Forecast(at=raw.at, waits=waits, new_ticket=new_ticket, counters=raw.counters, assumed_opening=raw.assumed_opening)
+    return Forecast(at=raw.at, waits=waits, new_ticket=new_ticket, counters=raw.counters)
 
 
 def naive_wait(state: BranchState, ticket: Ticket, mean_service: float) -> float:
@@ -675,4 +673,4 @@ def naive_wait(state: BranchState, ticket: Ticket, mean_service: float) -> float
     return ahead * mean_service / max(counters, 1)
 
 
-__all__ = ["FREE", "NEVER", "Forecast", "Forecaster", "Range", "forecast", "naive_wait", "range_of", "sample_range"]
+__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "naive_wait", "range_of", "sample_range"]
