@@ -28,7 +28,7 @@ import numpy as np
 
 from .branch import FREE, BranchState, Counter, CounterStatus, Ticket
 from .calibration import Calibrator
-from .call_rule import has_eligible_waiting, tier_of
+from .call_rule import has_eligible_waiting
 from .durations import HAZARD_EDGES, BranchModel, DayRecord, RecencySample, ShareByWait, time_of_day_at
 from .events import Profile
 from .ranges import Range
@@ -661,16 +661,4 @@ def calibrate(raw: Forecast, state: BranchState, calibrator: Calibrator) -> Fore
     return Forecast(at=raw.at, waits=waits, new_ticket=new_ticket, counters=raw.counters)
 
 
-def naive_wait(state: BranchState, ticket: Ticket, mean_service: float) -> float:
-    """The classic board rule: people ahead in the same queue × mean duration ÷ open counters."""
-    queue = state.queued(ticket.service)
-    ahead = queue.index(ticket.label) if ticket.label in queue else 0
-    counters = sum(
-        1
-        for c in state.counters.values()
-        if c.status is not CounterStatus.CLOSED and tier_of(c.services, ticket.service) is not None
-    )
-    return ahead * mean_service / max(counters, 1)
-
-
-__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "naive_wait", "range_of", "sample_range"]
+__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "range_of", "sample_range"]
