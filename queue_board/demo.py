@@ -82,16 +82,31 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
     display = store.create_token("hall board", "display", DEMO_BRANCH, None)
     kiosk = store.create_token("kiosk", "kiosk", DEMO_BRANCH, None)
     manager = store.create_token("manager", "manager", DEMO_BRANCH, None)
+    # "label" is for the console; the index page words each link in its reader's language from "screen"
     links = [
-        {"label": "Hall board", "url": f"{base}/board/hall?token={display}"},
-        {"label": "Kiosk", "url": f"{base}/kiosk?token={kiosk}"},
+        {"screen": "hall", "counter": "", "label": "Hall board", "url": f"{base}/board/hall?token={display}"},
+        {"screen": "kiosk", "counter": "", "label": "Kiosk", "url": f"{base}/kiosk?token={kiosk}"},
     ]
     for counter in DEMO_CONFIG.counters:
         teller = store.create_token(f"teller {counter.name}", "teller", DEMO_BRANCH, counter.name)
-        links.append({"label": f"Teller console, counter {counter.name}", "url": f"{base}/teller/{counter.name}?token={teller}"})
+        links.append(
+            {
+                "screen": "teller",
+                "counter": counter.name,
+                "label": f"Teller console, counter {counter.name}",
+                "url": f"{base}/teller/{counter.name}?token={teller}",
+            }
+        )
     for counter in DEMO_CONFIG.counters:
         above = store.create_token(f"board above counter {counter.name}", "display", DEMO_BRANCH, counter.name)
-        links.append({"label": f"Board above counter {counter.name}", "url": f"{base}/board/counter/{counter.name}?token={above}"})
+        links.append(
+            {
+                "screen": "counter",
+                "counter": counter.name,
+                "label": f"Board above counter {counter.name}",
+                "url": f"{base}/board/counter/{counter.name}?token={above}",
+            }
+        )
     app.config["DEMO_LINKS"] = links
 
     managed = [c.name for c in DEMO_CONFIG.counters if c.name not in human_counters]

@@ -75,6 +75,27 @@ def test_index_lists_the_demo_links_in_demo_mode(app: Flask, client: FlaskClient
     assert '<a href="/teller/1?token=def">Counter 1</a>' in html
 
 
+def test_index_speaks_the_readers_language(app: Flask, client: FlaskClient) -> None:
+    app.config["DEMO"] = True
+    app.config["DEMO_LINKS"] = [
+        {"screen": "teller", "counter": "<b>2</b>", "label": "Teller console, counter 2", "url": "/teller/2?token=t"},
+        {"screen": "hall", "counter": "", "label": "Hall board", "url": "/board/hall?token=h"},
+    ]
+    html = client.get("/?lang=zh-Hant").get_data(as_text=True)
+    assert '<html lang="zh-Hant">' in html
+    assert "示範連結" in html and "畫面" in html and "權杖" in html
+    # a placeholder stays code, a name from the link is escaped, English is gone
+    assert "需要 <code>display</code> 權杖" in html
+    assert "櫃員操作台，&lt;b&gt;2&lt;/b&gt; 號櫃檯" in html
+    assert '<a href="/board/hall?token=h">大廳看板</a>' in html
+    assert "Demo links" not in html and "Needs a" not in html
+    simplified = client.get("/", headers={"Accept-Language": "zh-CN,zh;q=0.9"}).get_data(as_text=True)
+    assert "演示链接" in simplified and "令牌" in simplified
+    english = client.get("/?lang=en").get_data(as_text=True)
+    assert "Needs a <code>display</code> token" in english
+    assert 'aria-current="page">English</a>' in english
+
+
 def test_demo_links_stay_hidden_outside_demo_mode(app: Flask, client: FlaskClient) -> None:
     app.config["DEMO"] = False
     app.config["DEMO_LINKS"] = [{"label": "secret", "url": "/kiosk?token=abc"}]

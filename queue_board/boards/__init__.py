@@ -11,7 +11,18 @@ from __future__ import annotations
 import hashlib
 from typing import Any, cast
 
-from flask import Blueprint, Flask, Response, abort, current_app, jsonify, render_template, request, send_from_directory
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from flask.blueprints import BlueprintSetupState
 
 boards_bp = Blueprint("boards", __name__)
@@ -66,6 +77,8 @@ def index() -> str:
     """What the app is, links to the screens, and the demo's ready-made links."""
     from .. import current_service
 
+    # read on someone's own computer, not on a branch's screen: their browser's language first
+    g.prefer_browser_language = True
     branch = current_app.config["DEFAULT_BRANCH"]
     counters = [c.name for c in current_service().config(branch).counters]
     demo_links = (current_app.config.get("DEMO_LINKS") or []) if current_app.config.get("DEMO") else []

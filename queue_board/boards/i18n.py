@@ -6,8 +6,8 @@ and ``zh_Hans``); the same catalogues, compiled, are served to the browser as on
 (``/i18n/catalogue.js``) so that a board can switch or rotate its language without a reload.
 Update them with::
 
-    pybabel extract -F babel.cfg -o translations/messages.pot .
-    pybabel update -i translations/messages.pot -d translations
+    pybabel extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap -o translations/messages.pot .
+    pybabel update --no-wrap --no-fuzzy-matching -i translations/messages.pot -d translations
     pybabel compile -d translations
 """
 
@@ -20,6 +20,7 @@ from typing import Any
 from babel.support import Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
+from markupsafe import Markup
 
 from .. import ROOT
 
@@ -45,7 +46,15 @@ def init_babel(app: Flask) -> None:
         locale_selector=lambda: BABEL_LOCALES[page_language()],
     )
     # N_ marks a string for the catalogue where it is translated later, as in the JS (`_(reason)`)
-    app.jinja_env.globals.update(page_language=page_language, native_names=NATIVE_NAMES, N_=lambda text: text)
+    app.jinja_env.globals.update(
+        page_language=page_language, native_names=NATIVE_NAMES, N_=lambda text: text, markup_code=markup_code
+    )
+
+
+def markup_code(text: str) -> Markup:
+    """``text`` (escaped) as inline code, to be put into a translated sentence as a placeholder:
+    a translator moves it, never edits it."""
+    return Markup("<code>{}</code>").format(text)
 
 
 def normalise(tag: str | None) -> str | None:
