@@ -49,6 +49,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
+        channel=app.config["SOCKETIO_CHANNEL"],
     )
 
     default_config = _default_branch_config(app)

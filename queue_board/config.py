@@ -27,6 +27,8 @@ class Config:
         self.DATABASE_URL: str = _env("DATABASE_URL", "sqlite:///instance/queue_board.db")
         #: Flask-SocketIO message queue joining several server processes (``redis://…``)
         self.SOCKETIO_MESSAGE_QUEUE: str = _env("SOCKETIO_MESSAGE_QUEUE", "")
+        #: channel on that queue: deployments sharing one Redis each need their own
+        self.SOCKETIO_CHANNEL: str = _env("SOCKETIO_CHANNEL", "queue_board")
         #: ``gevent`` for serve/demo, ``threading`` inside tests
         self.SOCKETIO_ASYNC_MODE: str = _env("SOCKETIO_ASYNC_MODE", "threading")
         #: branch time zone: IANA name or ``+08:00``; empty = the machine's

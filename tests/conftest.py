@@ -3,22 +3,31 @@ manual clock, and a live server on loopback for Socket.IO and browser tests."""
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
+import time
+import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from queue_board import ROOT, create_app
 from queue_board.branch_config import DEMO_CONFIG
 from queue_board.clock import SystemClock
+from queue_board.store import EventStore
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SAMPLE_LOG = SHARED / "data" / "sample-branch.jsonl"
@@ -158,6 +167,108 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     yield live
     live.stop()
     live.app.extensions["queue_board"].store.close()
+
+
+POSTGRES_URL = os.environ.get("QB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip("QB_TEST_POSTGRES_URL is set empty: PostgreSQL tests disabled on purpose")
+    name = f"qb_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def prepare_demo_branch(database: str) -> dict[str, str]:
+    """Migrate ``database``, give branch ``main`` the demo configuration; tokens by role name
+    (``display``, ``kiosk``, ``teller1``, ``teller2``) for a server started on it."""
+    store = EventStore(database)
+    try:
+        store.upgrade()
+        store.set_config("main", DEMO_CONFIG.to_dict())
+        return {
+            "display": store.create_token("hall", "display", "main", None),
+            "kiosk": store.create_token("kiosk", "kiosk", "main", None),
+            "teller1": store.create_token("t1", "teller", "main", "1"),
+            "teller2": store.create_token("t2", "teller", "main", "2"),
+        }
+    finally:
+        store.close()
+
+
+@dataclass
+class ServerProcess:
+    """``queue-board serve`` (gevent, as in production) in a subprocess, restartable on the same
+    port and database; ``env`` adds settings (``QB_…``)."""
+
+    url: str
+    port: int
+    database: str
+    tokens: dict[str, str]
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "QB_SECRET_KEY": "test-server-secret",  # ticket links must survive a restart
+            "QB_FORECAST_SCENARIOS": "64",
+            "PYTHONUNBUFFERED": "1",
+            **self.env,
+        }
+        env.pop("QB_SOCKETIO_ASYNC_MODE", None)  # the default: gevent, as in production
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "queue_board", "serve", "--port", str(self.port), "--database", self.database],
+                cwd=ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.log.read_text()[-2000:]}")
+            try:
+                if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.process = None
+
+    def act(self, role: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST an action of branch ``main`` (or a ticket page's ``/t/…``) as ``role``; expects 201."""
+        response = requests.post(
+            f"{self.url}{path}" if path.startswith("/t/") else f"{self.url}/api/v1/branches/main{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.tokens[role]}"},
+            timeout=10,
+        )
+        assert response.status_code == 201, (path, response.status_code, response.text)
+        data: dict[str, Any] = response.json()
+        return data
 
 
 CHROMIUM = Path("/usr/bin/chromium")

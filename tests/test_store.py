@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 from conftest import TZ, ManualClock
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import text
 
 from queue_board.branch_config import DEMO_CONFIG
 from queue_board.branch_service import BranchService
 from queue_board.errors import ProblemError
 from queue_board.events import parse_event
 from queue_board.store import EventStore
-
-POSTGRES_URL = os.environ.get("QB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-
-
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh PostgreSQL database for one test, dropped afterwards."""
-    if not POSTGRES_URL:
-        pytest.skip("QB_TEST_POSTGRES_URL is set empty: PostgreSQL tests disabled on purpose")
-    name = f"qb_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def sqlite_url(tmp_path: Path) -> str:
