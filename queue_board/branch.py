@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import StrEnum
@@ -81,14 +82,32 @@ class Counter:
     free_since: float | None = None
 
 
+def N_(template: str) -> str:
+    """Mark a sentence for the translation catalogue (``pybabel extract``); the core itself
+    never translates, the web layer does, for whoever reads the answer."""
+    return template
+
+
 @dataclass(frozen=True, slots=True)
 class Rejection:
     """Why an event cannot be applied. ``kind`` is ``not_found`` or ``conflict``;
-    ``subject`` says what was not found (``counter`` or ``ticket``)."""
+    ``subject`` says what was not found (``counter`` or ``ticket``).
+
+    ``template`` is an English sentence with ``%(name)s`` placeholders filled from ``params``;
+    ``words`` names the params that are vocabulary (a status, an action) rather than names,
+    so that a translation can translate them too.
+    """
 
     kind: str
-    message: str
+    template: str
+    params: Mapping[str, str] = field(default_factory=dict)
     subject: str | None = None
+    words: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The sentence in English."""
+        return self.template % self.params
 
 
 @dataclass(slots=True)
@@ -162,9 +181,17 @@ def _is_new_day(state: BranchState, event: Event) -> bool:
 def validate(state: BranchState, event: Event) -> Rejection | None:
     """Why ``event`` cannot happen in ``state``, or ``None`` if it can."""
     if state.last_ts is not None and event.at < state.now:
-        return Rejection("conflict", f"event at {event.ts.isoformat()} is earlier than the last event ({state.last_ts.isoformat()})")
+        return Rejection(
+            "conflict",
+            N_("event at %(ts)s is earlier than the last event (%(last)s)"),
+            {"ts": event.ts.isoformat(), "last": state.last_ts.isoformat()},
+        )
     if state.branch is not None and event.branch is not None and event.branch != state.branch:
-        return Rejection("conflict", f"event is for branch {event.branch!r}, not {state.branch!r}")
+        return Rejection(
+            "conflict",
+            N_("event is for branch %(branch)r, not %(current)r"),
+            {"branch": event.branch, "current": state.branch},
+        )
     if _is_new_day(state, event):
         # judge the event against the morning state, as apply() will
         state = copy.deepcopy(state)
@@ -175,24 +202,28 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
     if kind == "ticket_issued":
         assert event.ticket is not None
         if event.ticket in state.tickets:
-            return Rejection("conflict", f"ticket {event.ticket} was already issued today")
+            return Rejection("conflict", N_("ticket %(ticket)s was already issued today"), {"ticket": event.ticket})
         return None
 
     counter: Counter | None = None
     if event.counter is not None:
         counter = state.counters.get(event.counter)
         if counter is None and kind != "counter_opened":
-            return Rejection("not_found", f"counter {event.counter} has never been opened", "counter")
+            return Rejection(
+                "not_found", N_("counter %(counter)s has never been opened"), {"counter": event.counter}, "counter"
+            )
 
     ticket: Ticket | None = None
     if event.ticket is not None:
         ticket = state.tickets.get(event.ticket)
         if ticket is None:
-            return Rejection("not_found", f"ticket {event.ticket} was not issued today", "ticket")
+            return Rejection(
+                "not_found", N_("ticket %(ticket)s was not issued today"), {"ticket": event.ticket}, "ticket"
+            )
 
     if kind == "counter_opened":
         if counter is not None and counter.status is not CounterStatus.CLOSED:
-            return Rejection("conflict", f"counter {event.counter} is already open")
+            return Rejection("conflict", N_("counter %(counter)s is already open"), {"counter": counter.name})
         return None
     assert counter is not None or kind == "ticket_cancelled"
 
@@ -202,31 +233,65 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
         allowed = FREE | ({CounterStatus.PAUSED} if kind == "counter_closed" else frozenset())
         if counter.status not in allowed:
             if counter.status in (CounterStatus.CALLING, CounterStatus.SERVING):
-                return Rejection("conflict", f"counter {counter.name} must finish ticket {counter.ticket} before it can {verb}")
-            return Rejection("conflict", f"counter {counter.name} is {counter.status.value}; it cannot {verb}")
+                return Rejection(
+                    "conflict",
+                    N_("counter %(counter)s must finish ticket %(ticket)s before it can %(action)s"),
+                    {"counter": counter.name, "ticket": counter.ticket or "", "action": verb},
+                    words=("action",),
+                )
+            return Rejection(
+                "conflict",
+                N_("counter %(counter)s is %(status)s; it cannot %(action)s"),
+                {"counter": counter.name, "status": counter.status.value, "action": verb},
+                words=("status", "action"),
+            )
         return None
     if kind == "counter_resumed":
         assert counter is not None
         if counter.status is not CounterStatus.PAUSED:
-            return Rejection("conflict", f"counter {counter.name} is {counter.status.value}, not paused")
+            return Rejection(
+                "conflict",
+                N_("counter %(counter)s is %(status)s, not paused"),
+                {"counter": counter.name, "status": counter.status.value},
+                words=("status",),
+            )
         return None
 
     assert ticket is not None
     if kind == "ticket_cancelled":
         if ticket.status not in QUEUED:
-            return Rejection("conflict", f"ticket {ticket.label} is {ticket.status.value}; only a waiting ticket can be cancelled")
+            return Rejection(
+                "conflict",
+                N_("ticket %(ticket)s is %(status)s; only a waiting ticket can be cancelled"),
+                {"ticket": ticket.label, "status": ticket.status.value},
+                words=("status",),
+            )
         return None
 
     assert counter is not None
     if kind == "ticket_called":
         if ticket.status not in QUEUED:
-            return Rejection("conflict", f"ticket {ticket.label} is {ticket.status.value}, not waiting")
+            return Rejection(
+                "conflict",
+                N_("ticket %(ticket)s is %(status)s, not waiting"),
+                {"ticket": ticket.label, "status": ticket.status.value},
+                words=("status",),
+            )
         if counter.status not in FREE:
-            return Rejection("conflict", f"counter {counter.name} is {counter.status.value}; only a free open counter calls")
+            return Rejection(
+                "conflict",
+                N_("counter %(counter)s is %(status)s; only a free open counter calls"),
+                {"counter": counter.name, "status": counter.status.value},
+                words=("status",),
+            )
         return None
 
     if ticket.counter != counter.name or counter.ticket != ticket.label:
-        return Rejection("conflict", f"ticket {ticket.label} is not at counter {counter.name}")
+        return Rejection(
+            "conflict",
+            N_("ticket %(ticket)s is not at counter %(counter)s"),
+            {"ticket": ticket.label, "counter": counter.name},
+        )
     needed = {
         "ticket_recalled": TicketStatus.CALLED,
         "service_started": TicketStatus.CALLED,
@@ -235,9 +300,18 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
         "ticket_transferred": TicketStatus.SERVING,
     }[kind]
     if ticket.status is not needed:
-        return Rejection("conflict", f"ticket {ticket.label} is {ticket.status.value}, not {needed.value}")
+        return Rejection(
+            "conflict",
+            N_("ticket %(ticket)s is %(status)s, not %(needed)s"),
+            {"ticket": ticket.label, "status": ticket.status.value, "needed": needed.value},
+            words=("status", "needed"),
+        )
     if kind == "ticket_transferred" and event.service == ticket.service:
-        return Rejection("conflict", f"ticket {ticket.label} is already for service {ticket.service}")
+        return Rejection(
+            "conflict",
+            N_("ticket %(ticket)s is already for service %(service)s"),
+            {"ticket": ticket.label, "service": ticket.service},
+        )
     return None
 
 

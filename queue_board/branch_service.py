@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .board_view import board_view
-from .branch import FREE, BranchState, CounterStatus, Rejection, apply, validate
+from .branch import FREE, N_, BranchState, CounterStatus, Rejection, apply, validate
 from .branch_config import BranchConfig, ConfigError, parse_config
 from .call_rule import next_ticket
 from .clock import SystemClock
@@ -198,11 +198,11 @@ class BranchService:
     def _problem(self, branch: str, event: Event, rejection: Rejection) -> ProblemError:
         """404 for what does not exist, 409 for what does not fit the state."""
         if rejection.kind != "not_found":
-            return conflict(rejection.message)
+            return conflict(rejection.template, params=rejection.params, words=rejection.words)
         if rejection.subject == "counter" and event.counter and self.config(branch).counter(event.counter):
             # a configured counter exists even before its first opening: it is closed
-            return conflict(f"counter {event.counter} is closed; open it first")
-        return not_found(rejection.message)
+            return conflict(N_("counter %(counter)s is closed; open it first"), params={"counter": event.counter})
+        return not_found(rejection.template, params=rejection.params, words=rejection.words)
 
     def _stamp(self, engine: Engine, fields: Fields) -> Event:
         if "ts" in fields:
@@ -228,18 +228,26 @@ class BranchService:
             counter = state.counters.get(name)
             if counter is None or counter.ticket is None:
                 status = counter.status.value if counter is not None else "closed"
-                raise conflict(f"counter {name} has no called ticket to {verb} (it is {status})")
+                raise conflict(
+                    N_("counter %(counter)s has no called ticket to %(action)s (it is %(status)s)"),
+                    params={"counter": name, "action": verb, "status": status},
+                    words=("action", "status"),
+                )
             return {"ticket": counter.ticket, "counter": name}
 
         def call_next(state: BranchState) -> Fields:
             counter = state.counters.get(name)
             if counter is None or counter.status is CounterStatus.CLOSED:
-                raise conflict(f"counter {name} is closed; open it first")
+                raise conflict(N_("counter %(counter)s is closed; open it first"), params={"counter": name})
             if counter.status not in FREE:
-                raise conflict(f"counter {name} is {counter.status.value}; finish or resume first")
+                raise conflict(
+                    N_("counter %(counter)s is %(status)s; finish or resume first"),
+                    params={"counter": name, "status": counter.status.value},
+                    words=("status",),
+                )
             ticket = next_ticket(state, counter)
             if ticket is None:
-                raise conflict(f"nobody is waiting for the services of counter {name}")
+                raise conflict(N_("nobody is waiting for the services of counter %(counter)s"), params={"counter": name})
             return {"type": "ticket_called", "ticket": ticket.label, "counter": name}
 
         def call_one(state: BranchState) -> Fields:

@@ -218,6 +218,59 @@ def test_call_next_with_nobody_waiting_is_a_conflict(client: FlaskClient, tokens
     assert "nobody is waiting" in response.json["message"]
 
 
+def test_errors_come_in_the_language_the_client_asks_for(client: FlaskClient, tokens: Tokens) -> None:
+    act(client, tokens, "1", "open")
+    take(client, tokens)
+    act(client, tokens, "1", "call-next")
+
+    def pause(language: str | None) -> Any:
+        headers = {**tokens.auth("teller1"), **({"Accept-Language": language} if language else {})}
+        return client.post(f"{API}/counters/1/pause", json={"minutes": 5}, headers=headers)
+
+    # a program that asks for nothing gets English, whatever the branch's languages
+    english = pause(None)
+    assert english.status_code == 409
+    assert english.json == {"error": "conflict", "message": "counter 1 must finish ticket A001 before it can pause"}
+    traditional = pause("zh-TW,zh;q=0.9,en;q=0.5")
+    assert traditional.json == {"error": "conflict", "message": "1 號櫃檯須先完成 A001 號才能暫停"}
+    assert pause("zh-Hans").json["message"] == "1 号柜台须先完成 A001 号才能暂停"
+    assert pause("fr-FR").json == english.json
+    # a status inside the sentence is translated as a status ("waiting" alone means "people waiting")
+    act(client, tokens, "1", "start")
+    label = take(client, tokens).json["ticket"]["ticket"]
+    cancelled = client.post(f"{API}/tickets/{label}/cancel", headers=tokens.auth("kiosk"))
+    assert cancelled.status_code == 201
+    again = client.post(f"{API}/tickets/{label}/cancel", headers={**tokens.auth("kiosk"), "Accept-Language": "zh-Hant"})
+    assert again.status_code == 409
+    assert again.json["message"] == f"{label} 號目前已取消；只有等候中的號碼可以取消"
+    assert count_events(client, tokens) == 6
+
+
+def test_every_sentence_and_word_of_an_answer_is_translated() -> None:
+    """Each template the core or the service can answer with, and each word put into one,
+    has a translation in every language of the screens."""
+    import re
+    from pathlib import Path
+
+    from babel.support import Translations
+
+    from queue_board import ROOT
+    from queue_board.boards.i18n import BABEL_LOCALES
+    from queue_board.errors import VOCABULARY, WORD
+
+    sources = [ROOT / "queue_board" / "branch.py", ROOT / "queue_board" / "branch_service.py"]
+    templates = {m for path in sources for m in re.findall(r'N_\(\s*"([^"]+)"\s*\)', Path(path).read_text(encoding="utf-8"))}
+    templates.discard("template")
+    assert len(templates) >= 19
+    for locale in BABEL_LOCALES.values():
+        if locale == "en":
+            continue
+        catalogue = Translations.load(str(ROOT / "translations"), [locale])
+        missing = [t for t in templates if catalogue.gettext(t) == t]
+        missing += [w for w in VOCABULARY if catalogue.pgettext(WORD, w) == w]
+        assert not missing, (locale, missing)
+
+
 def test_unknown_service_at_kiosk_is_not_found(client: FlaskClient, tokens: Tokens) -> None:
     response = take(client, tokens, "mortgage")
     assert response.status_code == 404

@@ -201,16 +201,41 @@ def test_without_the_socketio_client_the_board_polls_the_api(live_server: LiveSe
     expect(hall.locator('#counters li[data-counter="1"]')).to_have_attribute("data-status", "idle")
 
 
+def press_in_console(teller: Any, url: str, action: str, key: str) -> Any:
+    """Open a teller console at ``url``, press ``key`` once ``action`` is enabled; the message box."""
+    teller.goto(url)
+    expect(teller.locator(f"button[data-action={action}]")).to_be_enabled()
+    teller.keyboard.press(key)
+    message = teller.locator("#message")
+    expect(message).to_have_attribute("data-tone", "error")
+    return message
+
+
 def test_error_message_from_the_api_is_shown_to_the_teller(live_server: LiveServer, context: Any) -> None:
     """A teller token for counter 1 cannot act for counter 2: the console shows the server's message."""
     context.add_init_script(f"localStorage.setItem('queue_board.token.teller.2', '{live_server.tokens.teller1}')")
-    teller = context.new_page()
-    teller.goto(f"{live_server.url}/teller/2")
-    expect(teller.locator("button[data-action=open]")).to_be_enabled()
-    teller.keyboard.press("o")
-    message = teller.locator("#message")
-    expect(message).to_have_attribute("data-tone", "error")
+    message = press_in_console(context.new_page(), f"{live_server.url}/teller/2", "open", "o")
     expect(message).to_contain_text("bound to counter '1'")
+
+
+def test_the_teller_reads_an_api_error_in_the_consoles_language(live_server: LiveServer, context: Any) -> None:
+    """The console asks for its own language (not the browser's) and shows the server's sentence in it."""
+    act(live_server, "teller1", "/counters/1/open")
+    label = act(live_server, "kiosk", "/tickets", {"service": "deposit"})["ticket"]["ticket"]
+    context.add_init_script(f"localStorage.setItem('queue_board.token.teller.1', '{live_server.tokens.teller1}')")
+    teller = context.new_page()
+    asked: list[str | None] = []
+
+    def customer_leaves_first(route: Any) -> None:
+        # the customer cancels at the kiosk a moment before the teller's click reaches the server
+        asked.append(route.request.headers.get("accept-language"))
+        act(live_server, "kiosk", f"/tickets/{label}/cancel")
+        route.continue_()
+
+    teller.route("**/counters/1/call-next", customer_leaves_first)
+    message = press_in_console(teller, f"{live_server.url}/teller/1?lang=zh-Hant", "call-next", "n")
+    expect(message).to_contain_text("目前沒有人在等候 1 號櫃檯辦理的業務")
+    assert asked == ["zh-Hant"]
 
 
 def test_one_format_module_words_ranges_honestly(live_server: LiveServer, context: Any) -> None:

@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import current_service
 from ..auth import Grant
+from ..boards.i18n import reader_translations
 from ..branch_service import Accepted
 from ..errors import ProblemError, bad_request, invalid, not_found, unauthorized
 
@@ -40,7 +41,8 @@ def healthz() -> tuple[Response, int]:
 
 @api_bp.errorhandler(ProblemError)
 def _problem(exc: ProblemError) -> tuple[Response, int]:
-    return jsonify(exc.to_dict()), exc.status
+    # the message in the language the client asked for (a teller's console sends its own)
+    return jsonify(exc.to_dict(reader_translations())), exc.status
 
 
 @api_bp.errorhandler(HTTPException)

@@ -6,7 +6,7 @@ and ``zh_Hans``); the same catalogues, compiled, are served to the browser as on
 (``/i18n/catalogue.js``) so that a board can switch or rotate its language without a reload.
 Update them with::
 
-    pybabel extract -F babel.cfg --no-location --sort-output --omit-header --no-wrap -o translations/messages.pot .
+    pybabel extract -F babel.cfg -k NC_:1c,2 --no-location --sort-output --omit-header --no-wrap -o translations/messages.pot .
     pybabel update --no-wrap --no-fuzzy-matching -i translations/messages.pot -d translations
     pybabel compile -d translations
 """
@@ -17,7 +17,7 @@ import json
 from functools import lru_cache
 from typing import Any
 
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
 from markupsafe import Markup
@@ -101,6 +101,21 @@ def page_language() -> str:
         language = configured[0] if configured[0] in LANGUAGES else "en"
     g.page_language = language
     return language
+
+
+def reader_translations() -> NullTranslations | None:
+    """The catalogue of the language an API client asked for with ``Accept-Language`` (a
+    screen sends its own), or ``None`` for English. Unlike pages, the API never guesses from
+    the branch: a program that asks for nothing gets English."""
+    language = _browser_language(LANGUAGES) if has_request_context() else None
+    if language is None or language == "en":
+        return None
+    return _translations(BABEL_LOCALES[language])
+
+
+@lru_cache(maxsize=4)
+def _translations(locale: str) -> NullTranslations:
+    return Translations.load(str(TRANSLATIONS), [locale])
 
 
 @lru_cache(maxsize=4)

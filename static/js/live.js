@@ -305,7 +305,8 @@ const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
  * server stores it once. Throws ApiError with the server's `message`.
  */
 export async function api(settings, path, { method = "GET", body, idempotencyKey, retries = 0, base = "/api/v1" } = {}) {
-  const headers = { Accept: "application/json", Authorization: `Bearer ${settings.token}` };
+  // errors come back in the screen's language, which need not be the browser's
+  const headers = { Accept: "application/json", "Accept-Language": language(), Authorization: `Bearer ${settings.token}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   const url = `${settings.root}${base}${path}`;
