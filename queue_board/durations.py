@@ -331,7 +331,9 @@ class LogMeans:
     sums: dict[Any, float] = field(default_factory=dict)
     squares: dict[Any, float] = field(default_factory=dict)
     weights: dict[Any, float] = field(default_factory=dict)
-    groups: dict[tuple[str, str], set[Any]] = field(default_factory=dict)
+    #: groups seen per (kind, service), in order of first sight (a dict, not a set: sums over
+    #: them must not depend on Python's string hashing)
+    groups: dict[tuple[str, str], dict[Any, None]] = field(default_factory=dict)
     memory: float = 0.995
 
     def add(self, key: Any, log_value: float) -> None:
@@ -340,7 +342,7 @@ class LogMeans:
         self.squares[key] = self.squares.get(key, 0.0) * self.memory + log_value * log_value
         self.weights[key] = self.weights.get(key, 0.0) * self.memory + 1.0
         if len(key) == 3:
-            self.groups.setdefault((key[0], key[1]), set()).add(key[2])
+            self.groups.setdefault((key[0], key[1]), {})[key[2]] = None
 
     def mean(self, key: Any) -> tuple[float, float]:
         """(mean, weight) of ``key``; weight 0 when never seen."""

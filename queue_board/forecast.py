@@ -386,13 +386,15 @@ def forecast(
 
     # cost of serving each column: walk-up + transaction (scaled at the counter that calls), or a no-show
     base_service = np.empty((n, real))
-    for service in set(column_services):
+    # sorted, not a set's order: the random draws must not depend on Python's string hashing,
+    # or a forecast would not be a pure function of the log
+    distinct = sorted(set(column_services))
+    for service in distinct:
         columns = [j for j, s in enumerate(column_services) if s == service]
         base_service[:, columns] = model.service(service).sample(rng, (n, len(columns)))
     walk = model.walk_up.sample(rng, (n, real)) if real else np.zeros((n, 0))
     absent = model.no_show_wait.sample(rng, (n, real)) if real else np.zeros((n, 0))
     factor = np.ones((size_c, max(real, 1)))
-    distinct = sorted(set(column_services))
     for ci, counter in enumerate(counters):
         by_service = {service: model.duration_factor(service, counter.name, hour) for service in distinct}
         factor[ci, :real] = [by_service[service] for service in column_services]

@@ -6,8 +6,12 @@ import csv
 import io
 import json
 import math
+import os
+import subprocess
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from conftest import BANK_LOG, SAMPLE_LOG
@@ -92,6 +96,24 @@ def test_numbers_are_finite_ordered_seconds(sample: Replayed) -> None:
 
 def test_replaying_the_same_log_twice_gives_the_same_csv(sample: Replayed) -> None:
     assert run_replay(sample.lines).csv == sample.csv
+
+
+def test_the_csv_does_not_depend_on_pythons_string_hashing(tmp_path: Path) -> None:
+    """A forecast is a pure function of the log: two processes with different hash seeds (so
+    sets of strings iterate differently) write the same bytes."""
+    log = tmp_path / "busy-morning.jsonl"
+    log.write_text("\n".join(SAMPLE_LOG.read_text(encoding="utf-8").splitlines()[:1500]) + "\n", encoding="utf-8")
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"predictions-{seed}.csv"
+        subprocess.run(
+            [sys.executable, "-m", "queue_board", "replay", str(log), "--out", str(out)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=True,
+            capture_output=True,
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
 
 
 def test_all_adds_update_rows_for_tickets_already_waiting(first_morning: list[str], every_update: Replayed) -> None:
