@@ -12,6 +12,7 @@ form of conformal calibration: it uses only outcomes already known, never the fu
 
 from __future__ import annotations
 
+import bisect
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -29,8 +30,13 @@ QUANTILES = (0.1, 0.5, 0.9)
 REFIT = 10
 
 
+_EDGES = tuple(float(edge) for edge in BUCKET_EDGES)
+
+
 def _bucket(p50: float) -> int:
-    return int(np.searchsorted(BUCKET_EDGES, p50, side="right")) - 1
+    # bisect on a tuple: called for every waiting ticket of every refresh, where numpy's
+    # per-call overhead on one number would cost more than the rest of the calibration
+    return bisect.bisect_right(_EDGES, p50) - 1
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:

@@ -567,6 +567,11 @@ def _run_call_rule(
     # what calling each ticket costs at each counter, if they turn up: walk-up + transaction there
     show_cost = walk[None, :, :] + base_service[None, :, :] * factor[:, None, :real]
     rank_real = np.ascontiguousarray(rank[:, :real])
+    # the rank of each real ticket at each counter in each scenario, inf once it is called or
+    # gone: one gather per step instead of gather, add and mask (this loop is the refresh's cost)
+    ranks_left = rank_real[:, None, :] + order_in_tier[None, :, :] if has_arrivals else np.repeat(rank_real[:, None, :], n, 1)
+    ranks_left[:, ~pending] = INF
+    next_gone = np.where(pending, gone_at, INF).min(axis=1) if real else np.full(n, INF)
     steps = real + 3 * size_c + 2
     # per step: which counter acted, when, and the rank of the real ticket it could call
     # (hypothetical tickets are resolved from this record after the run)
@@ -591,15 +596,21 @@ def _run_call_rule(
                 free[r, c] = when[pausing] + rhythm.pause_length[r, c]
                 pause_at[r, c] = INF
                 acting = live & ~pausing
-        # customers who have cancelled by now are gone
+        # customers who have cancelled by now are gone; only scenarios whose earliest
+        # cancellation (a lower bound, kept up to date lazily) has come need looking at
         if may_cancel:
-            pending &= ~(gone_at <= when[:, None])
-        ranks = rank_real[which]
+            due = when >= next_gone
+            if due.any():
+                r = rows[due]
+                left = pending[r] & (gone_at[r] <= when[r, None])
+                if left.any():
+                    pending[r] &= ~left
+                    rr, cc = np.nonzero(left)
+                    ranks_left[:, r[rr], cc] = INF
+                next_gone[r] = np.where(pending[r], gone_at[r], INF).min(axis=1)
+        real_ranks = ranks_left[which, rows]
         if has_arrivals:
-            candidates = pending & (available <= when[:, None])
-            real_ranks = np.where(candidates, ranks + order_in_tier, INF)
-        else:
-            real_ranks = np.where(pending, ranks, INF)
+            real_ranks = np.where(available <= when[:, None], real_ranks, INF)
         pick = np.argmin(real_ranks, axis=1) if real else np.zeros(n, dtype=int)
         best = real_ranks[rows, pick] if real else np.full(n, INF)
         if may_close:
@@ -623,6 +634,7 @@ def _run_call_rule(
             r, p, c, t = (rows, pick, which, when) if everyone else (rows[takes], pick[takes], which[takes], when[takes])
             called[r, p] = t
             pending[r, p] = False
+            ranks_left[:, r, p] = INF
             # waiting now: waited so far plus time to the call; an arrival: since it arrived
             waited = waited_now[p] + t - available[r, p]
             gone = waited >= gone_after[r, p]
