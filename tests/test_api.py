@@ -262,6 +262,10 @@ def test_every_sentence_and_word_of_an_answer_is_translated() -> None:
     templates = {m for path in sources for m in re.findall(r'N_\(\s*"([^"]+)"\s*\)', Path(path).read_text(encoding="utf-8"))}
     templates.discard("template")
     assert len(templates) >= 19
+    from queue_board.branch import CounterStatus, TicketStatus
+
+    # every status a sentence can name is a word with a translation
+    assert {s.value for s in CounterStatus} | {s.value for s in TicketStatus} <= set(VOCABULARY)
     for locale in BABEL_LOCALES.values():
         if locale == "en":
             continue
