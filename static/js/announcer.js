@@ -127,3 +127,20 @@ export class Announcer {
     });
   }
 }
+
+/**
+ * The announcer of a board above the hall or a counter: silent with `?sound=off`, speaking the
+ * board's language(s), showing "sound off" (#sound-state) while the browser blocks sound. Exposed
+ * as `window.queueBoardAnnouncer` for operators and tests.
+ */
+export function boardAnnouncer(params, boardLanguage) {
+  const announcer = new Announcer({
+    enabled: params.get("sound") !== "off",
+    languages: () => boardLanguage.spoken(),
+    onState: (value) => {
+      document.getElementById("sound-state").hidden = value !== "blocked";
+    },
+  });
+  window.queueBoardAnnouncer = announcer;
+  return announcer;
+}

@@ -2,7 +2,7 @@
 // messages with the time left; a call is chimed and spoken. Read-only; a display token bound to
 // another counter is refused.
 
-import { Announcer } from "./announcer.js";
+import { boardAnnouncer } from "./announcer.js";
 import { counterBoardView, renderCounterBoard } from "./counter_view.js";
 import { counterName, formatClock, nameIn, parseTs, writtenCall } from "./format.js";
 import { _, language, onLanguageChange } from "./i18n.js";
@@ -15,14 +15,7 @@ const boardLanguage = new BoardLanguage(params);
 const state = { board: null, boardNowMs: null, connection: "connecting", refused: false };
 const root = document.getElementById("counter-board");
 
-const announcer = new Announcer({
-  enabled: params.get("sound") !== "off",
-  languages: () => boardLanguage.spoken(),
-  onState: (value) => {
-    document.getElementById("sound-state").hidden = value !== "blocked";
-  },
-});
-window.queueBoardAnnouncer = announcer;
+const announcer = boardAnnouncer(params, boardLanguage);
 
 const live = connectLive(settings, { onBoard, onStatus });
 checkBinding();

@@ -2,7 +2,7 @@
 // customer's words, and per service the people waiting and the expected wait for a new ticket.
 // One language at a time (?lang=), or rotating (?rotate=20). Everything is set with textContent.
 
-import { Announcer } from "./announcer.js";
+import { boardAnnouncer } from "./announcer.js";
 import {
   counterName,
   describeCall,
@@ -24,14 +24,7 @@ const settings = pageSettings("hall");
 const params = new URLSearchParams(window.location.search);
 const boardLanguage = new BoardLanguage(params);
 const state = { board: null, boardNowMs: null, newestKey: null, connection: "connecting" };
-const announcer = new Announcer({
-  enabled: params.get("sound") !== "off",
-  languages: () => boardLanguage.spoken(),
-  onState: (value) => {
-    document.getElementById("sound-state").hidden = value !== "blocked";
-  },
-});
-window.queueBoardAnnouncer = announcer;
+const announcer = boardAnnouncer(params, boardLanguage);
 const live = connectLive(settings, { onBoard, onStatus });
 
 function onStatus(value) {
