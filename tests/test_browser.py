@@ -14,6 +14,7 @@ import pytest
 import requests
 from conftest import LiveServer
 from playwright import sync_api
+from test_screens_live import act, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -37,26 +38,7 @@ def context(browser: Any) -> Iterator[Any]:
 
 def open_screen(context: Any, live: LiveServer, path: str, token: str, errors: list[str] | None = None) -> Any:
     """Open a screen with its token and wait until it shows live data (script errors go to ``errors``)."""
-    page = context.new_page()
-    if errors is not None:
-        page.on("pageerror", lambda error: errors.append(f"{path}: {error}"))
-        page.on(
-            "console", lambda message: errors.append(f"{path}: {message.text}") if message.type == "error" else None
-        )
-    page.goto(f"{live.url}{path}?token={token}")
-    expect(page.locator("body")).to_have_attribute("data-connection", "live")
-    expect(page.locator("body")).to_have_attribute("data-seq", re.compile(r"^\d+$"))
-    return page
-
-
-def act(live: LiveServer, role: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A write through the API, as another screen would do it."""
-    response = requests.post(
-        f"{live.url}/api/v1/branches/main{path}", json=body, headers=live.tokens.auth(role), timeout=10
-    )
-    assert response.status_code == 201, (path, response.status_code, response.text)
-    data: dict[str, Any] = response.json()
-    return data
+    return open_page(context, f"{live.url}{path}?token={token}", errors)
 
 
 def test_call_next_in_the_teller_console_appears_on_the_hall_board_without_reload(
