@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .events import EventFormatError, Profile, parse_profile
+from .events import MAX_NAME_LENGTH, EventFormatError, Profile, parse_profile
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{1,3}$")
@@ -118,7 +118,7 @@ def parse_config(obj: Any) -> BranchConfig:
         where = f"services[{index}]"
         if not isinstance(raw, dict):
             raise ConfigError(where, "must be an object with code, prefix and names")
-        code = _text(raw.get("code"), f"{where}.code", 64)
+        code = _text(raw.get("code"), f"{where}.code", MAX_NAME_LENGTH)
         prefix = _text(raw.get("prefix"), f"{where}.prefix", 3)
         if not PREFIX_PATTERN.match(prefix):
             raise ConfigError(f"{where}.prefix", "must be one to three capital letters")
@@ -136,7 +136,7 @@ def parse_config(obj: Any) -> BranchConfig:
         where = f"counters[{index}]"
         if not isinstance(raw, dict):
             raise ConfigError(where, "must be an object with name and services")
-        counter_name = _text(raw.get("name"), f"{where}.name", 64)
+        counter_name = _text(raw.get("name"), f"{where}.name", MAX_NAME_LENGTH)
         if any(c.name == counter_name for c in counters):
             raise ConfigError(f"{where}.name", f"counter {counter_name!r} is configured twice")
         try:

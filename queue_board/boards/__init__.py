@@ -25,6 +25,8 @@ from flask import (
 )
 from flask.blueprints import BlueprintSetupState
 
+from ..events import MAX_NAME_LENGTH
+
 boards_bp = Blueprint("boards", __name__)
 
 #: where ``npm install`` puts the browser build of socket.io-client, relative to the repository root
@@ -72,6 +74,13 @@ def _page(template: str, kind: str, **context: Any) -> str:
     )
 
 
+def _counter_page(template: str, kind: str, counter: str) -> str:
+    """A screen of one counter; a name no event could carry is no counter (404)."""
+    if not counter or len(counter) > MAX_NAME_LENGTH:
+        abort(404)
+    return _page(template, kind, counter=counter)
+
+
 @boards_bp.get("/")
 def index() -> str:
     """What the app is, links to the screens, and the demo's ready-made links."""
@@ -94,9 +103,7 @@ def hall_board() -> str:
 @boards_bp.get("/board/counter/<counter>")
 def counter_board(counter: str) -> str:
     """The screen above one counter's window: who is served and for how long, pauses, closing."""
-    if not counter or len(counter) > 64:
-        abort(404)
-    return _page("counter.html", "counter", counter=counter)
+    return _counter_page("counter.html", "counter", counter)
 
 
 @boards_bp.get("/board/binding")
@@ -124,9 +131,7 @@ def catalogue() -> Response:
 @boards_bp.get("/teller/<counter>")
 def teller_console(counter: str) -> str:
     """A teller's console, bound to one counter."""
-    if not counter or len(counter) > 64:
-        abort(404)
-    return _page("teller.html", "teller", counter=counter)
+    return _counter_page("teller.html", "teller", counter)
 
 
 @boards_bp.get("/kiosk")
