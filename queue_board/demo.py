@@ -87,26 +87,21 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
         {"screen": "hall", "counter": "", "label": "Hall board", "url": f"{base}/board/hall?token={display}"},
         {"screen": "kiosk", "counter": "", "label": "Kiosk", "url": f"{base}/kiosk?token={kiosk}"},
     ]
-    for counter in DEMO_CONFIG.counters:
-        teller = store.create_token(f"teller {counter.name}", "teller", DEMO_BRANCH, counter.name)
-        links.append(
-            {
-                "screen": "teller",
-                "counter": counter.name,
-                "label": f"Teller console, counter {counter.name}",
-                "url": f"{base}/teller/{counter.name}?token={teller}",
-            }
-        )
-    for counter in DEMO_CONFIG.counters:
-        above = store.create_token(f"board above counter {counter.name}", "display", DEMO_BRANCH, counter.name)
-        links.append(
-            {
-                "screen": "counter",
-                "counter": counter.name,
-                "label": f"Board above counter {counter.name}",
-                "url": f"{base}/board/counter/{counter.name}?token={above}",
-            }
-        )
+    # per counter: its teller console, then the board above it (a display token bound to it)
+    for screen, role, path, token_name, label in (
+        ("teller", "teller", "teller", "teller {}", "Teller console, counter {}"),
+        ("counter", "display", "board/counter", "board above counter {}", "Board above counter {}"),
+    ):
+        for counter in DEMO_CONFIG.counters:
+            token = store.create_token(token_name.format(counter.name), role, DEMO_BRANCH, counter.name)
+            links.append(
+                {
+                    "screen": screen,
+                    "counter": counter.name,
+                    "label": label.format(counter.name),
+                    "url": f"{base}/{path}/{counter.name}?token={token}",
+                }
+            )
     app.config["DEMO_LINKS"] = links
 
     managed = [c.name for c in DEMO_CONFIG.counters if c.name not in human_counters]
