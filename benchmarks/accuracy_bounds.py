@@ -15,7 +15,7 @@ Durations (at service start), MAE in seconds and as a ratio to the running mean:
     records about a transaction. It is fitted on the outcomes it scores, so it is optimistic.
 
 Waits (at ticket issue), MAE in seconds and as a ratio to the best of the classic predictors
-(naive, QL, LES, HOL of :mod:`queue_board.classic`, run online as ``queue-board evaluate`` does):
+(naive, QL, LES, HOL of :mod:`queue_board.forecast.classic`, run online as ``queue-board evaluate`` does):
   * ``cells: …``: the median wait of calls that found the same queue state, learned from
     *every other day of the log*, the future included (leave one day out). The cells are
     people ahead in the ticket's queue (0…5+), free counters serving it (0…8+), and either
@@ -23,8 +23,8 @@ Waits (at ticket issue), MAE in seconds and as a ratio to the best of the classi
     A predictor of the queue state allowed to peek at the future, so an optimistic reference
     for any predictor of the same information.
 
-Everything is numpy over the core's own projection (:mod:`queue_board.branch`); the classic
-predictors are :mod:`queue_board.classic`'s. Nothing here is used by the server.
+Everything is numpy over the core's own engine (:mod:`queue_board.core.branch`); the classic
+predictors are :mod:`queue_board.forecast.classic`'s. Nothing here is used by the server.
 """
 
 from __future__ import annotations
@@ -41,11 +41,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np
 
-from queue_board.branch import FREE, BranchState, apply, validate
-from queue_board.call_rule import counters_serving
-from queue_board.classic import CLASSIC, RunningMean, people_ahead
-from queue_board.evaluate import simulated_lines
-from queue_board.events import read_log
+from queue_board.core.branch import FREE, BranchState, apply, validate
+from queue_board.core.call_rule import counters_serving
+from queue_board.core.events import read_log
+from queue_board.evaluation.evaluate import simulated_lines
+from queue_board.forecast.classic import CLASSIC, RunningMean, people_ahead
 
 #: a counter free for less than this is "just freed": likely really available
 RECENTLY_FREE_SECONDS = 600.0

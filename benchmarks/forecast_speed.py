@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/forecast_speed.py [--waiting 60] [--counters 8] [--runs 300]
 
-Prints p50/p95/max milliseconds of Engine.forecast() on one core (numpy single-threaded).
+Prints p50/p95/max milliseconds of Projection.forecast() on one core (numpy single-threaded).
 """
 
 from __future__ import annotations
@@ -17,23 +17,23 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
-from queue_board.engine import Engine
-from queue_board.events import parse_event
+from queue_board.core.events import parse_event
+from queue_board.core.projection import Projection
 
 SERVICES = ["vip", "deposit", "remittance", "loan"]
 PROFILES = [[["vip"], ["deposit", "remittance"]], [["deposit"]], [["remittance"], ["deposit"]], [["loan"], ["remittance"]]]
 
 
-def busy_engine(waiting: int, counters: int, seed: int = 7) -> Engine:
+def busy_engine(waiting: int, counters: int, seed: int = 7) -> Projection:
     """An engine with learned history, `counters` counters mostly serving, `waiting` tickets queued."""
     rng = np.random.default_rng(seed)
-    engine = Engine()
+    projection = Projection()
     t = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
     def submit(**fields: object) -> None:
         nonlocal t
         t += timedelta(seconds=float(rng.uniform(1, 20)))
-        rejection = engine.submit(parse_event(fields, ts=t))
+        rejection = projection.submit(parse_event(fields, ts=t))
         assert rejection is None, rejection
 
     for c in range(counters):
@@ -61,7 +61,7 @@ def busy_engine(waiting: int, counters: int, seed: int = 7) -> Engine:
     submit(type="counter_paused", counter=str(counters), reason="authorisation", minutes=5)
     for i in range(waiting):
         submit(type="ticket_issued", ticket=f"W{i:03d}", service=SERVICES[int(rng.integers(0, len(SERVICES)))])
-    return engine
+    return projection
 
 
 def main() -> None:
@@ -71,16 +71,16 @@ def main() -> None:
     parser.add_argument("--counters", type=int, default=8)
     parser.add_argument("--runs", type=int, default=300)
     args = parser.parse_args()
-    engine = busy_engine(args.waiting, args.counters)
-    assert engine.state.waiting_count() == args.waiting
-    engine.forecast()  # warm up
+    projection = busy_engine(args.waiting, args.counters)
+    assert projection.state.waiting_count() == args.waiting
+    projection.forecast()  # warm up
     times = []
     for _ in range(args.runs):
         started = time.perf_counter()
-        engine.forecast(SERVICES)
+        projection.forecast(SERVICES)
         times.append((time.perf_counter() - started) * 1000)
     p50, p95 = np.percentile(times, [50, 95])
-    print(f"forecast refresh, {args.waiting} waiting, {args.counters} counters, {engine.scenarios} scenarios, {args.runs} runs:")
+    print(f"forecast refresh, {args.waiting} waiting, {args.counters} counters, {projection.scenarios} scenarios, {args.runs} runs:")
     print(f"  p50 {p50:.2f} ms   p95 {p95:.2f} ms   max {max(times):.2f} ms")
 
 

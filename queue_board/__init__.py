@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .branch_config import BranchConfig
-    from .branch_service import BranchService
-    from .config import Config
+    from queue_board.config import Config
+    from queue_board.core.branch_config import BranchConfig
+    from queue_board.service.branch_service import BranchService
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +22,12 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     # before Flask, SQLAlchemy and redis import the socket and ssl modules
     from flask import Flask
 
-    from .branch_service import BranchService
-    from .clock import SystemClock, parse_timezone
-    from .config import Config
-    from .durations import Priors
-    from .extensions import offload, socketio
-    from .store import EventStore
+    from queue_board.config import Config
+    from queue_board.forecast.durations import Priors
+    from queue_board.service.branch_service import BranchService
+    from queue_board.service.clock import SystemClock, parse_timezone
+    from queue_board.store.event_store import EventStore
+    from queue_board.web.extensions import offload, socketio
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.from_mapping(Config().as_mapping())
@@ -43,7 +43,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     store.upgrade()
 
     # handlers must be declared before init_app, which copies them onto each new server
-    from . import sockets  # noqa: F401
+    from queue_board.web import sockets  # noqa: F401
 
     socketio.init_app(
         app,
@@ -66,10 +66,10 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     )
     app.extensions["queue_board"] = service
 
-    from .api import api_bp, health_bp
-    from .boards import boards_bp
-    from .boards.i18n import init_babel
-    from .cli import register_app_commands
+    from queue_board.cli import register_app_commands
+    from queue_board.web.api import api_bp, health_bp
+    from queue_board.web.boards import boards_bp
+    from queue_board.web.boards.i18n import init_babel
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
@@ -97,7 +97,7 @@ def room(branch: str) -> str:
 
 
 def _default_branch_config(app: Flask) -> BranchConfig:
-    from .branch_config import DEMO_CONFIG, BranchConfig, load_config_file
+    from queue_board.core.branch_config import DEMO_CONFIG, BranchConfig, load_config_file
 
     path = app.config.get("BRANCH_CONFIG_FILE")
     if path:

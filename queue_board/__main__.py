@@ -19,7 +19,7 @@ def main() -> None:
         from gevent import monkey
 
         monkey.patch_all()
-    from .cli import cli
+    from queue_board.cli import cli
 
     cli(prog_name="queue-board")
 

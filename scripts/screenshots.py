@@ -36,8 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from queue_board import create_app  # noqa: E402
-from queue_board.branch_config import DEMO_CONFIG  # noqa: E402
-from queue_board.clock import SystemClock  # noqa: E402
+from queue_board.core.branch_config import DEMO_CONFIG  # noqa: E402
+from queue_board.service.clock import SystemClock  # noqa: E402
 
 BRANCH = "main"
 ZONE = timezone(timedelta(hours=8))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from .branch_sim import BranchAgent, Customer, SimulationError, run_agent, simulate
-from .scenarios import SCENARIOS, Scenario, busy_tiered_branch, demo_branch, single_service_mm_c
+from simulations.branch_sim import BranchAgent, Customer, SimulationError, run_agent, simulate
+from simulations.scenarios import SCENARIOS, Scenario, busy_tiered_branch, demo_branch, single_service_mm_c
 
 __all__ = [
     "SCENARIOS",

@@ -9,11 +9,10 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import click
 
-from queue_board.clock import parse_timezone
-from queue_board.events import write_log
-
-from .branch_sim import SimulationError, simulate
-from .scenarios import SCENARIOS
+from queue_board.core.events import write_log
+from queue_board.service.clock import parse_timezone
+from simulations.branch_sim import SimulationError, simulate
+from simulations.scenarios import SCENARIOS
 
 
 def _zone(ctx: click.Context, param: click.Parameter, value: str) -> tzinfo:

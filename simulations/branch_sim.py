@@ -1,7 +1,7 @@
 """A simulated branch: an agent that plays customers and tellers against a live state.
 
 :class:`BranchAgent` never keeps its own copy of the branch. Each time it is asked, it
-looks at the :class:`~queue_board.branch.BranchState` it is given and says which events
+looks at the :class:`~queue_board.core.branch.BranchState` it is given and says which events
 are due now. Random draws (how long this transaction takes, how long this teller
 wraps up) are remembered under what they belong to (ticket and call time, counter and
 the moment it became free), so asking twice gives the same answer, and a plan whose
@@ -22,13 +22,12 @@ from typing import Any
 import numpy as np
 from tqdm import tqdm
 
-from queue_board.branch import FREE, QUEUED, BranchState, Counter, CounterStatus, Ticket
-from queue_board.call_rule import has_eligible_waiting, next_ticket
-from queue_board.clock import parse_timezone
-from queue_board.engine import Engine
-from queue_board.events import Event, parse_event
-
-from .scenarios import CounterSpec, Distribution, LogNormal, Scenario
+from queue_board.core.branch import FREE, QUEUED, BranchState, Counter, CounterStatus, Ticket
+from queue_board.core.call_rule import has_eligible_waiting, next_ticket
+from queue_board.core.events import Event, parse_event
+from queue_board.core.projection import Projection
+from queue_board.service.clock import parse_timezone
+from simulations.scenarios import CounterSpec, Distribution, LogNormal, Scenario
 
 #: plans due within this many seconds after ``now`` count as due (clock rounding)
 TOLERANCE = 1e-4
@@ -479,12 +478,12 @@ def _at_millisecond(seconds: float, zone: tzinfo | None) -> datetime:
 
 
 def run_agent(
-    agent: BranchAgent, engine: Engine, start: datetime, end: datetime, *, progress: bool = False
+    agent: BranchAgent, projection: Projection, start: datetime, end: datetime, *, progress: bool = False
 ) -> list[Event]:
-    """Drive ``agent`` against ``engine`` from ``start`` until nothing is due before ``end``.
+    """Drive ``agent`` against ``projection`` from ``start`` until nothing is due before ``end``.
 
     The clock jumps from one due time to the next; every event goes through
-    ``engine.submit`` and a rejection raises :class:`SimulationError`.
+    ``projection.submit`` and a rejection raises :class:`SimulationError`.
     """
     zone = start.tzinfo
     log: list[Event] = []
@@ -494,7 +493,7 @@ def run_agent(
     day = now.date()
     try:
         while True:
-            due = agent.next_due(now, engine.state)
+            due = agent.next_due(now, projection.state)
             if due is None or due >= end:
                 break
             if due > now:
@@ -503,13 +502,13 @@ def run_agent(
                 if now.date() != day:
                     bar.update((now.date() - day).days)
                     day = now.date()
-            batch = agent.actions(now, engine.state)
+            batch = agent.actions(now, projection.state)
             idle_rounds = 0 if batch else idle_rounds + 1
             if idle_rounds > STALL_LIMIT:
                 raise SimulationError(f"the agent promised events at {now.isoformat()} but produces none")
             for obj in batch:
                 event = parse_event(obj, ts=now)
-                rejection = engine.submit(event)
+                rejection = projection.submit(event)
                 if rejection is not None:
                     raise SimulationError(f"{now.isoformat()} {obj}: rejected ({rejection.message})")
                 log.append(event)
@@ -530,7 +529,7 @@ def simulate(
     """Simulate ``days`` consecutive local days from ``start``; returns the event log.
 
     The same seed gives the same log. Every event has been accepted by a fresh
-    :class:`~queue_board.engine.Engine`, as the live server would.
+    :class:`~queue_board.core.projection.Projection`, as the live server would.
     """
     if days < 1:
         raise ValueError("days must be at least 1")
@@ -540,4 +539,4 @@ def simulate(
     agent = BranchAgent(scenario, np.random.default_rng(seed))
     first = datetime.combine(start, time(0), tzinfo=zone)
     end = datetime.combine(start + timedelta(days=days), time(0), tzinfo=zone)
-    return run_agent(agent, Engine(), first, end, progress=progress)
+    return run_agent(agent, Projection(), first, end, progress=progress)

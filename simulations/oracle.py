@@ -3,9 +3,9 @@
 An :class:`Oracle` knows the :class:`~simulations.scenarios.Scenario` a log was simulated
 from, and nothing the branch could not see: not a waiting customer's actual patience, not
 the day's actual future arrivals, not how long the transaction in progress will really take.
-From the observable :class:`~queue_board.branch.BranchState` it runs the branch forward
-with :func:`queue_board.forecast.forecast` itself, handing it a :class:`TrueModel` in place
-of the learned :class:`~queue_board.durations.BranchModel`. So the oracle differs from the
+From the observable :class:`~queue_board.core.branch.BranchState` it runs the branch forward
+with :func:`queue_board.forecast.monte_carlo.forecast` itself, handing it a :class:`TrueModel` in place
+of the learned :class:`~queue_board.forecast.durations.BranchModel`. So the oracle differs from the
 engine in what it draws from, not in how it forecasts: its error is the practical limit of
 the engine's, and the gap between the two is what learning leaves on the table.
 
@@ -42,12 +42,19 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import numpy as np
 import numpy.typing as npt
 
-from queue_board.branch import BranchState, Counter, CounterStatus, Ticket
-from queue_board.durations import HAZARD_EDGES, BranchModel, DayRecord, ReadyEpisode, learn, learn_after, time_of_day_at
-from queue_board.events import Event
-from queue_board.forecast import HORIZON, RHYTHM_DAYS, Forecast, forecast
-
-from .scenarios import (
+from queue_board.core.branch import BranchState, Counter, CounterStatus, Ticket
+from queue_board.core.events import Event
+from queue_board.forecast.durations import (
+    HAZARD_EDGES,
+    BranchModel,
+    DayRecord,
+    ReadyEpisode,
+    learn,
+    learn_after,
+    time_of_day_at,
+)
+from queue_board.forecast.monte_carlo import HORIZON, RHYTHM_DAYS, Forecast, forecast
+from simulations.scenarios import (
     SCENARIOS,
     Constant,
     CounterSpec,
@@ -61,7 +68,7 @@ from .scenarios import (
 )
 
 if TYPE_CHECKING:
-    from queue_board.evaluate import Evaluation
+    from queue_board.evaluation.evaluate import Evaluation
 
 FloatArray = npt.NDArray[np.float64]
 Quantiles = tuple[float, float, float]
@@ -468,7 +475,7 @@ class ShareModel(Protocol):
 
 
 class ForecastModel(Protocol):
-    """Everything :func:`queue_board.forecast.forecast` reads of its ``model`` argument.
+    """Everything :func:`queue_board.forecast.monte_carlo.forecast` reads of its ``model`` argument.
 
     ``BranchModel`` satisfies it (checked statically below); so does :class:`TrueModel`.
     Declared here until ``forecast()`` takes it as its parameter type.
@@ -784,7 +791,7 @@ class Oracle:
         self._pending = event
 
     def forecast(self, state: BranchState, services: Iterable[str] = (), *, focus: str | None = None) -> Forecast:
-        """``queue_board.forecast.forecast`` on the truth, from ``state`` (after its last event)."""
+        """``queue_board.forecast.monte_carlo.forecast`` on the truth, from ``state`` (after its last event)."""
         self._settle(state)
         rhythm_rng, forecast_rng = np.random.default_rng([self.seed, state.seq]).spawn(2)
         model = self.truth.model(state, self.learned, rhythm_rng)
@@ -825,7 +832,7 @@ def oracle_for(scenario_name: str, **options: int) -> Callable[[], Oracle]:
 
 def evaluate_with_oracle(scenario_name: str, days: int, seed: int, **options: int) -> Evaluation:
     """Simulate ``days`` of a scenario and score the engine, the classic predictors and the oracle."""
-    from queue_board.evaluate import evaluate, simulated_lines
+    from queue_board.evaluation.evaluate import evaluate, simulated_lines
 
     lines = simulated_lines(scenario_name, days, seed)
     name = f"simulated {scenario_name}, {days} d, seed {seed}"

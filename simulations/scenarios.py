@@ -18,8 +18,8 @@ from datetime import time
 import numpy as np
 import numpy.typing as npt
 
-from queue_board.branch_config import DEMO_CONFIG
-from queue_board.events import Profile
+from queue_board.core.branch_config import DEMO_CONFIG
+from queue_board.core.events import Profile
 
 FloatArray = npt.NDArray[np.float64]
 

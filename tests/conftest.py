@@ -25,9 +25,9 @@ from sqlalchemy.engine import make_url
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from queue_board import ROOT, create_app
-from queue_board.branch_config import DEMO_CONFIG
-from queue_board.clock import SystemClock
-from queue_board.store import EventStore
+from queue_board.core.branch_config import DEMO_CONFIG
+from queue_board.service.clock import SystemClock
+from queue_board.store.event_store import EventStore
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SAMPLE_LOG = SHARED / "data" / "sample-branch.jsonl"

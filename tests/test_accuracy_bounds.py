@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from conftest import SAMPLE_LOG
 
-from queue_board.classic import CLASSIC
-from queue_board.evaluate import evaluate
+from queue_board.evaluation.evaluate import evaluate
+from queue_board.forecast.classic import CLASSIC
 
 SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "accuracy_bounds.py"
 

@@ -255,14 +255,14 @@ def test_every_sentence_and_word_of_an_answer_is_translated() -> None:
     from babel.support import Translations
 
     from queue_board import ROOT
-    from queue_board.boards.i18n import BABEL_LOCALES
-    from queue_board.errors import VOCABULARY, WORD
+    from queue_board.service.errors import VOCABULARY, WORD
+    from queue_board.web.boards.i18n import BABEL_LOCALES
 
-    sources = [ROOT / "queue_board" / "branch.py", ROOT / "queue_board" / "branch_service.py"]
+    sources = sorted((ROOT / "queue_board").rglob("*.py"))
     templates = {m for path in sources for m in re.findall(r'N_\(\s*"([^"]+)"\s*\)', Path(path).read_text(encoding="utf-8"))}
     templates.discard("template")
     assert len(templates) >= 19
-    from queue_board.branch import CounterStatus, TicketStatus
+    from queue_board.core.branch import CounterStatus, TicketStatus
 
     # every status a sentence can name is a word with a translation
     assert {s.value for s in CounterStatus} | {s.value for s in TicketStatus} <= set(VOCABULARY)

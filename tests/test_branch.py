@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from conftest import BANK_LOG, SAMPLE_LOG
 
-from queue_board import branch
-from queue_board.branch import BranchState, CounterStatus, TicketStatus, apply, validate
-from queue_board.engine import Engine
-from queue_board.events import Event, format_ts, parse_event, read_log
+from queue_board.core import branch
+from queue_board.core.branch import BranchState, CounterStatus, TicketStatus, apply, validate
+from queue_board.core.events import Event, format_ts, parse_event, read_log
+from queue_board.core.projection import Projection
 
 TZ = timezone(timedelta(hours=8))
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
@@ -52,9 +52,9 @@ def assert_rejected(state: BranchState, event: Event, kind: str = "conflict") ->
     assert rejection.kind == kind
     assert rejection.message
     assert state == before
-    engine = Engine()
-    engine.state = state
-    assert engine.submit(event) == rejection
+    projection = Projection()
+    projection.state = state
+    assert projection.submit(event) == rejection
     assert state == before
 
 

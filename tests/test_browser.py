@@ -148,7 +148,7 @@ def test_lost_connection_resyncs_on_return_and_a_blip_raises_no_banner(live_serv
     hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
     banner = hall.locator("#connection-banner")
     expect(banner).to_be_hidden()
-    hall.evaluate("window.queueBoardLive.socket.io.engine.close()")
+    hall.evaluate("window.queueBoardLive.socket.io.projection.close()")
     expect(hall.locator("body")).to_have_attribute("data-connection", "lost")
     expect(hall.locator("#live-state .live-text")).to_have_text("Reconnecting…")
     act(live_server, "teller1", "/counters/1/open")  # happens while the board is away

@@ -9,10 +9,17 @@ from typing import Any
 import pytest
 from conftest import BANK_LOG, SAMPLE_LOG
 
-from queue_board import branch
-from queue_board.branch import BranchState, apply, validate
-from queue_board.call_rule import counters_serving, has_eligible_waiting, next_ticket, next_ticket_for, serves, tier_of
-from queue_board.events import Event, format_ts, parse_event, read_log
+from queue_board.core import branch
+from queue_board.core.branch import BranchState, apply, validate
+from queue_board.core.call_rule import (
+    counters_serving,
+    has_eligible_waiting,
+    next_ticket,
+    next_ticket_for,
+    serves,
+    tier_of,
+)
+from queue_board.core.events import Event, format_ts, parse_event, read_log
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 

@@ -16,7 +16,7 @@ import ciw
 import numpy as np
 import pytest
 
-from queue_board.durations import time_of_day
+from queue_board.forecast.durations import time_of_day
 from simulations.branch_sim import simulate
 from simulations.scenarios import single_service_mm_c
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 from conftest import TZ
 
-from queue_board.branch import BranchState, Ticket, apply, validate
-from queue_board.classic import (
+from queue_board.core.branch import BranchState, Ticket, apply, validate
+from queue_board.core.events import Event, parse_event
+from queue_board.forecast.classic import (
     PRIOR_SERVICE_SECONDS,
     HOLPredictor,
     LESPredictor,
@@ -18,7 +19,6 @@ from queue_board.classic import (
     RunningMean,
     WaitPredictor,
 )
-from queue_board.events import Event, parse_event
 
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
 TUESDAY = MONDAY + timedelta(days=1)

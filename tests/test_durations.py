@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_board.durations import BranchModel, Priors, RecencySample
-from queue_board.engine import Engine
-from queue_board.events import Event, format_ts, parse_event
+from queue_board.core.events import Event, format_ts, parse_event
+from queue_board.core.projection import Projection
+from queue_board.forecast.durations import BranchModel, Priors, RecencySample
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 
@@ -136,11 +136,11 @@ def test_remaining_time_from_the_start_is_the_whole_duration() -> None:
 
 
 def learned(events: list[Event]) -> BranchModel:
-    """What a branch learns from ``events``, fed as the live server feeds them (``Engine.submit``)."""
-    engine = Engine()
+    """What a branch learns from ``events``, fed as the live server feeds them (``Projection.submit``)."""
+    projection = Projection()
     for event in events:
-        assert engine.submit(event) is None, event
-    return engine.model
+        assert projection.submit(event) is None, event
+    return projection.model
 
 
 def typical(sample: Any) -> float:

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 from conftest import BANK_LOG
 
-from queue_board.calibration import Calibrator, weighted_quantile
-from queue_board.durations import RecencySample, ShareByWait, Survival
-from queue_board.engine import Engine
-from queue_board.events import Event, format_ts, parse_event, read_log
-from queue_board.forecast import Range
+from queue_board.core.events import Event, format_ts, parse_event, read_log
+from queue_board.core.projection import Projection
+from queue_board.forecast.calibration import Calibrator, weighted_quantile
+from queue_board.forecast.durations import RecencySample, ShareByWait, Survival
+from queue_board.forecast.monte_carlo import Range
 
 TZ = timezone(timedelta(hours=8))
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
@@ -94,46 +94,46 @@ def test_remaining_call_time_grows_with_elapsed_time_on_the_bank_log() -> None:
 
 # --- teller effects ---------------------------------------------------------------------------------
 def test_a_slow_teller_gets_longer_forecasts_after_enough_history() -> None:
-    engine = Engine()
+    projection = Projection()
     t = MONDAY
     for counter in ("1", "2"):
-        engine.submit(ev("counter_opened", t, counter=counter, services=[["A"]]))
+        projection.submit(ev("counter_opened", t, counter=counter, services=[["A"]]))
     for i in range(80):
         for counter in ("1", "2"):
             label = f"{counter}{i:03d}"
             t += timedelta(seconds=1)
             for kind in ("ticket_issued", "ticket_called", "service_started"):
                 fields = {"service": "A"} if kind == "ticket_issued" else {"counter": counter}
-                assert engine.submit(ev(kind, t, ticket=label, **fields)) is None
+                assert projection.submit(ev(kind, t, ticket=label, **fields)) is None
         for counter, seconds in (("1", 100.0), ("2", 300.0)):
-            assert engine.submit(ev("service_finished", t + timedelta(seconds=seconds), ticket=f"{counter}{i:03d}", counter=counter)) is None
+            assert projection.submit(ev("service_finished", t + timedelta(seconds=seconds), ticket=f"{counter}{i:03d}", counter=counter)) is None
         t += timedelta(seconds=301)
-    fast, slow = engine.service_range("A", "1"), engine.service_range("A", "2")
+    fast, slow = projection.service_range("A", "1"), projection.service_range("A", "2")
     assert slow.p50 > 2.0 * fast.p50
     # a teller never seen is assumed average
-    assert fast.p50 < engine.service_range("A", "9").p50 < slow.p50
+    assert fast.p50 < projection.service_range("A", "9").p50 < slow.p50
 
 
 # --- the branch's rhythm ------------------------------------------------------------------------------
-def day_with_lunch(engine: Engine, day: datetime, lunch: bool) -> None:
+def day_with_lunch(projection: Projection, day: datetime, lunch: bool) -> None:
     """A one-counter day: opens 09:00, lunch 12:00–13:00 (if any), closes 17:00."""
-    engine.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["A"]]))
+    projection.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["A"]]))
     if lunch:
-        engine.submit(ev("counter_paused", day.replace(hour=12), counter="1", reason="lunch", minutes=60))
-        engine.submit(ev("counter_resumed", day.replace(hour=13), counter="1"))
-    engine.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
+        projection.submit(ev("counter_paused", day.replace(hour=12), counter="1", reason="lunch", minutes=60))
+        projection.submit(ev("counter_resumed", day.replace(hour=13), counter="1"))
+    projection.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
 
 
 def test_a_learned_lunch_break_lengthens_waits_just_before_it() -> None:
-    with_lunch, without = Engine(), Engine()
-    for engine, lunch in ((with_lunch, True), (without, False)):
+    with_lunch, without = Projection(), Projection()
+    for projection, lunch in ((with_lunch, True), (without, False)):
         for d in range(5):
-            day_with_lunch(engine, MONDAY + timedelta(days=d), lunch)
+            day_with_lunch(projection, MONDAY + timedelta(days=d), lunch)
         today = MONDAY + timedelta(days=7)
-        engine.submit(ev("counter_opened", today.replace(hour=9), counter="1", services=[["A"]]))
+        projection.submit(ev("counter_opened", today.replace(hour=9), counter="1", services=[["A"]]))
         t = today.replace(hour=11, minute=50)
         for i in range(3):
-            engine.submit(ev("ticket_issued", t + timedelta(seconds=i), ticket=f"A{i:03d}", service="A"))
+            projection.submit(ev("ticket_issued", t + timedelta(seconds=i), ticket=f"A{i:03d}", service="A"))
     last_with = with_lunch.forecast().waits["A002"]
     last_without = without.forecast().waits["A002"]
     # three transactions of ~5 min from 11:50 run into the learned 12:00 lunch hour
@@ -141,37 +141,37 @@ def test_a_learned_lunch_break_lengthens_waits_just_before_it() -> None:
 
 
 def test_a_counter_that_usually_opens_later_is_expected() -> None:
-    engine = Engine()
+    projection = Projection()
     for d in range(5):
         day = MONDAY + timedelta(days=d)
-        engine.submit(ev("counter_opened", day.replace(hour=10), counter="1", services=[["A"]]))
-        engine.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
+        projection.submit(ev("counter_opened", day.replace(hour=10), counter="1", services=[["A"]]))
+        projection.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
     early = (MONDAY + timedelta(days=7)).replace(hour=9, minute=30)
-    engine.submit(ev("ticket_issued", early, ticket="A001", service="A"))
-    wait = engine.forecast().waits["A001"]
+    projection.submit(ev("ticket_issued", early, ticket="A001", service="A"))
+    wait = projection.forecast().waits["A001"]
     # counter 1 opens around 10:00 on every day seen: about 30 minutes
     assert 1500 < wait.p50 < 2400
 
 
 def test_future_vip_arrivals_overtake_a_waiting_regular_customer() -> None:
     def branch(vip_history: bool) -> Range:
-        engine = Engine()
+        projection = Projection()
         for d in range(5):
             day = MONDAY + timedelta(days=d)
-            engine.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["vip"], ["A"]]))
+            projection.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["vip"], ["A"]]))
             if vip_history:
                 for i in range(20):  # a VIP every 3 minutes between 10:00 and 11:00
                     at = day.replace(hour=10) + timedelta(minutes=3 * i)
-                    engine.submit(ev("ticket_issued", at, ticket=f"V{i:03d}", service="vip"))
-                    engine.submit(ev("ticket_called", at, ticket=f"V{i:03d}", counter="1"))
-                    engine.submit(ev("service_started", at, ticket=f"V{i:03d}", counter="1"))
-                    engine.submit(ev("service_finished", at + timedelta(seconds=170), ticket=f"V{i:03d}", counter="1"))
-            engine.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
+                    projection.submit(ev("ticket_issued", at, ticket=f"V{i:03d}", service="vip"))
+                    projection.submit(ev("ticket_called", at, ticket=f"V{i:03d}", counter="1"))
+                    projection.submit(ev("service_started", at, ticket=f"V{i:03d}", counter="1"))
+                    projection.submit(ev("service_finished", at + timedelta(seconds=170), ticket=f"V{i:03d}", counter="1"))
+            projection.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
         today = (MONDAY + timedelta(days=7)).replace(hour=9)
-        engine.submit(ev("counter_opened", today, counter="1", services=[["vip"], ["A"]]))
-        engine.submit(ev("ticket_issued", today.replace(hour=9, minute=59), ticket="A001", service="A"))
-        engine.submit(ev("ticket_issued", today.replace(hour=9, minute=59, second=1), ticket="A002", service="A"))
-        return engine.forecast().waits["A002"]
+        projection.submit(ev("counter_opened", today, counter="1", services=[["vip"], ["A"]]))
+        projection.submit(ev("ticket_issued", today.replace(hour=9, minute=59), ticket="A001", service="A"))
+        projection.submit(ev("ticket_issued", today.replace(hour=9, minute=59, second=1), ticket="A002", service="A"))
+        return projection.forecast().waits["A002"]
 
     assert branch(vip_history=True).p50 > branch(vip_history=False).p50 + 600
 

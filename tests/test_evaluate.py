@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 from conftest import SAMPLE_LOG
 
-from queue_board.branch import BranchState, Ticket
-from queue_board.classic import CLASSIC
-from queue_board.evaluate import (
+from queue_board.core.branch import BranchState, Ticket
+from queue_board.core.events import Event
+from queue_board.evaluation.evaluate import (
     ENGINE,
     Evaluation,
     EvaluationError,
@@ -22,9 +22,9 @@ from queue_board.evaluate import (
     plot,
     run_evaluate,
 )
-from queue_board.events import Event
-from queue_board.replay import ReplayError, replay
-from queue_board.scoring import Key, outcomes, read_predictions, score
+from queue_board.evaluation.replay import ReplayError, replay
+from queue_board.evaluation.scoring import Key, outcomes, read_predictions, score
+from queue_board.forecast.classic import CLASSIC
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -113,9 +113,9 @@ def test_engine_scores_are_exactly_those_of_replay(morning: list[str], evaluatio
 def test_point_predictors_have_no_spread(evaluation: Evaluation) -> None:
     raw = evaluation.raw[("QL", "wait")]
     assert np.array_equal(raw.p10, raw.p50) and np.array_equal(raw.p50, raw.p90)
-    engine = evaluation.raw[(ENGINE, "wait")]
-    assert (engine.p10 <= engine.p50).all() and (engine.p50 <= engine.p90).all()
-    assert (engine.p90 > engine.p10).any()
+    projection = evaluation.raw[(ENGINE, "wait")]
+    assert (projection.p10 <= projection.p50).all() and (projection.p50 <= projection.p90).all()
+    assert (projection.p90 > projection.p10).any()
 
 
 def test_an_extra_predictor_is_fed_the_same_events(morning: list[str]) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from queue_board.events import (
+from queue_board.core.events import (
     EVENT_TYPES,
     MAX_NAME_LENGTH,
     EventFormatError,

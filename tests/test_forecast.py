@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 from conftest import SAMPLE_LOG
 
-from queue_board import branch
-from queue_board.branch import BranchState
-from queue_board.classic import CLASSIC
-from queue_board.durations import BranchModel
-from queue_board.evaluate import ENGINE, evaluate
-from queue_board.events import Event, format_ts, parse_event
-from queue_board.forecast import Forecast, Range, forecast
+from queue_board.core import branch
+from queue_board.core.branch import BranchState
+from queue_board.core.events import Event, format_ts, parse_event
+from queue_board.evaluation.evaluate import ENGINE, evaluate
+from queue_board.forecast.classic import CLASSIC
+from queue_board.forecast.durations import BranchModel
+from queue_board.forecast.monte_carlo import Forecast, Range, forecast
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
 SCENARIOS = 1000
@@ -209,11 +209,11 @@ def test_forecast_changes_nothing_in_the_state() -> None:
 
 def test_monte_carlo_median_beats_every_classic_predictor_on_the_sample_branch() -> None:
     """Wait told at issue on the whole sample log, replayed online: the MC median against
-    the classic rules of :mod:`queue_board.classic`, as ``queue-board evaluate`` scores them."""
+    the classic rules of :mod:`queue_board.forecast.classic`, as ``queue-board evaluate`` scores them."""
     result = evaluate(SAMPLE_LOG.read_text(encoding="utf-8").splitlines(), name="sample-branch")
-    engine = result.score(ENGINE).mae
+    projection = result.score(ENGINE).mae
     classic = {name: result.score(name).mae for name in CLASSIC}
-    print(f"sample-branch wait MAE: engine {engine:.0f} s, " + ", ".join(f"{n} {v:.0f} s" for n, v in classic.items()))
+    print(f"sample-branch wait MAE: engine {projection:.0f} s, " + ", ".join(f"{n} {v:.0f} s" for n, v in classic.items()))
     assert result.score(ENGINE).n == 973
     # measured: engine 331 s, naive 606, QL 668, LES 503, HOL 451
-    assert engine < 0.85 * min(classic.values())
+    assert projection < 0.85 * min(classic.values())

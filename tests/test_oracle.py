@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from queue_board.branch import BranchState, apply
-from queue_board.classic import CLASSIC
-from queue_board.evaluate import Evaluation, evaluate, simulated_lines
-from queue_board.events import Event, format_ts, parse_event
+from queue_board.core.branch import BranchState, apply
+from queue_board.core.events import Event, format_ts, parse_event
+from queue_board.evaluation.evaluate import Evaluation, evaluate, simulated_lines
+from queue_board.forecast.classic import CLASSIC
 from simulations.oracle import Oracle, oracle_for, quantiles, sample_beyond, survival
 from simulations.scenarios import LogNormal, Scenario, demo_branch, heavy_tailed, single_service_mm_c
 

@@ -9,7 +9,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from queue_board import ROOT, boards
+from queue_board import ROOT
+from queue_board.web import boards
 
 
 @pytest.mark.parametrize(

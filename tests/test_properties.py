@@ -1,6 +1,6 @@
 """Properties of the pure core over random event sequences, mostly valid, some deliberately not.
 
-Each example drives an :class:`Engine` with candidate events chosen from the current state
+Each example drives an :class:`Projection` with candidate events chosen from the current state
 (the counter that is calling, a ticket that is waiting, ...) or at random, at times that
 mostly move forward, sometimes stand still, go back, or jump to the next day.
 """
@@ -18,12 +18,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from queue_board import branch
-from queue_board.branch import FREE, QUEUED, BranchState, CounterStatus, TicketStatus, validate
-from queue_board.call_rule import next_ticket
-from queue_board.durations import BranchModel
-from queue_board.engine import Engine
-from queue_board.events import (
+from queue_board.core import branch
+from queue_board.core.branch import FREE, QUEUED, BranchState, CounterStatus, TicketStatus, validate
+from queue_board.core.call_rule import next_ticket
+from queue_board.core.events import (
     EVENT_FIELDS,
     EVENT_TYPES,
     MAX_NAME_LENGTH,
@@ -35,7 +33,9 @@ from queue_board.events import (
     format_ts,
     parse_event,
 )
-from queue_board.forecast import forecast
+from queue_board.core.projection import Projection
+from queue_board.forecast.durations import BranchModel
+from queue_board.forecast.monte_carlo import forecast
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=timezone(timedelta(hours=8)))
 COUNTERS = ("1", "2", "3")
@@ -75,13 +75,13 @@ def pick(data: st.DataObject, plausible: list[str], anything: list[str]) -> str:
 class Run:
     """A branch driven by candidate events; ``accepted`` are the events it took."""
 
-    engine: Engine = field(default_factory=lambda: Engine(scenarios=32))
+    projection: Projection = field(default_factory=lambda: Projection(scenarios=32))
     accepted: list[Event] = field(default_factory=list)
     clock_ms: int = 0
 
     @property
     def state(self) -> BranchState:
-        return self.engine.state
+        return self.projection.state
 
     def next_ts(self, data: st.DataObject) -> str:
         move = data.draw(st.sampled_from(["forward"] * 16 + ["same", "same", "back", "next_day"]), label="time")
@@ -156,14 +156,14 @@ class Run:
         event = parse_event(self.candidate(data))
         assert parse_event(event_to_dict(event)) == event
         before = repr(self.state)  # dataclass reprs show every field; cheaper than a deep copy
-        learned_before = model_bytes(self.engine.model)
-        if self.engine.submit(event) is None:
+        learned_before = model_bytes(self.projection.model)
+        if self.projection.submit(event) is None:
             self.accepted.append(event)
             check_invariants(self.state, len(self.accepted))
             assert self.state.now == event.at
         else:
             assert repr(self.state) == before
-            assert model_bytes(self.engine.model) == learned_before
+            assert model_bytes(self.projection.model) == learned_before
         return event
 
 
@@ -173,7 +173,7 @@ def model_bytes(model: BranchModel) -> bytes:
 
 
 def check_invariants(state: BranchState, accepted: int) -> None:
-    """What the projection must look like after every accepted event."""
+    """What the engine must look like after every accepted event."""
     assert state.seq == accepted
     queued: list[str] = []
     for service, queue in state.queues.items():
@@ -207,7 +207,7 @@ def check_invariants(state: BranchState, accepted: int) -> None:
     order = [t.queued_at for t in state.waiting_tickets()]
     assert order == sorted(order)
 
-    # the call rule proposes only calls the projection accepts
+    # the call rule proposes only calls the engine accepts
     assert state.last_ts is not None
     for name, counter in state.counters.items():
         proposed = next_ticket(state, counter)
@@ -233,7 +233,7 @@ def test_forecast_of_any_reachable_state_is_ordered_and_complete(data: st.DataOb
     for _ in range(steps):
         run.step(data)
     state = run.state
-    result = forecast(state, run.engine.model, np.random.default_rng(0), 32, SERVICES)
+    result = forecast(state, run.projection.model, np.random.default_rng(0), 32, SERVICES)
     assert set(result.waits) == {t.label for t in state.waiting_tickets()}
     assert set(result.new_ticket) >= set(SERVICES)
     assert set(result.counters) <= {name for name, c in state.counters.items() if c.status is not CounterStatus.CLOSED}

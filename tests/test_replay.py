@@ -1,4 +1,4 @@
-"""Replay: the predictions CSV of shared/spec/event-log.md, written from a log through the live engine."""
+"""Replay: the predictions CSV of shared/spec/event-log.md, written from a log through the live projection."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import BANK_LOG, SAMPLE_LOG
 
-from queue_board.replay import ReplayError, ReplayStats, replay
+from queue_board.evaluation.replay import ReplayError, ReplayStats, replay
 
 HEADER = "ts,ticket,quantity,p10,p50,p90"
 

@@ -12,7 +12,7 @@ from conftest import LiveServer, ManualClock, Tokens
 from flask import Flask
 from flask.testing import FlaskClient
 
-from queue_board.boards.tickets import TicketRef, sign, ticket_view, verify
+from queue_board.web.boards.tickets import TicketRef, sign, ticket_view, verify
 
 
 def post(client: FlaskClient, tokens: Tokens, role: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -16,10 +16,10 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from queue_board.branch import FREE, QUEUED, BranchState, CounterStatus
-from queue_board.call_rule import serves
-from queue_board.engine import Engine
-from queue_board.events import Event, parse_event, read_log, write_log
+from queue_board.core.branch import FREE, QUEUED, BranchState, CounterStatus
+from queue_board.core.call_rule import serves
+from queue_board.core.events import Event, parse_event, read_log, write_log
+from queue_board.core.projection import Projection
 from simulations import BranchAgent, demo_branch, simulate, single_service_mm_c
 from simulations.__main__ import main
 from simulations.scenarios import Constant, Scenario
@@ -55,10 +55,10 @@ def test_generated_log_replays_through_a_fresh_engine_after_a_round_trip() -> No
     log = simulate(demo_branch(), 3, MONDAY, seed=11)
     buffer = io.StringIO()
     assert write_log(log, buffer) == len(log)
-    engine = Engine()
+    projection = Projection()
     replayed = 0
     for _, event in read_log(io.StringIO(buffer.getvalue()).readlines()):
-        assert engine.submit(event) is None, event
+        assert projection.submit(event) is None, event
         replayed += 1
     assert replayed == len(log)
     assert {e.day for e in log} == {MONDAY + timedelta(days=d) for d in range(3)}
@@ -151,27 +151,27 @@ def _run_with_human(agent: BranchAgent, human: Human, days: int, mean_gap: float
             moment = datetime.combine(moment.date() + timedelta(days=1), time(9, 5), tzinfo=TZ)
         return moment
 
-    engine = Engine()
+    projection = Projection()
     now = datetime.combine(MONDAY, time(0), tzinfo=TZ)
     end = now + timedelta(days=days)
     next_human = datetime.combine(MONDAY, time(9, 5), tzinfo=TZ)
     log: list[Event] = []
     while True:
-        due = agent.next_due(now, engine.state)
+        due = agent.next_due(now, projection.state)
         assert due is not None
         if next_human < min(due, end):
             now = max(now, next_human)
-            obj = human.act(engine.state)
-            assert engine.submit(parse_event(obj, ts=now)) is None, obj
+            obj = human.act(projection.state)
+            assert projection.submit(parse_event(obj, ts=now)) is None, obj
             human.done[obj["type"]] += 1
             next_human = after(next_human)
             continue
         if due >= end:
             return log
         now = max(now, due)
-        for obj in agent.actions(now, engine.state):
+        for obj in agent.actions(now, projection.state):
             event = parse_event(obj, ts=now)
-            rejection = engine.submit(event)
+            rejection = projection.submit(event)
             assert rejection is None, (obj, rejection)
             log.append(event)
 
@@ -190,27 +190,27 @@ def test_agent_never_emits_a_stale_event_when_a_human_acts_first() -> None:
 def test_agent_drops_its_plan_when_a_human_finishes_first() -> None:
     scenario = single_service_mm_c(1, 6.0, 600.0, doors_open=time(9), doors_close=time(17))
     agent = BranchAgent(scenario, np.random.default_rng(1))
-    engine = Engine()
+    projection = Projection()
     now = datetime.combine(MONDAY, time(0), tzinfo=TZ)
     # run the agent until counter 1 serves someone
-    while engine.state.counters.get("1") is None or engine.state.counters["1"].status is not CounterStatus.SERVING:
-        due = agent.next_due(now, engine.state)
+    while projection.state.counters.get("1") is None or projection.state.counters["1"].status is not CounterStatus.SERVING:
+        due = agent.next_due(now, projection.state)
         assert due is not None
         now = max(now, due)
-        for obj in agent.actions(now, engine.state):
-            assert engine.submit(parse_event(obj, ts=now)) is None
-    serving = engine.state.counters["1"].ticket
-    planned = agent.next_due(now, engine.state)
+        for obj in agent.actions(now, projection.state):
+            assert projection.submit(parse_event(obj, ts=now)) is None
+    serving = projection.state.counters["1"].ticket
+    planned = agent.next_due(now, projection.state)
     assert planned is not None and planned > now
     # the human teller finishes that transaction before the agent would have
     early = now + (planned - now) / 2
-    assert engine.submit(parse_event({"type": "service_finished", "ticket": serving, "counter": "1"}, ts=early)) is None
-    after = agent.next_due(early, engine.state)
+    assert projection.submit(parse_event({"type": "service_finished", "ticket": serving, "counter": "1"}, ts=early)) is None
+    after = agent.next_due(early, projection.state)
     assert after is not None and after != planned
-    emitted = agent.actions(planned, engine.state)
+    emitted = agent.actions(planned, projection.state)
     assert all(obj.get("ticket") != serving for obj in emitted)
     for obj in emitted:
-        assert engine.submit(parse_event(obj, ts=planned)) is None
+        assert projection.submit(parse_event(obj, ts=planned)) is None
 
 
 def test_counters_the_agent_does_not_manage_are_left_alone() -> None:
@@ -386,7 +386,7 @@ def test_generate_writes_a_log_in_the_shared_format(tmp_path: Path) -> None:
     with out.open(encoding="utf-8") as handle:
         events = [event for _, event in read_log(handle)]
     assert events == simulate(demo_branch(), 2, MONDAY, seed=1)
-    state = Engine()
+    state = Projection()
     assert all(state.submit(e) is None for e in events)
     assert any(e.type == "ticket_issued" for e in events)
     assert not any(t.status in QUEUED for t in state.state.tickets.values())  # the day's queue drained

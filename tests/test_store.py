@@ -10,11 +10,11 @@ import pytest
 from conftest import TZ, ManualClock
 from sqlalchemy import text
 
-from queue_board.branch_config import DEMO_CONFIG
-from queue_board.branch_service import BranchService
-from queue_board.errors import ProblemError
-from queue_board.events import parse_event
-from queue_board.store import EventStore
+from queue_board.core.branch_config import DEMO_CONFIG
+from queue_board.core.events import parse_event
+from queue_board.service.branch_service import BranchService
+from queue_board.service.errors import ProblemError
+from queue_board.store.event_store import EventStore
 
 
 def sqlite_url(tmp_path: Path) -> str:
@@ -42,7 +42,7 @@ def test_events_survive_reopening_the_store(store_url: str, clock: ManualClock) 
     first.issue_ticket("main", "deposit")
     first.store.close()
     second = service_on(store_url, clock)
-    state = second.engine("main").state
+    state = second.projection("main").state
     assert state.seq == 2
     assert state.queued("deposit") == ["A001"]
     second.store.close()
@@ -64,7 +64,7 @@ def test_two_processes_sharing_a_database_agree(store_url: str, clock: ManualClo
     left.counter_action("main", "1", "open", {})
     right.issue_ticket("main", "deposit")
     left.issue_ticket("main", "deposit")  # left catches up first: numbering continues
-    assert left.engine("main").state.queued("deposit") == ["A001", "A002"]
+    assert left.projection("main").state.queued("deposit") == ["A001", "A002"]
     right.counter_action("main", "1", "call-next", {})
     with pytest.raises(ProblemError) as err:
         left.counter_action("main", "1", "call-next", {})  # the counter is already calling
@@ -102,7 +102,7 @@ def test_concurrent_writers_never_share_a_sequence_number(store_url: str, clock:
 def test_failed_commit_leaves_the_projection_unchanged(tmp_path: Path, clock: ManualClock) -> None:
     service = service_on(sqlite_url(tmp_path), clock)
     service.counter_action("main", "1", "open", {})
-    engine = service.engine("main")
+    projection = service.projection("main")
 
     def broken_append(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("disk full")
@@ -110,7 +110,7 @@ def test_failed_commit_leaves_the_projection_unchanged(tmp_path: Path, clock: Ma
     service.store.append = broken_append  # type: ignore[method-assign]
     with pytest.raises(RuntimeError):
         service.issue_ticket("main", "deposit")
-    assert engine.state.seq == 1 and engine.state.waiting_count() == 0
+    assert projection.state.seq == 1 and projection.state.waiting_count() == 0
     service.store.close()
 
 

@@ -1,0 +1,165 @@
+"""What every screen shows, as one JSON-ready dict built from state + forecast + configuration.
+
+Pure: no Flask, no I/O. The API's snapshot, the Socket.IO pushes and the tests all use
+:func:`board_view`, so a board never shows something the state does not imply.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+from queue_board.core.branch import BranchState, CounterStatus, TicketStatus
+from queue_board.core.branch_config import BranchConfig
+from queue_board.core.call_rule import has_eligible_waiting, serves
+from queue_board.core.events import format_ts
+from queue_board.forecast.monte_carlo import Forecast, Range
+
+#: how many recent calls the "now serving" list keeps
+NOW_SERVING_LENGTH = 8
+
+
+def _ts(at: float | None, zone: tzinfo | None) -> str | None:
+    if at is None:
+        return None
+    return format_ts(datetime.fromtimestamp(at, zone or UTC))
+
+
+def _range(value: Range | None) -> dict[str, float] | None:
+    if value is None or value.p90 == float("inf"):
+        return None
+    return value.as_dict()
+
+
+def board_view(
+    state: BranchState,
+    config: BranchConfig,
+    forecast: Forecast | None,
+    *,
+    branch: str,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The board state of one branch (see docs/api.md, "Board state").
+
+    ``forecast`` may be older than ``state`` (it is refreshed off the request path):
+    its ranges are shifted by the time since it was made, and tickets it does not know yet
+    show no range rather than a guess.
+    """
+    zone = state.tz
+    now = state.now if now is None else max(now, state.now)
+    age = now - forecast.at if forecast is not None else 0.0
+
+    def aged(value: Range | None) -> dict[str, float] | None:
+        if value is None:
+            return None
+        shifted = value.shifted(-age)
+        return _range(Range(max(0.0, shifted.p10), max(0.0, shifted.p50), max(0.0, shifted.p90)))
+
+    services: list[dict[str, Any]] = []
+    codes = [s.code for s in config.services]
+    codes += sorted({t.service for t in state.tickets.values()} - set(codes))
+    for code in codes:
+        info = config.service(code)
+        open_counters = [
+            c.name for c in state.counters.values() if c.status is not CounterStatus.CLOSED and serves(c.services, code)
+        ]
+        new_wait = forecast.new_ticket.get(code) if forecast is not None else None
+        services.append(
+            {
+                "code": code,
+                "prefix": info.prefix if info else None,
+                "names": dict(info.names) if info else {"en": code},
+                "waiting": len(state.queues.get(code, ())),
+                "counters": open_counters,
+                "new_ticket_wait": _range(new_wait) if open_counters else None,
+            }
+        )
+
+    counters: list[dict[str, Any]] = []
+    names = [c.name for c in config.counters]
+    names += sorted(set(state.counters) - set(names), key=lambda n: (len(n), n))
+    for name in names:
+        counter = state.counters.get(name)
+        counter_info = config.counter(name)
+        status = counter.status if counter is not None else CounterStatus.CLOSED
+        ticket = state.tickets.get(counter.ticket) if counter is not None and counter.ticket else None
+        entry: dict[str, Any] = {
+            "name": name,
+            "status": status.value,
+            "since": _ts(counter.since, zone) if counter is not None and counter.since else None,
+            "services": [list(t) for t in (counter.services if counter is not None and counter.services else (counter_info.services if counter_info else ()))],
+            # a closed counter never shows a ticket number, so a customer is not left waiting at it
+            "ticket": ticket.label if ticket is not None and status is not CounterStatus.CLOSED else None,
+            "service": ticket.service if ticket is not None and status is not CounterStatus.CLOSED else None,
+            "remaining": None,
+            "pause_reason": None,
+            "pause_minutes": None,
+            "back_at": None,
+            "queue_for_counter": False,
+        }
+        if counter is not None and status is CounterStatus.PAUSED:
+            entry["pause_reason"] = counter.pause_reason
+            entry["pause_minutes"] = counter.pause_minutes
+            if counter.pause_minutes is not None:
+                entry["back_at"] = _ts(counter.since + counter.pause_minutes * 60.0, zone)
+        if counter is not None and status is not CounterStatus.CLOSED:
+            entry["queue_for_counter"] = has_eligible_waiting(state, counter.services)
+            if forecast is not None and status in (
+                CounterStatus.SERVING,
+                CounterStatus.CALLING,
+                CounterStatus.WRAPPING_UP,
+                CounterStatus.PAUSED,
+            ):
+                entry["remaining"] = aged(forecast.counters.get(name))
+        counters.append(entry)
+
+    called = [
+        t
+        for t in state.tickets.values()
+        if t.called_at is not None and t.status in (TicketStatus.CALLED, TicketStatus.SERVING, TicketStatus.DONE)
+    ]
+    called.sort(key=lambda t: t.called_at or 0.0, reverse=True)
+    now_serving = [
+        {
+            "ticket": t.label,
+            "counter": t.counter,
+            "service": t.service,
+            "status": t.status.value,
+            "called_at": _ts(t.called_at, zone),
+            "recalls": t.recalls,
+        }
+        for t in called[:NOW_SERVING_LENGTH]
+    ]
+
+    waiting: list[dict[str, Any]] = []
+    for position, ticket in enumerate(state.waiting_tickets(), start=1):
+        wait = forecast.waits.get(ticket.label) if forecast is not None else None
+        waiting.append(
+            {
+                "ticket": ticket.label,
+                "service": ticket.service,
+                "status": ticket.status.value,
+                "issued_at": _ts(ticket.issued_at, zone),
+                "position": position,
+                "ahead_in_service": state.queued(ticket.service).index(ticket.label),
+                "wait": aged(wait),
+            }
+        )
+
+    offset = zone.utcoffset(None) if zone is not None else None
+    return {
+        "branch": branch,
+        "name": config.name,
+        "names": dict(config.names),
+        "languages": list(config.languages),
+        "seq": state.seq,
+        "day": state.day.isoformat() if state.day else None,
+        "now": _ts(now, zone) if state.seq else None,
+        "last_event_at": format_ts(state.last_ts) if state.last_ts else None,
+        "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
+        "forecast_at": _ts(forecast.at, zone) if forecast is not None else None,
+        "services": services,
+        "counters": counters,
+        "now_serving": now_serving,
+        "waiting": waiting,
+    }

@@ -1,0 +1,429 @@
+"""The branch as a projection of its event log.
+
+``validate(state, event)`` says why an event cannot happen now (or ``None``);
+``apply(state, event)`` changes the state and is the only place that does. The live
+server, ``replay``, the simulator and the tests all go through these two functions, so
+the state any of them sees is the state the log implies.
+"""
+
+from __future__ import annotations
+
+import bisect
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from enum import StrEnum
+
+from queue_board.core.events import Event, Profile
+from queue_board.core.text import N_
+
+
+class TicketStatus(StrEnum):
+    """Where a ticket is in its life."""
+
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+    #: waiting again, for another service, after a teller transferred the customer
+    TRANSFERRED = "transferred"
+
+
+QUEUED = frozenset({TicketStatus.WAITING, TicketStatus.TRANSFERRED})
+
+
+class CounterStatus(StrEnum):
+    """What a counter is doing."""
+
+    CLOSED = "closed"
+    IDLE = "idle"
+    CALLING = "calling"
+    SERVING = "serving"
+    #: free after a transaction; the teller finishes the paperwork before the next call
+    WRAPPING_UP = "wrapping_up"
+    PAUSED = "paused"
+
+
+FREE = frozenset({CounterStatus.IDLE, CounterStatus.WRAPPING_UP})
+
+
+@dataclass(slots=True)
+class Ticket:
+    """A customer's ticket for one local day."""
+
+    label: str
+    service: str
+    issued_at: float
+    #: FIFO key: the issue time, kept through a transfer so the customer keeps their place
+    queued_at: float
+    status: TicketStatus = TicketStatus.WAITING
+    counter: str | None = None
+    called_at: float | None = None
+    started_at: float | None = None
+    ended_at: float | None = None
+    recalls: int = 0
+    transfers: int = 0
+
+
+@dataclass(slots=True)
+class Counter:
+    """A counter (a teller's window) and what it is doing."""
+
+    name: str
+    status: CounterStatus = CounterStatus.CLOSED
+    services: Profile = ()
+    since: float = 0.0
+    ticket: str | None = None
+    pause_reason: str | None = None
+    pause_minutes: float | None = None
+    #: when the counter last became free to call (open, resume, finish, no-show)
+    free_since: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """Why an event cannot be applied. ``kind`` is ``not_found`` or ``conflict``;
+    ``subject`` says what was not found (``counter`` or ``ticket``).
+
+    ``template`` is an English sentence with ``%(name)s`` placeholders filled from ``params``;
+    ``words`` names the params that are vocabulary (a status, an action) rather than names,
+    so that a translation can translate them too.
+    """
+
+    kind: str
+    template: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    subject: str | None = None
+    words: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        """The sentence in English."""
+        return self.template % self.params
+
+
+@dataclass(slots=True)
+class BranchState:
+    """Everything the log implies about a branch now."""
+
+    branch: str | None = None
+    day: date | None = None
+    now: float = 0.0
+    tz: timezone | None = None
+    last_ts: datetime | None = None
+    seq: int = 0
+    tickets: dict[str, Ticket] = field(default_factory=dict)
+    counters: dict[str, Counter] = field(default_factory=dict)
+    #: per service, labels of queued tickets ordered by (queued_at, arrival order)
+    queues: dict[str, list[tuple[float, int, str]]] = field(default_factory=dict)
+    #: tie-breaker so that two tickets issued in the same millisecond keep log order
+    arrivals: int = 0
+
+    def queued(self, service: str) -> list[str]:
+        """Labels of the tickets waiting for ``service``, first in line first."""
+        return [label for _, _, label in self.queues.get(service, ())]
+
+    def waiting_tickets(self) -> list[Ticket]:
+        """Every queued ticket of the branch, in the order they joined the queue."""
+        entries = sorted(e for queue in self.queues.values() for e in queue)
+        return [self.tickets[label] for _, _, label in entries]
+
+    def copy_for_forecast(self) -> BranchState:
+        """A copy of what a forecast reads (queued tickets, tickets at counters, counters),
+        cheap whatever the length of the day: finished tickets are left out."""
+        keep = {label for queue in self.queues.values() for _, _, label in queue}
+        keep.update(c.ticket for c in self.counters.values() if c.ticket is not None)
+        return BranchState(
+            branch=self.branch,
+            day=self.day,
+            now=self.now,
+            tz=self.tz,
+            last_ts=self.last_ts,
+            seq=self.seq,
+            tickets={label: copy.copy(self.tickets[label]) for label in keep},
+            counters={name: copy.copy(c) for name, c in self.counters.items()},
+            queues={service: list(queue) for service, queue in self.queues.items()},
+            arrivals=self.arrivals,
+        )
+
+    def waiting_count(self) -> int:
+        """How many tickets are queued."""
+        return sum(len(queue) for queue in self.queues.values())
+
+
+def _queue_add(state: BranchState, ticket: Ticket) -> None:
+    state.arrivals += 1
+    bisect.insort(state.queues.setdefault(ticket.service, []), (ticket.queued_at, state.arrivals, ticket.label))
+
+
+def _queue_remove(state: BranchState, ticket: Ticket) -> None:
+    queue = state.queues[ticket.service]
+    for index, entry in enumerate(queue):
+        if entry[2] == ticket.label:
+            del queue[index]
+            break
+    if not queue:
+        del state.queues[ticket.service]
+
+
+def _is_new_day(state: BranchState, event: Event) -> bool:
+    return state.day is not None and event.day > state.day
+
+
+def validate(state: BranchState, event: Event) -> Rejection | None:
+    """Why ``event`` cannot happen in ``state``, or ``None`` if it can."""
+    if state.last_ts is not None and event.at < state.now:
+        return Rejection(
+            "conflict",
+            N_("event at %(ts)s is earlier than the last event (%(last)s)"),
+            {"ts": event.ts.isoformat(), "last": state.last_ts.isoformat()},
+        )
+    if state.branch is not None and event.branch is not None and event.branch != state.branch:
+        return Rejection(
+            "conflict",
+            N_("event is for branch %(branch)r, not %(current)r"),
+            {"branch": event.branch, "current": state.branch},
+        )
+    if _is_new_day(state, event):
+        # judge the event against the morning state, as apply() will
+        state = copy.deepcopy(state)
+        state.now = event.at
+        _roll_over(state)
+    kind = event.type
+
+    if kind == "ticket_issued":
+        assert event.ticket is not None
+        if event.ticket in state.tickets:
+            return Rejection("conflict", N_("ticket %(ticket)s was already issued today"), {"ticket": event.ticket})
+        return None
+
+    counter: Counter | None = None
+    if event.counter is not None:
+        counter = state.counters.get(event.counter)
+        if counter is None and kind != "counter_opened":
+            return Rejection(
+                "not_found", N_("counter %(counter)s has never been opened"), {"counter": event.counter}, "counter"
+            )
+
+    ticket: Ticket | None = None
+    if event.ticket is not None:
+        ticket = state.tickets.get(event.ticket)
+        if ticket is None:
+            return Rejection(
+                "not_found", N_("ticket %(ticket)s was not issued today"), {"ticket": event.ticket}, "ticket"
+            )
+
+    if kind == "counter_opened":
+        if counter is not None and counter.status is not CounterStatus.CLOSED:
+            return Rejection("conflict", N_("counter %(counter)s is already open"), {"counter": counter.name})
+        return None
+    assert counter is not None or kind == "ticket_cancelled"
+
+    if kind in ("counter_closed", "counter_paused"):
+        assert counter is not None
+        verb = "close" if kind == "counter_closed" else "pause"
+        allowed = FREE | ({CounterStatus.PAUSED} if kind == "counter_closed" else frozenset())
+        if counter.status not in allowed:
+            if counter.status in (CounterStatus.CALLING, CounterStatus.SERVING):
+                return Rejection(
+                    "conflict",
+                    N_("counter %(counter)s must finish ticket %(ticket)s before it can %(action)s"),
+                    {"counter": counter.name, "ticket": counter.ticket or "", "action": verb},
+                    words=("action",),
+                )
+            return Rejection(
+                "conflict",
+                N_("counter %(counter)s is %(status)s; it cannot %(action)s"),
+                {"counter": counter.name, "status": counter.status.value, "action": verb},
+                words=("status", "action"),
+            )
+        return None
+    if kind == "counter_resumed":
+        assert counter is not None
+        if counter.status is not CounterStatus.PAUSED:
+            return Rejection(
+                "conflict",
+                N_("counter %(counter)s is %(status)s, not paused"),
+                {"counter": counter.name, "status": counter.status.value},
+                words=("status",),
+            )
+        return None
+
+    assert ticket is not None
+    if kind == "ticket_cancelled":
+        if ticket.status not in QUEUED:
+            return Rejection(
+                "conflict",
+                N_("ticket %(ticket)s is %(status)s; only a waiting ticket can be cancelled"),
+                {"ticket": ticket.label, "status": ticket.status.value},
+                words=("status",),
+            )
+        return None
+
+    assert counter is not None
+    if kind == "ticket_called":
+        if ticket.status not in QUEUED:
+            return Rejection(
+                "conflict",
+                N_("ticket %(ticket)s is %(status)s, not waiting"),
+                {"ticket": ticket.label, "status": ticket.status.value},
+                words=("status",),
+            )
+        if counter.status not in FREE:
+            return Rejection(
+                "conflict",
+                N_("counter %(counter)s is %(status)s; only a free open counter calls"),
+                {"counter": counter.name, "status": counter.status.value},
+                words=("status",),
+            )
+        return None
+
+    if ticket.counter != counter.name or counter.ticket != ticket.label:
+        return Rejection(
+            "conflict",
+            N_("ticket %(ticket)s is not at counter %(counter)s"),
+            {"ticket": ticket.label, "counter": counter.name},
+        )
+    needed = {
+        "ticket_recalled": TicketStatus.CALLED,
+        "service_started": TicketStatus.CALLED,
+        "ticket_no_show": TicketStatus.CALLED,
+        "service_finished": TicketStatus.SERVING,
+        "ticket_transferred": TicketStatus.SERVING,
+    }[kind]
+    if ticket.status is not needed:
+        return Rejection(
+            "conflict",
+            N_("ticket %(ticket)s is %(status)s, not %(needed)s"),
+            {"ticket": ticket.label, "status": ticket.status.value, "needed": needed.value},
+            words=("status", "needed"),
+        )
+    if kind == "ticket_transferred" and event.service == ticket.service:
+        return Rejection(
+            "conflict",
+            N_("ticket %(ticket)s is already for service %(service)s"),
+            {"ticket": ticket.label, "service": ticket.service},
+        )
+    return None
+
+
+def _roll_over(state: BranchState) -> None:
+    """Start a new local day: ticket numbering restarts, yesterday's queue is gone."""
+    state.tickets.clear()
+    state.queues.clear()
+    for counter in state.counters.values():
+        if counter.status in (CounterStatus.CALLING, CounterStatus.SERVING):
+            counter.status = CounterStatus.IDLE
+            counter.ticket = None
+            counter.free_since = state.now
+
+
+def apply(state: BranchState, event: Event) -> None:
+    """Change ``state`` by one event that :func:`validate` accepted."""
+    if state.day is None or event.day > state.day:
+        if state.day is not None:
+            state.now = event.at
+            _roll_over(state)
+        state.day = event.day
+    state.now = event.at
+    state.last_ts = event.ts
+    state.tz = event.ts.tzinfo  # type: ignore[assignment]
+    if state.branch is None and event.branch is not None:
+        state.branch = event.branch
+    state.seq += 1
+    now = event.at
+    kind = event.type
+
+    if kind == "ticket_issued":
+        assert event.ticket is not None and event.service is not None
+        ticket = Ticket(label=event.ticket, service=event.service, issued_at=now, queued_at=now)
+        state.tickets[ticket.label] = ticket
+        _queue_add(state, ticket)
+        return
+    if kind == "ticket_cancelled":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        _queue_remove(state, ticket)
+        ticket.status = TicketStatus.CANCELLED
+        ticket.ended_at = now
+        return
+
+    assert event.counter is not None
+    if kind == "counter_opened":
+        counter = state.counters.setdefault(event.counter, Counter(name=event.counter))
+        assert event.services is not None
+        counter.services = event.services
+        _set_free(counter, CounterStatus.IDLE, now)
+        return
+    counter = state.counters[event.counter]
+    if kind == "counter_closed":
+        counter.status = CounterStatus.CLOSED
+        counter.since = now
+        counter.ticket = None
+        counter.pause_reason = counter.pause_minutes = None
+        counter.free_since = None
+        return
+    if kind == "counter_paused":
+        counter.status = CounterStatus.PAUSED
+        counter.since = now
+        counter.pause_reason = event.reason
+        counter.pause_minutes = event.minutes
+        return
+    if kind == "counter_resumed":
+        counter.pause_reason = counter.pause_minutes = None
+        _set_free(counter, CounterStatus.IDLE, now)
+        return
+
+    ticket = state.tickets[event.ticket]  # type: ignore[index]
+    if kind == "ticket_called":
+        _queue_remove(state, ticket)
+        ticket.status = TicketStatus.CALLED
+        ticket.counter = counter.name
+        ticket.called_at = now
+        counter.status = CounterStatus.CALLING
+        counter.ticket = ticket.label
+        counter.since = now
+    elif kind == "ticket_recalled":
+        ticket.recalls += 1
+    elif kind == "service_started":
+        ticket.status = TicketStatus.SERVING
+        ticket.started_at = now
+        counter.status = CounterStatus.SERVING
+        counter.since = now
+    elif kind == "service_finished":
+        ticket.status = TicketStatus.DONE
+        ticket.ended_at = now
+        _set_free(counter, CounterStatus.WRAPPING_UP, now)
+    elif kind == "ticket_no_show":
+        ticket.status = TicketStatus.NO_SHOW
+        ticket.ended_at = now
+        _set_free(counter, CounterStatus.IDLE, now)
+    elif kind == "ticket_transferred":
+        assert event.service is not None
+        ticket.status = TicketStatus.TRANSFERRED
+        ticket.service = event.service
+        ticket.transfers += 1
+        ticket.counter = None
+        ticket.called_at = ticket.started_at = None
+        _queue_add(state, ticket)
+        _set_free(counter, CounterStatus.WRAPPING_UP, now)
+
+
+def _set_free(counter: Counter, status: CounterStatus, now: float) -> None:
+    counter.status = status
+    counter.since = now
+    counter.ticket = None
+    counter.free_since = now
+
+
+def replay(events: list[Event] | tuple[Event, ...], state: BranchState | None = None) -> BranchState:
+    """Project a list of events that must all be valid; raises ``ValueError`` on the first that is not."""
+    state = state if state is not None else BranchState()
+    for event in events:
+        rejection = validate(state, event)
+        if rejection is not None:
+            raise ValueError(rejection.message)
+        apply(state, event)
+    return state

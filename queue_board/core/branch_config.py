@@ -1,0 +1,190 @@
+"""A branch's configuration: its services (ticket prefix, names per language) and counters.
+
+Configuration is not part of the event log: it names things (``deposit`` is "存款" with
+tickets ``A001``…) and gives each counter a default work profile for "open".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from queue_board.core.events import MAX_NAME_LENGTH, EventFormatError, Profile, parse_profile
+
+LANGUAGES = ("en", "zh-Hant", "zh-Hans")
+PREFIX_PATTERN = re.compile(r"^[A-Z]{1,3}$")
+
+
+class ConfigError(ValueError):
+    """A branch configuration that cannot be used; ``field`` names the offending part."""
+
+    def __init__(self, field_name: str, message: str) -> None:
+        super().__init__(f"{field_name}: {message}")
+        self.field = field_name
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceInfo:
+    """A transaction type customers take tickets for."""
+
+    code: str
+    prefix: str
+    names: dict[str, str]
+
+    def name(self, language: str) -> str:
+        """The service's name in ``language``, falling back to English, then the code."""
+        return self.names.get(language) or self.names.get("en") or self.code
+
+
+@dataclass(frozen=True, slots=True)
+class CounterInfo:
+    """A counter and the work profile it opens with unless told otherwise."""
+
+    name: str
+    services: Profile
+
+
+@dataclass(frozen=True, slots=True)
+class BranchConfig:
+    """Everything about a branch that is configuration rather than events."""
+
+    name: str = "Branch"
+    languages: tuple[str, ...] = LANGUAGES
+    services: tuple[ServiceInfo, ...] = ()
+    counters: tuple[CounterInfo, ...] = ()
+    names: dict[str, str] = field(default_factory=dict)
+
+    def service(self, code: str) -> ServiceInfo | None:
+        """The configured service with this code."""
+        return next((s for s in self.services if s.code == code), None)
+
+    def counter(self, name: str) -> CounterInfo | None:
+        """The configured counter with this name."""
+        return next((c for c in self.counters if c.name == name), None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, the same shape :func:`parse_config` reads."""
+        return {
+            "name": self.name,
+            "names": dict(self.names),
+            "languages": list(self.languages),
+            "services": [{"code": s.code, "prefix": s.prefix, "names": dict(s.names)} for s in self.services],
+            "counters": [{"name": c.name, "services": [list(t) for t in c.services]} for c in self.counters],
+        }
+
+
+def _text(value: Any, field_name: str, limit: int = 80) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(field_name, "must be a non-empty string")
+    if len(value) > limit:
+        raise ConfigError(field_name, f"must be at most {limit} characters")
+    return value.strip()
+
+
+def _names(value: Any, field_name: str) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(field_name, "must map a language (en, zh-Hant, zh-Hans) to a name")
+    out: dict[str, str] = {}
+    for language, text in value.items():
+        if language not in LANGUAGES:
+            raise ConfigError(field_name, f"unknown language {language!r}; expected one of {list(LANGUAGES)}")
+        out[language] = _text(text, f"{field_name}.{language}")
+    return out
+
+
+def parse_config(obj: Any) -> BranchConfig:
+    """Validate a decoded configuration object (JSON or TOML) into a :class:`BranchConfig`."""
+    if not isinstance(obj, dict):
+        raise ConfigError("config", "must be an object")
+    unknown = set(obj) - {"name", "names", "languages", "services", "counters"}
+    if unknown:
+        raise ConfigError("config", f"unknown keys {sorted(unknown)}")
+    name = _text(obj.get("name", "Branch"), "name")
+    languages = obj.get("languages", list(LANGUAGES))
+    if not isinstance(languages, list) or not languages or any(lang not in LANGUAGES for lang in languages):
+        raise ConfigError("languages", f"must be a non-empty list drawn from {list(LANGUAGES)}")
+    services_raw = obj.get("services", [])
+    if not isinstance(services_raw, list):
+        raise ConfigError("services", "must be a list")
+    services: list[ServiceInfo] = []
+    for index, raw in enumerate(services_raw):
+        where = f"services[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(where, "must be an object with code, prefix and names")
+        code = _text(raw.get("code"), f"{where}.code", MAX_NAME_LENGTH)
+        prefix = _text(raw.get("prefix"), f"{where}.prefix", 3)
+        if not PREFIX_PATTERN.match(prefix):
+            raise ConfigError(f"{where}.prefix", "must be one to three capital letters")
+        if any(s.code == code for s in services):
+            raise ConfigError(f"{where}.code", f"service {code!r} is configured twice")
+        if any(s.prefix == prefix for s in services):
+            raise ConfigError(f"{where}.prefix", f"prefix {prefix!r} is used by another service")
+        services.append(ServiceInfo(code=code, prefix=prefix, names=_names(raw.get("names"), f"{where}.names")))
+    counters_raw = obj.get("counters", [])
+    if not isinstance(counters_raw, list):
+        raise ConfigError("counters", "must be a list")
+    counters: list[CounterInfo] = []
+    codes = {s.code for s in services}
+    for index, raw in enumerate(counters_raw):
+        where = f"counters[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(where, "must be an object with name and services")
+        counter_name = _text(raw.get("name"), f"{where}.name", MAX_NAME_LENGTH)
+        if any(c.name == counter_name for c in counters):
+            raise ConfigError(f"{where}.name", f"counter {counter_name!r} is configured twice")
+        try:
+            profile = parse_profile(raw.get("services"), f"{where}.services")
+        except EventFormatError as exc:
+            raise ConfigError(exc.field, exc.message) from None
+        missing = [s for tier in profile for s in tier if s not in codes]
+        if missing:
+            raise ConfigError(f"{where}.services", f"unknown services {missing}")
+        counters.append(CounterInfo(name=counter_name, services=profile))
+    return BranchConfig(
+        name=name,
+        names=_names(obj.get("names"), "names"),
+        languages=tuple(languages),
+        services=tuple(services),
+        counters=tuple(counters),
+    )
+
+
+def load_config_file(path: str | Path) -> BranchConfig:
+    """Read a configuration file: ``.toml`` or ``.json``."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError("file", f"cannot read {path}: {exc.strerror}") from None
+    try:
+        obj = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
+    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
+        raise ConfigError("file", f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}") from None
+    return parse_config(obj)
+
+
+#: The demo's branch: the services and counters of ``shared/data/sample-branch.jsonl``.
+DEMO_CONFIG = parse_config(
+    {
+        "name": "Demo Branch",
+        "names": {"en": "Demo Branch", "zh-Hant": "示範分行", "zh-Hans": "示范分行"},
+        "services": [
+            {"code": "deposit", "prefix": "A", "names": {"en": "Deposits & withdrawals", "zh-Hant": "存提款", "zh-Hans": "存取款"}},
+            {"code": "remittance", "prefix": "B", "names": {"en": "Remittance", "zh-Hant": "匯款", "zh-Hans": "汇款"}},
+            {"code": "loan", "prefix": "C", "names": {"en": "Loans", "zh-Hant": "貸款", "zh-Hans": "贷款"}},
+        ],
+        "counters": [
+            {"name": "1", "services": [["deposit"]]},
+            {"name": "2", "services": [["deposit", "remittance"]]},
+            {"name": "3", "services": [["remittance"], ["deposit"]]},
+            {"name": "4", "services": [["loan"], ["remittance"]]},
+        ],
+    }
+)

@@ -1,0 +1,118 @@
+"""Calibration: correct the simulated ranges by how right recent ranges turned out to be.
+
+The Monte-Carlo run knows only what the model captures; real branches have more (a
+teller who answers the phone, a customer who lets someone go ahead). So every wait
+forecast made when a ticket is issued is remembered, and when that ticket is called the
+outcome is compared with it. For each percentile q and each size of forecast (the
+buckets below), the factor ``r`` that minimises the quantile loss of ``r × p_q`` on the
+recent outcomes is a weighted q-quantile of ``actual / p_q`` (weights ``p_q``); forecasts
+are multiplied by it, shrunk toward 1 while evidence is thin. This is a simple online
+form of conformal calibration: it uses only outcomes already known, never the future.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from queue_board.forecast.ranges import Range
+
+#: forecast sizes (median, seconds) that are calibrated separately: a queue of one behaves
+#: differently from a queue of twenty
+BUCKET_EDGES = np.array([0.0, 20.0, 60.0, 180.0, 600.0, 1800.0])
+WINDOW = 400
+#: outcomes a bucket needs before its correction counts half
+SHRINK = 40.0
+QUANTILES = (0.1, 0.5, 0.9)
+REFIT = 10
+
+
+_EDGES = tuple(float(edge) for edge in BUCKET_EDGES)
+
+
+def _bucket(p50: float) -> int:
+    # bisect on a tuple: called for every waiting ticket of every refresh, where numpy's
+    # per-call overhead on one number would cost more than the rest of the calibration
+    return bisect.bisect_right(_EDGES, p50) - 1
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` weighted by ``weights``."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    index = int(np.searchsorted(cumulative, q * cumulative[-1], side="left"))
+    return float(values[order][min(index, len(values) - 1)])
+
+
+@dataclass(slots=True)
+class Calibrator:
+    """Recent (forecast at issue, outcome) pairs and the corrections they imply."""
+
+    pending: dict[tuple[object, str], Range] = field(default_factory=dict)
+    outcomes: list[deque[tuple[float, float, float, float]]] = field(
+        default_factory=lambda: [deque(maxlen=WINDOW) for _ in BUCKET_EDGES]
+    )
+    _factors: list[tuple[float, float, float] | None] = field(default_factory=lambda: [None for _ in BUCKET_EDGES])
+    _fresh: list[int] = field(default_factory=lambda: [0 for _ in BUCKET_EDGES])
+
+    def remember(self, key: tuple[object, str], raw: Range) -> None:
+        """The uncorrected forecast of a ticket's whole wait, made when it was issued."""
+        self.pending.setdefault(key, raw)
+
+    def resolve(self, key: tuple[object, str], waited: float) -> None:
+        """The ticket was called after ``waited`` seconds."""
+        raw = self.pending.pop(key, None)
+        if raw is None:
+            return
+        bucket = _bucket(raw.p50)
+        self.outcomes[bucket].append((raw.p10, raw.p50, raw.p90, waited))
+        self._fresh[bucket] += 1
+        # recomputing after every outcome buys nothing measurable; every REFIT outcomes does
+        if self._fresh[bucket] >= REFIT or len(self.outcomes[bucket]) < 2 * REFIT:
+            self._factors[bucket] = None
+            self._fresh[bucket] = 0
+
+    def forget(self, key: tuple[object, str]) -> None:
+        """The ticket was cancelled: no outcome to learn from."""
+        self.pending.pop(key, None)
+
+    def new_day(self) -> None:
+        """Yesterday's unresolved tickets will never be called."""
+        self.pending.clear()
+
+    def factors(self, p50: float) -> tuple[float, float, float]:
+        """The multiplicative correction of each percentile for a forecast of this size."""
+        bucket = _bucket(p50)
+        cached = self._factors[bucket]
+        if cached is not None:
+            return cached
+        rows = self.outcomes[bucket]
+        if not rows:
+            result = (1.0, 1.0, 1.0)
+        else:
+            data = np.array(rows)
+            actual = data[:, 3]
+            shrink = len(rows) / (len(rows) + SHRINK)
+            out = []
+            for column, q in enumerate(QUANTILES):
+                predicted = data[:, column]
+                usable = predicted > 1.0
+                if usable.sum() < 10:
+                    out.append(1.0)
+                    continue
+                ratio = weighted_quantile(actual[usable] / predicted[usable], predicted[usable], q)
+                # shrink on the log scale toward "no correction"
+                out.append(float(np.exp(shrink * np.log(max(ratio, 1e-3)))))
+            result = (out[0], out[1], out[2])
+        self._factors[bucket] = result
+        return result
+
+    def adjust(self, raw: Range) -> Range:
+        """The calibrated range of a raw forecast."""
+        if not np.isfinite(raw.p90):
+            return raw
+        return raw.scaled(self.factors(raw.p50))
+

@@ -1,0 +1,644 @@
+"""What the branch has learned about how long things take, online, from its own log.
+
+Every quantity (a transaction of each service, a customer's walk to the counter, a
+teller's wrap-up, how far a pause overruns what was declared, ...) is a
+:class:`RecencySample`: the last observations, weighted so that recent ones count more,
+started from a configurable prior. Quantiles of a sample are robust to outliers: one
+two-hour account opening moves the 90th percentile a little and the median not at all.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from statistics import NormalDist
+from typing import Any
+
+import numpy as np
+
+from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus
+from queue_board.core.call_rule import has_eligible_waiting
+from queue_board.core.events import Event, Profile
+from queue_board.forecast.calibration import Calibrator
+
+FloatArray = np.ndarray
+
+
+class RecencySample:
+    """A bounded, recency-weighted sample of non-negative durations (seconds).
+
+    The newest observation has weight 1, one ``half_life`` observations older 1/2, and
+    so on. The prior enters as ``prior_weight`` pseudo-observations spread as a
+    log-normal around ``prior_median``; they age like real ones, so data soon outweighs them.
+    """
+
+    __slots__ = ("_cache", "_capacity", "_count", "_decay", "_stamps", "_values", "count")
+
+    def __init__(
+        self,
+        prior_median: float,
+        *,
+        prior_spread: float = 0.6,
+        prior_weight: float = 5.0,
+        half_life: float = 150.0,
+        capacity: int = 600,
+    ) -> None:
+        self._capacity = capacity
+        self._decay = float(np.log(2.0) / half_life)
+        self._values = np.empty(capacity)
+        self._stamps = np.empty(capacity)
+        self._count = 0
+        self.count = 0  # real observations seen, prior excluded
+        self._cache: tuple[FloatArray, FloatArray] | None = None
+        # the prior as evenly spaced log-normal quantiles, stamped as if just seen
+        if prior_weight > 0:
+            n = max(3, round(prior_weight * 3))
+            probs = (np.arange(n) + 0.5) / n
+            z = np.array([NormalDist().inv_cdf(float(p)) for p in probs])
+            prior = prior_median * np.exp(prior_spread * z)
+            # each pseudo-observation weighs prior_weight / n
+            age = np.log(n / prior_weight) / self._decay if prior_weight < n else 0.0
+            for value in prior:
+                self._push(float(value), -float(age))
+
+    def _push(self, value: float, stamp: float) -> None:
+        index = self._count % self._capacity
+        self._values[index] = value
+        self._stamps[index] = stamp
+        self._count += 1
+        self._cache = None
+
+    def add(self, value: float) -> None:
+        """Record one observation (negative values are clipped to zero)."""
+        self.count += 1
+        self._push(max(0.0, float(value)), float(self.count))
+
+    def _sorted(self) -> tuple[FloatArray, FloatArray]:
+        """Values sorted ascending with their cumulative normalised weights."""
+        if self._cache is None:
+            size = min(self._count, self._capacity)
+            values = self._values[:size]
+            weights = np.exp(-self._decay * (self.count - self._stamps[:size]))
+            order = np.argsort(values, kind="stable")
+            cumulative = np.cumsum(weights[order])
+            cumulative /= cumulative[-1]
+            self._cache = (values[order], cumulative)
+        return self._cache
+
+    def quantiles(self, probs: FloatArray | list[float]) -> FloatArray:
+        """Weighted quantiles (inverse of the weighted empirical distribution)."""
+        values, cumulative = self._sorted()
+        index = np.searchsorted(cumulative, np.asarray(probs, dtype=float), side="left")
+        return values[np.minimum(index, len(values) - 1)]
+
+    def mean(self) -> float:
+        """Weighted mean."""
+        values, cumulative = self._sorted()
+        weights = np.diff(cumulative, prepend=0.0)
+        return float(np.dot(values, weights))
+
+    def sample(self, rng: np.random.Generator, size: int | tuple[int, ...]) -> FloatArray:
+        """Draw from the weighted empirical distribution."""
+        values, cumulative = self._sorted()
+        index = np.searchsorted(cumulative, rng.random(size), side="left")
+        return values[np.minimum(index, len(values) - 1)]
+
+    def sample_remaining(self, elapsed: float, rng: np.random.Generator, size: int) -> FloatArray:
+        """Draw the time still to go of something that has lasted ``elapsed`` already.
+
+        Drawn from the observations longer than ``elapsed`` (the empirical conditional
+        distribution). When too little history lies beyond ``elapsed`` the tail is
+        extrapolated: the remaining time is taken proportional to the time already spent,
+        which is what heavy-tailed real transactions do.
+        """
+        return self.sample_remaining_many(np.array([elapsed], dtype=float), rng, size)[:, 0]
+
+    def sample_remaining_many(self, elapsed: FloatArray, rng: np.random.Generator, size: int) -> FloatArray:
+        """:meth:`sample_remaining` for several elapsed times at once: shape ``(size, len(elapsed))``."""
+        values, cumulative = self._sorted()
+        e = np.asarray(elapsed, dtype=float)
+        start = np.searchsorted(values, e, side="right")
+        low = np.where(start > 0, cumulative[np.maximum(start - 1, 0)], 0.0)
+        # enough observations beyond `elapsed`, and enough weight on them after recency decay
+        usable = (len(values) - start >= 5) & (1.0 - low > 1e-6)
+        draws = low + rng.random((size, len(e))) * (1.0 - low)
+        index = np.clip(np.searchsorted(cumulative, draws, side="left"), start, len(values) - 1)
+        out: FloatArray = values[index] - e
+        if not usable.all():
+            median = float(self.quantiles([0.5])[0])
+            scale = np.maximum(e, median) * 0.35
+            tail = scale * rng.lognormal(0.0, 0.8, (size, len(e)))
+            out = np.where(usable, out, tail)
+        return out
+
+
+#: bin edges (seconds) of the piecewise-constant hazards: fine where waits usually end, coarse in the tail
+HAZARD_EDGES = np.array(
+    [0, 5, 10, 20, 30, 45, 60, 90, 120, 180, 240, 300, 420, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200, 10800, 14400],
+    dtype=float,
+)
+
+
+#: width of each hazard bin; the last one never ends
+HAZARD_WIDTHS = np.append(np.diff(HAZARD_EDGES), np.inf)
+
+
+class Survival:
+    """Time until something happens, learned from complete and cut-short (censored) episodes.
+
+    A piecewise-constant hazard on :data:`HAZARD_EDGES`: each bin's rate is its
+    recency-weighted number of events divided by the time at risk spent in it. Censoring is
+    what makes it honest: a customer called after 4 minutes tells us their patience was
+    *more than* 4 minutes; a teller whose queue emptied before they called tells us nothing
+    about the call but still spent that time at risk.
+    """
+
+    __slots__ = ("_cache", "count", "events", "exposure", "memory", "prior_events", "prior_exposure")
+
+    def __init__(self, prior_median: float | None, *, memory: float = 0.998, prior_weight: float = 2.0) -> None:
+        bins = len(HAZARD_EDGES)
+        self.events = np.zeros(bins)
+        self.exposure = np.zeros(bins)
+        self.memory = memory
+        self.count = 0
+        self._cache: tuple[np.ndarray, np.ndarray] | None = None
+        # the prior: a constant hazard with the given median, worth `prior_weight` episodes
+        self.prior_events = np.zeros(bins)
+        self.prior_exposure = np.zeros(bins)
+        if prior_median is not None and prior_median > 0:
+            rate = np.log(2.0) / prior_median
+            widths = self._widths()
+            share = np.exp(-rate * HAZARD_EDGES) * (1 - np.exp(-rate * np.minimum(widths, 1e7)))
+            self.prior_events = prior_weight * share
+            self.prior_exposure = np.where(share > 0, self.prior_events / rate, 0.0)
+
+    @staticmethod
+    def _widths() -> np.ndarray:
+        return HAZARD_WIDTHS
+
+    def add(self, duration: float, *, happened: bool) -> None:
+        """One episode of ``duration`` seconds that ended in the event, or was cut short."""
+        duration = max(0.0, float(duration))
+        self.events *= self.memory
+        self.exposure *= self.memory
+        self.exposure += np.minimum(np.maximum(duration - HAZARD_EDGES, 0.0), HAZARD_WIDTHS)
+        if happened:
+            self.events[int(np.searchsorted(HAZARD_EDGES, duration, side="right")) - 1] += 1.0
+        self.count += 1
+        self._cache = None
+
+    def hazards(self) -> np.ndarray:
+        """Events per second of each bin (the last bin's rate continues forever)."""
+        events = self.events + self.prior_events
+        exposure = self.exposure + self.prior_exposure
+        return np.where(exposure > 0, events / np.maximum(exposure, 1e-12), 0.0)
+
+    def _cumulative(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._cache is None:
+            rates = self.hazards()
+            widths = np.diff(HAZARD_EDGES)
+            cumulative = np.concatenate(([0.0], np.cumsum(rates[:-1] * widths)))
+            self._cache = (rates, cumulative)
+        return self._cache
+
+    def survival(self, t: np.ndarray | float) -> np.ndarray:
+        """P(nothing has happened by ``t``)."""
+        rates, cumulative = self._cumulative()
+        survival: np.ndarray = np.exp(-self._cumulative_at(np.asarray(t, dtype=float), rates, cumulative))
+        return survival
+
+    @staticmethod
+    def _cumulative_at(t: np.ndarray, rates: np.ndarray, cumulative: np.ndarray) -> np.ndarray:
+        inside = np.interp(t, HAZARD_EDGES, cumulative)
+        beyond = cumulative[-1] + rates[-1] * np.maximum(t - HAZARD_EDGES[-1], 0.0)
+        at: np.ndarray = np.where(t > HAZARD_EDGES[-1], beyond, inside)
+        return at
+
+    def sample_remaining(self, elapsed: np.ndarray | float, rng: np.random.Generator, size: int) -> np.ndarray:
+        """Draws of the time still to go after ``elapsed`` (shape ``(size, len(elapsed))``,
+        or ``(size,)`` for a scalar); ``inf`` where the event never happens."""
+        rates, cumulative = self._cumulative()
+        scalar = np.ndim(elapsed) == 0
+        e = np.atleast_1d(np.asarray(elapsed, dtype=float))
+        if cumulative[-1] == 0.0 and rates[-1] == 0.0:
+            # nothing has ever happened (e.g. no customer ever cancelled): it never will
+            never: np.ndarray = np.full((size, len(e)), np.inf)
+            return never[:, 0] if scalar else never
+        start = self._cumulative_at(e, rates, cumulative)
+        target = start + rng.exponential(1.0, (size, len(e)))
+        # invert the piecewise-linear cumulative hazard
+        when: np.ndarray = np.interp(target, cumulative, HAZARD_EDGES)
+        beyond = target > cumulative[-1]
+        if beyond.any():
+            last = rates[-1]
+            when[beyond] = HAZARD_EDGES[-1] + (target[beyond] - cumulative[-1]) / last if last > 0 else np.inf
+        when -= e
+        # where the hazard is flat zero the interpolation can land before elapsed; nothing happens there
+        when[when < 0] = np.inf
+        return when[:, 0] if scalar else when
+
+
+class ShareByWait:
+    """Share of called customers who had silently left, as a non-decreasing function of their wait.
+
+    Per wait bin, recency-weighted counts of calls and no-shows, made monotone by pooling
+    adjacent violators: the longer someone waited, the likelier they are gone.
+    """
+
+    __slots__ = ("_cache", "calls", "memory", "misses", "prior_rate", "prior_weight")
+
+    def __init__(self, prior_rate: float, *, prior_weight: float = 3.0, memory: float = 0.998) -> None:
+        self.calls = np.zeros(len(HAZARD_EDGES))
+        self.misses = np.zeros(len(HAZARD_EDGES))
+        self.prior_rate = prior_rate
+        self.prior_weight = prior_weight
+        self.memory = memory
+        self._cache: np.ndarray | None = None
+
+    def add(self, waited: float, *, missed: bool) -> None:
+        """One call after ``waited`` seconds; ``missed`` if it ended in a no-show."""
+        self.calls *= self.memory
+        self.misses *= self.memory
+        index = int(np.searchsorted(HAZARD_EDGES, max(0.0, waited), side="right")) - 1
+        self.calls[index] += 1.0
+        self.misses[index] += 1.0 if missed else 0.0
+        self._cache = None
+
+    def shares(self) -> np.ndarray:
+        """The monotone share per bin."""
+        if self._cache is None:
+            weights = self.calls + self.prior_weight
+            rates = (self.misses + self.prior_rate * self.prior_weight) / weights
+            self._cache = _pool_adjacent_violators(rates, weights)
+        return self._cache
+
+    def at(self, waited: np.ndarray) -> np.ndarray:
+        """Share for each wait in ``waited``."""
+        index = np.clip(np.searchsorted(HAZARD_EDGES, waited, side="right") - 1, 0, len(HAZARD_EDGES) - 1)
+        shares: np.ndarray = self.shares()[index]
+        return shares
+
+    @property
+    def overall(self) -> float:
+        """The recency-weighted share over all waits."""
+        total = float(self.calls.sum())
+        return float(self.misses.sum()) / total if total > 0 else self.prior_rate
+
+
+def _pool_adjacent_violators(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The non-decreasing sequence closest to ``values`` in weighted least squares."""
+    blocks: list[list[float]] = []  # [value, weight, length]
+    for value, weight in zip(values.tolist(), weights.tolist(), strict=True):
+        blocks.append([value, weight, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            v2, w2, n2 = blocks.pop()
+            v1, w1, n1 = blocks.pop()
+            total = w1 + w2
+            blocks.append([(v1 * w1 + v2 * w2) / total if total > 0 else (v1 + v2) / 2, total, n1 + n2])
+    return np.concatenate([np.full(int(n), v) for v, _, n in blocks])
+
+
+@dataclass(slots=True)
+class DayRecord:
+    """What one local day looked like, to replay its rhythm forward on later days.
+
+    Times are seconds since local midnight.
+    """
+
+    day: date
+    arrivals: dict[str, list[float]] = field(default_factory=dict)
+    opened: dict[str, list[tuple[float, Profile]]] = field(default_factory=dict)
+    closed: dict[str, list[float]] = field(default_factory=dict)
+    #: per counter: (start, length or None while running, reason)
+    pauses: dict[str, list[list[Any]]] = field(default_factory=dict)
+
+
+def time_of_day(event: Event) -> float:
+    """Seconds since local midnight."""
+    ts = event.ts
+    return ts.hour * 3600.0 + ts.minute * 60.0 + ts.second + ts.microsecond / 1e6
+
+
+@dataclass(slots=True)
+class LogMeans:
+    """Recency-weighted mean and spread of log durations per key, for multiplicative effects.
+
+    Keys are ``("service", code)`` for a service's baseline and ``(kind, code, group)`` for its
+    effects (``kind`` = ``"counter"`` or ``"hour"``).
+    """
+
+    sums: dict[Any, float] = field(default_factory=dict)
+    squares: dict[Any, float] = field(default_factory=dict)
+    weights: dict[Any, float] = field(default_factory=dict)
+    #: groups seen per (kind, service), in order of first sight (a dict, not a set: sums over
+    #: them must not depend on Python's string hashing)
+    groups: dict[tuple[str, str], dict[Any, None]] = field(default_factory=dict)
+    memory: float = 0.995
+
+    def add(self, key: Any, log_value: float) -> None:
+        """Record one observation of ``key``."""
+        self.sums[key] = self.sums.get(key, 0.0) * self.memory + log_value
+        self.squares[key] = self.squares.get(key, 0.0) * self.memory + log_value * log_value
+        self.weights[key] = self.weights.get(key, 0.0) * self.memory + 1.0
+        if len(key) == 3:
+            self.groups.setdefault((key[0], key[1]), {})[key[2]] = None
+
+    def mean(self, key: Any) -> tuple[float, float]:
+        """(mean, weight) of ``key``; weight 0 when never seen."""
+        weight = self.weights.get(key, 0.0)
+        return (self.sums[key] / weight if weight > 0 else 0.0), weight
+
+    def variance(self, key: Any) -> float:
+        """Spread of the log durations of ``key`` (0 when unknown)."""
+        mean, weight = self.mean(key)
+        return max(self.squares.get(key, 0.0) / weight - mean * mean, 0.0) if weight > 0 else 0.0
+
+    def between_groups(self, kind: str, service: str) -> float:
+        """How much the groups of ``kind`` really differ (variance of their true effects),
+        by the method of moments: the spread of group means minus what sampling alone explains."""
+        base, _ = self.mean(("service", service))
+        within = self.variance(("service", service))
+        spreads, noise = [], []
+        for group in self.groups.get((kind, service), ()):
+            mean, weight = self.mean((kind, service, group))
+            if weight >= 2.0:
+                spreads.append((mean - base) ** 2)
+                noise.append(within / weight)
+        if len(spreads) < 2:
+            return 0.0
+        return max(float(np.mean(spreads)) - float(np.mean(noise)), 0.0)
+
+
+@dataclass(slots=True)
+class Priors:
+    """What the branch assumes before it has seen anything (seconds, or a ratio)."""
+
+    service_seconds: float = 300.0
+    walk_up_seconds: float = 30.0
+    wrap_up_seconds: float = 20.0
+    reaction_seconds: float = 10.0
+    no_show_seconds: float = 90.0
+    pause_seconds: float = 600.0
+    pause_overrun: float = 1.2
+    no_show_rate: float = 0.05
+
+
+@dataclass(slots=True)
+class ReadyEpisode:
+    """A counter's free spell: how long someone it serves has been waiting during it.
+
+    The clock runs only while the counter is free *and* someone eligible waits, and it is
+    not reset when the queue empties: a teller who let callers wait for two minutes of a
+    free spell is probably on a break, however often the queue emptied meanwhile.
+    """
+
+    after_service: bool
+    accumulated: float = 0.0
+    since: float | None = None
+
+    def elapsed(self, now: float) -> float:
+        """Seconds of the spell with someone eligible waiting, up to ``now``."""
+        return self.accumulated + (now - self.since if self.since is not None else 0.0)
+
+
+@dataclass(slots=True)
+class BranchModel:
+    """What one branch has learned; updated by :func:`learn` and :func:`learn_after` per event."""
+
+    priors: Priors = field(default_factory=Priors)
+    services: dict[str, RecencySample] = field(default_factory=dict)
+    walk_up: RecencySample = field(init=False)
+    no_show_wait: RecencySample = field(init=False)
+    pause_length: RecencySample = field(init=False)
+    pause_overrun: RecencySample = field(init=False)
+    #: free counter, someone waiting → call: after a transaction (wrap-up) or otherwise (reaction)
+    wrap_up: Survival = field(init=False)
+    reaction: Survival = field(init=False)
+    #: how long a waiting customer stays before cancelling (kiosk, hang-up)
+    patience: Survival = field(init=False)
+    #: share of called customers who had silently left, by how long they waited
+    silent_leaving: ShareByWait = field(init=False)
+    #: multiplicative effects on transaction length: per (service, counter) and per (service, hour)
+    log_durations: LogMeans = field(default_factory=LogMeans)
+    #: finished days, oldest first, and the day in progress
+    days: list[DayRecord] = field(default_factory=list)
+    today: DayRecord | None = None
+    #: closes of a counter with customers it serves still waiting, and all closes
+    closes_with_queue: float = 0.0
+    closes: float = 0.0
+    ready: dict[str, ReadyEpisode] = field(default_factory=dict)
+    _factor_cache: dict[tuple[str, str | None, int | None], float] = field(default_factory=dict)
+    _between: dict[tuple[str, str], float] = field(default_factory=dict)
+    _finished: dict[str, int] = field(default_factory=dict)
+    #: the forecast's replays of recent days, kept per minute (see forecast._rhythm)
+    rhythm_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
+    #: recent forecasts and outcomes, for calibration (see calibration.py)
+    calibrator: Calibrator = field(default_factory=Calibrator)
+
+    def __post_init__(self) -> None:
+        p = self.priors
+        self.walk_up = RecencySample(p.walk_up_seconds, prior_spread=0.7)
+        self.no_show_wait = RecencySample(p.no_show_seconds, prior_spread=0.5)
+        self.pause_length = RecencySample(p.pause_seconds, prior_spread=0.7, half_life=40)
+        self.pause_overrun = RecencySample(p.pause_overrun, prior_spread=0.2, half_life=40)
+        self.wrap_up = Survival(p.wrap_up_seconds)
+        self.reaction = Survival(p.reaction_seconds)
+        self.patience = Survival(None)
+        self.silent_leaving = ShareByWait(p.no_show_rate)
+
+    def service(self, code: str) -> RecencySample:
+        """The duration sample of one service (created from the prior on first use)."""
+        sample = self.services.get(code)
+        if sample is None:
+            sample = self.services[code] = RecencySample(self.priors.service_seconds, prior_spread=0.7)
+        return sample
+
+    @property
+    def no_show_rate(self) -> float:
+        """Share of calls that ended in a no-show (recency-weighted)."""
+        return self.silent_leaving.overall
+
+    def duration_factor(self, service: str, counter: str | None, hour: int | None) -> float:
+        """How much longer than the service's usual a transaction is at ``counter`` in ``hour``.
+
+        Each effect is the difference of mean log durations, shrunk toward zero by empirical
+        Bayes: by ``τ² / (τ² + σ²/n)``, where ``τ²`` is how much tellers (or hours) of this
+        service really differ and ``σ²/n`` the noise in one group's mean. Where groups do not
+        really differ nothing is applied; a new teller is assumed average.
+        """
+        cached = self._factor_cache.get((service, counter, hour))
+        if cached is not None:
+            return cached
+        base, base_weight = self.log_durations.mean(("service", service))
+        effect = 0.0
+        if base_weight > 0:
+            within = self.log_durations.variance(("service", service))
+            for kind, group in (("counter", counter), ("hour", hour)):
+                if group is None:
+                    continue
+                mean, weight = self.log_durations.mean((kind, service, group))
+                if weight <= 0:
+                    continue
+                between = self._between.get((kind, service))
+                if between is None:
+                    between = self._between[(kind, service)] = self.log_durations.between_groups(kind, service)
+                if between > 0:
+                    effect += (mean - base) * between / (between + within / weight)
+        factor = self._factor_cache[(service, counter, hour)] = float(np.exp(effect))
+        return factor
+
+    def past_days(self) -> list[DayRecord]:
+        """Finished days, oldest first."""
+        return self.days
+
+    def copy_for_forecast(self) -> BranchModel:
+        """A copy a forecast can read while this model keeps learning.
+
+        Finished days never change, so they are shared rather than copied; the calibrator
+        is left out (the forecast does not read it) and the caches start empty.
+        """
+        memo: dict[int, Any] = {id(day): day for day in self.days}
+        memo[id(self.calibrator)] = Calibrator()
+        memo[id(self.rhythm_cache)] = {}
+        memo[id(self._factor_cache)] = {}
+        memo[id(self._between)] = dict(self._between)
+        copied: BranchModel = copy.deepcopy(self, memo)
+        return copied
+
+
+#: transactions of a service between two estimates of how much its tellers and hours differ
+BETWEEN_REFIT = 20
+
+#: days of history kept for the rhythm of the branch
+MAX_DAYS = 28
+
+
+def _day_record(model: BranchModel, event: Event) -> DayRecord:
+    if model.today is None or model.today.day != event.day:
+        model.calibrator.new_day()
+        if model.today is not None:
+            model.days.append(model.today)
+            del model.days[:-MAX_DAYS]
+        model.today = DayRecord(day=event.day)
+    return model.today
+
+
+def learn(model: BranchModel, state: BranchState, event: Event) -> None:
+    """Update ``model`` from an accepted event, *before* ``apply`` changes ``state``."""
+    kind = event.type
+    now = event.at
+    record = _day_record(model, event)
+    tod = time_of_day(event)
+    if kind == "ticket_issued":
+        assert event.service is not None
+        record.arrivals.setdefault(event.service, []).append(tod)
+    elif kind == "service_finished":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        if ticket.started_at is not None:
+            duration = now - ticket.started_at
+            model.service(ticket.service).add(duration)
+            log_value = float(np.log(max(duration, 1.0)))
+            offset = event.ts.utcoffset()
+            hour = int(time_of_day_at(ticket.started_at, offset.total_seconds() if offset else 0.0) // 3600)
+            model.log_durations.add(("service", ticket.service), log_value)
+            model.log_durations.add(("counter", ticket.service, event.counter), log_value)
+            model.log_durations.add(("hour", ticket.service, hour), log_value)
+            model._factor_cache.clear()
+            model._finished[ticket.service] = model._finished.get(ticket.service, 0) + 1
+            if model._finished[ticket.service] % BETWEEN_REFIT == 0 or model._finished[ticket.service] < 2 * BETWEEN_REFIT:
+                # how much tellers really differ changes slowly: re-estimated every few transactions
+                model._between.pop(("counter", ticket.service), None)
+                model._between.pop(("hour", ticket.service), None)
+    elif kind == "service_started":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        if ticket.called_at is not None:
+            model.walk_up.add(now - ticket.called_at)
+            model.silent_leaving.add(ticket.called_at - ticket.issued_at, missed=False)
+    elif kind == "ticket_no_show":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        if ticket.called_at is not None:
+            model.no_show_wait.add(now - ticket.called_at)
+            model.silent_leaving.add(ticket.called_at - ticket.issued_at, missed=True)
+    elif kind == "ticket_called":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        if ticket.transfers == 0:
+            # patience outlasted this wait: a censored observation
+            model.patience.add(now - ticket.issued_at, happened=False)
+            model.calibrator.resolve((state.day, ticket.label), now - ticket.issued_at)
+    elif kind == "ticket_cancelled":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        model.patience.add(now - ticket.issued_at, happened=True)
+        model.calibrator.forget((state.day, ticket.label))
+    elif kind == "counter_opened":
+        assert event.counter is not None and event.services is not None
+        record.opened.setdefault(event.counter, []).append((tod, event.services))
+    elif kind == "counter_paused":
+        assert event.counter is not None
+        record.pauses.setdefault(event.counter, []).append([tod, None, event.reason])
+    elif kind in ("counter_resumed", "counter_closed"):
+        counter = state.counters[event.counter]  # type: ignore[index]
+        if counter.status is CounterStatus.PAUSED and state.day == event.day:
+            # a pause left open overnight says nothing about how long pauses last
+            length = now - counter.since
+            model.pause_length.add(length)
+            if counter.pause_minutes and kind == "counter_resumed":
+                model.pause_overrun.add(length / (counter.pause_minutes * 60.0))
+            running = record.pauses.get(counter.name)
+            if running and running[-1][1] is None:
+                running[-1][1] = length
+        if kind == "counter_closed":
+            assert event.counter is not None
+            record.closed.setdefault(event.counter, []).append(tod)
+            model.closes += 1.0
+            if has_eligible_waiting(state, counter.services):
+                model.closes_with_queue += 1.0
+
+
+def time_of_day_at(at: float, utc_offset_seconds: float) -> float:
+    """Seconds since local midnight of the POSIX time ``at`` at that UTC offset."""
+    return (at + utc_offset_seconds) % 86400.0
+
+
+def _touched_counters(state: BranchState, event: Event) -> list[tuple[str, Counter]]:
+    """Counters whose free spell ``event`` can start, pause or end: the one it names, and
+    those serving the service whose queue it changed."""
+    if event.type in ("ticket_issued", "ticket_cancelled", "ticket_called", "ticket_transferred"):
+        ticket = state.tickets.get(event.ticket or "")
+        services = {ticket.service} if ticket is not None else set()
+        if event.service:
+            services.add(event.service)
+        return [
+            (name, c)
+            for name, c in state.counters.items()
+            if name == event.counter or any(s in tier for tier in c.services for s in services)
+        ]
+    counter = state.counters.get(event.counter or "")
+    return [(counter.name, counter)] if counter is not None else []
+
+
+def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
+    """Update what needs the state *after* ``event``: the clocks of free counters' next calls.
+
+    A free spell ends with the counter's call (an observed wrap-up or reaction time, on the
+    clock of :class:`ReadyEpisode`) or, censored, when it pauses or closes.
+    """
+    now = event.at
+    for name, counter in _touched_counters(state, event):
+        episode = model.ready.get(name)
+        if counter.status in FREE:
+            if episode is None or (counter.free_since == now and event.counter == name):
+                episode = model.ready[name] = ReadyEpisode(after_service=counter.status is CounterStatus.WRAPPING_UP)
+            ready = has_eligible_waiting(state, counter.services)
+            if ready and episode.since is None:
+                episode.since = now
+            elif not ready and episode.since is not None:
+                episode.accumulated += now - episode.since
+                episode.since = None
+        elif episode is not None:
+            called = event.type == "ticket_called" and event.counter == name
+            waited = episode.elapsed(now)
+            if called or waited > 0:
+                sample = model.wrap_up if episode.after_service else model.reaction
+                sample.add(waited, happened=called)
+            del model.ready[name]

@@ -1,0 +1,333 @@
+"""The append-only event store (SQLAlchemy Core): SQLite by default, PostgreSQL by URL.
+
+Every accepted event is one row with a per-branch sequence number. Appends run in a
+transaction that first takes the branch's write lock (``BEGIN IMMEDIATE`` on SQLite, a
+``FOR UPDATE`` row lock on PostgreSQL), so several server processes sharing one database
+never give two events the same number. The schema is managed by Alembic
+(``queue_board/store/migrations``); :meth:`EventStore.upgrade` brings a database to the head.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    create_engine,
+    event,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from queue_board.core.events import Event, event_to_json, parse_event
+
+metadata = MetaData()
+
+branches = Table(
+    "branches",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("config", Text, nullable=True),
+    Column("created_at", String(40), nullable=False),
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("branch", String(64), ForeignKey("branches.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("ts", String(40), nullable=False),
+    Column("at", Float, nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("idempotency_key", String(200), nullable=True),
+    Column("request_hash", String(64), nullable=True),
+    Column("actor", String(120), nullable=True),
+    Column("received_at", String(40), nullable=False),
+    UniqueConstraint("branch", "seq", name="uq_events_branch_seq"),
+    UniqueConstraint("branch", "idempotency_key", name="uq_events_branch_idempotency_key"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(120), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("branch", String(64), nullable=True),
+    Column("counter", String(64), nullable=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("revoked_at", String(40), nullable=True),
+)
+
+Index("ix_events_branch_at", events.c.branch, events.c.at)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An event as stored: its branch sequence number and who sent it."""
+
+    seq: int
+    event: Event
+    idempotency_key: str | None = None
+    request_hash: str | None = None
+    actor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRecord:
+    """A bearer token's grant (the token itself is only ever stored hashed)."""
+
+    id: int
+    name: str
+    role: str
+    branch: str | None
+    counter: str | None
+
+
+def hash_token(token: str) -> str:
+    """SHA-256 of a bearer token: what the database keeps."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+def _prepare_sqlite(engine: Engine) -> None:
+    """WAL for concurrent readers, FULL sync so a commit survives a power cut before the 2xx."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # let SQLAlchemy's BEGIN below, not the driver, decide when transactions start
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # take the write lock at the start, so catch-up reads and the append see one state
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class ConflictingSequence(RuntimeError):
+    """Another writer appended first; the caller catches up and tries again."""
+
+
+class EventStore:
+    """Append-only event log plus branch configuration and bearer tokens."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        parsed = make_url(url)
+        self.is_sqlite = parsed.get_backend_name() == "sqlite"
+        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        if self.is_sqlite:
+            _prepare_sqlite(self.engine)
+
+    def close(self) -> None:
+        """Release every pooled connection."""
+        self.engine.dispose()
+
+    # schema -----------------------------------------------------------------------
+    def upgrade(self) -> None:
+        """Create or migrate the schema to Alembic's head revision."""
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+
+    # branches ---------------------------------------------------------------------
+    def ensure_branch(self, branch: str) -> None:
+        """Create the branch row if it does not exist yet."""
+        with self.engine.begin() as conn:
+            self._ensure_branch(conn, branch)
+
+    def _ensure_branch(self, conn: Connection, branch: str) -> None:
+        if conn.execute(select(branches.c.id).where(branches.c.id == branch)).first() is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(branches).values(id=branch, config=None, created_at=_utc_now()))
+            except IntegrityError:
+                pass  # another process created it meanwhile
+
+    def branch_ids(self) -> list[str]:
+        """Every branch that has a row."""
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(select(branches.c.id).order_by(branches.c.id))]
+
+    def get_config(self, branch: str) -> dict[str, Any] | None:
+        """The branch's stored configuration object, if any."""
+        with self.engine.connect() as conn:
+            raw = conn.execute(select(branches.c.config).where(branches.c.id == branch)).scalar()
+        return json.loads(raw) if raw else None
+
+    def set_config(self, branch: str, config: dict[str, Any]) -> None:
+        """Store the branch's configuration object (creating the branch if needed)."""
+        with self.engine.begin() as conn:
+            self._ensure_branch(conn, branch)
+            conn.execute(update(branches).where(branches.c.id == branch).values(config=json.dumps(config, ensure_ascii=False)))
+
+    # events -----------------------------------------------------------------------
+    @contextmanager
+    def writing(self, branch: str) -> Iterator[Connection]:
+        """A transaction holding the branch's write lock; commits on normal exit."""
+        with self.engine.begin() as conn:
+            self._ensure_branch(conn, branch)
+            if not self.is_sqlite:
+                conn.execute(select(branches.c.id).where(branches.c.id == branch).with_for_update())
+            yield conn
+
+    def last_seq(self, conn: Connection, branch: str) -> int:
+        """Highest sequence number of the branch (0 when empty)."""
+        return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.branch == branch)).scalar_one())
+
+    def append(
+        self,
+        conn: Connection,
+        branch: str,
+        seq: int,
+        evt: Event,
+        *,
+        idempotency_key: str | None = None,
+        request_hash: str | None = None,
+        actor: str | None = None,
+    ) -> None:
+        """Insert one event inside a :meth:`writing` transaction."""
+        conn.execute(
+            insert(events).values(
+                branch=branch,
+                seq=seq,
+                ts=evt.ts.isoformat(timespec="milliseconds"),
+                at=evt.at,
+                type=evt.type,
+                body=event_to_json(evt),
+                idempotency_key=idempotency_key,
+                request_hash=request_hash,
+                actor=actor,
+                received_at=_utc_now(),
+            )
+        )
+
+    def append_many(self, conn: Connection, branch: str, first_seq: int, evts: list[Event], actor: str | None) -> None:
+        """Insert a batch of events (an import) inside a :meth:`writing` transaction."""
+        now = _utc_now()
+        rows = [
+            {
+                "branch": branch,
+                "seq": first_seq + i,
+                "ts": e.ts.isoformat(timespec="milliseconds"),
+                "at": e.at,
+                "type": e.type,
+                "body": event_to_json(e),
+                "idempotency_key": None,
+                "request_hash": None,
+                "actor": actor,
+                "received_at": now,
+            }
+            for i, e in enumerate(evts)
+        ]
+        for start in range(0, len(rows), 5000):
+            conn.execute(insert(events), rows[start : start + 5000])
+
+    def load(self, branch: str, after_seq: int = 0, conn: Connection | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
+        """Events of ``branch`` with ``seq > after_seq``, in order."""
+        query = (
+            select(events.c.seq, events.c.body, events.c.idempotency_key, events.c.request_hash, events.c.actor)
+            .where(events.c.branch == branch, events.c.seq > after_seq)
+            .order_by(events.c.seq)
+        )
+        if limit is not None:
+            query = query.limit(limit)
+        if conn is not None:
+            yield from self._rows(conn, query)
+            return
+        with self.engine.connect() as own:
+            yield from self._rows(own, query)
+
+    @staticmethod
+    def _rows(conn: Connection, query: Any) -> Iterator[StoredEvent]:
+        for seq, body, key, request_hash, actor in conn.execute(query):
+            yield StoredEvent(seq=seq, event=parse_event(json.loads(body)), idempotency_key=key, request_hash=request_hash, actor=actor)
+
+    def find_by_key(self, conn: Connection, branch: str, key: str) -> StoredEvent | None:
+        """The event stored under an idempotency key, if any."""
+        query = (
+            select(events.c.seq, events.c.body, events.c.idempotency_key, events.c.request_hash, events.c.actor)
+            .where(events.c.branch == branch, events.c.idempotency_key == key)
+        )
+        return next(self._rows(conn, query), None)
+
+    # tokens -----------------------------------------------------------------------
+    def create_token(self, name: str, role: str, branch: str | None, counter: str | None) -> str:
+        """Create a bearer token and return it; only its hash is stored."""
+        token = secrets.token_urlsafe(24)
+        with self.engine.begin() as conn:
+            if branch is not None:
+                self._ensure_branch(conn, branch)
+            conn.execute(
+                insert(tokens).values(
+                    name=name, role=role, branch=branch, counter=counter, token_hash=hash_token(token), created_at=_utc_now()
+                )
+            )
+        return token
+
+    def find_token(self, token: str) -> TokenRecord | None:
+        """The live grant of a bearer token, or ``None`` if unknown or revoked."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.branch, tokens.c.counter).where(
+                    tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None)
+                )
+            ).first()
+        return TokenRecord(*row) if row is not None else None
+
+    def list_tokens(self) -> list[dict[str, Any]]:
+        """Every token's grant (never the token)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(tokens).order_by(tokens.c.id)).mappings().all()
+        return [{k: v for k, v in row.items() if k != "token_hash"} for row in rows]
+
+    def revoke_token(self, token_id: int) -> bool:
+        """Revoke a token by id; ``False`` if there is no live token with that id."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(tokens).where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None)).values(revoked_at=_utc_now())
+            )
+        return bool(result.rowcount)
