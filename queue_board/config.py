@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
+
+#: where the code runs from: ``templates/``, ``static/``, ``translations/`` and ``node_modules/`` are here
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _env(name: str, default: Any) -> Any:

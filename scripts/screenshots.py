@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 from queue_board import create_app  # noqa: E402
 from queue_board.core.branch_config import DEMO_CONFIG  # noqa: E402
 from queue_board.service.clock import SystemClock  # noqa: E402
+from queue_board.web.database import database  # noqa: E402
 
 BRANCH = "main"
 ZONE = timezone(timedelta(hours=8))
@@ -116,6 +117,7 @@ def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str]]]:
                 "SECRET_KEY": "screenshots",
             }
         )
+        database.store(app).upgrade()
         service = app.extensions["queue_board"]
         service.set_config(BRANCH, DEMO_CONFIG.to_dict())
         store = service.store

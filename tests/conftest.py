@@ -26,8 +26,10 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from queue_board import ROOT, create_app
 from queue_board.core.branch_config import DEMO_CONFIG
+from queue_board.service.branch_service import BranchService
 from queue_board.service.clock import SystemClock
 from queue_board.store.event_store import EventStore
+from queue_board.web.database import database
 
 SHARED = Path(__file__).resolve().parent.parent.parent / "shared"
 SAMPLE_LOG = SHARED / "data" / "sample-branch.jsonl"
@@ -71,6 +73,8 @@ def make_test_app(tmp_path: Path, clock: SystemClock | None, **overrides: Any) -
         settings["CLOCK"] = clock
     settings.update(overrides)
     app = create_app(settings)
+    # the factory never migrates (`queue-board db upgrade` does): each test's database is brought to head here
+    database.store(app).upgrade()
     app.extensions["queue_board"].set_config("main", DEMO_CONFIG.to_dict())
     return app
 
@@ -195,12 +199,13 @@ def prepare_demo_branch(database: str) -> dict[str, str]:
     store = EventStore(database)
     try:
         store.upgrade()
-        store.set_config("main", DEMO_CONFIG.to_dict())
+        BranchService(store).set_config("main", DEMO_CONFIG.to_dict())
         return {
             "display": store.create_token("hall", "display", "main", None),
             "kiosk": store.create_token("kiosk", "kiosk", "main", None),
             "teller1": store.create_token("t1", "teller", "main", "1"),
             "teller2": store.create_token("t2", "teller", "main", "2"),
+            "admin": store.create_token("admin", "admin", None, None),
         }
     finally:
         store.close()

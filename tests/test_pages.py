@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from queue_board import ROOT
-from queue_board.web import boards
+from queue_board.web.boards import routes as boards
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from queue_board import ROOT
-from queue_board.web.boards.i18n import BABEL_LOCALES, TRANSLATIONS, init_babel, normalise
+from queue_board.web.i18n import BABEL_LOCALES, TRANSLATIONS, init_babel, normalise
 
 LOCALES = [locale for language, locale in BABEL_LOCALES.items() if language != "en"]
 PLACEHOLDER = re.compile(r"%\((\w+)\)s")

@@ -57,14 +57,16 @@ def drive(service: BranchService, agent: Any, clock: SystemClock, branch: str, s
         sleep(TICK)
 
 
-def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, human_counters: tuple[str, ...]) -> None:
-    """Start a fresh demo database, print the screens' links, run server and simulation."""
+def run_demo(*, host: str, port: int, speed: float, seed: int, database_url: str, human_counters: tuple[str, ...]) -> None:
+    """Start a fresh demo database at head, print the screens' links, run server and simulation."""
     from queue_board import create_app
-    from queue_board.web.extensions import serve_forever, socketio
+    from queue_board.web.database import database
+    from queue_board.web.live import live
+    from queue_board.web.service import service_of
     from simulations.branch_sim import BranchAgent
     from simulations.scenarios import demo_branch
 
-    url = make_url(database)
+    url = make_url(database_url)
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
@@ -72,11 +74,12 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
     wall = datetime.now().astimezone()
     clock = AcceleratedClock(demo_start(wall), speed)
     app = create_app(
-        {"DATABASE_URL": database, "SOCKETIO_ASYNC_MODE": "gevent", "DEMO": True, "CLOCK": clock}
+        {"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "gevent", "DEMO": True, "CLOCK": clock}
     )
-    service: BranchService = app.extensions["queue_board"]
+    store = database.store(app)
+    store.upgrade()
+    service = service_of(app)
     service.set_config(DEMO_BRANCH, DEMO_CONFIG.to_dict())
-    store = service.store
     base = f"http://{host}:{port}"
     display = store.create_token("hall board", "display", DEMO_BRANCH, None)
     kiosk = store.create_token("kiosk", "kiosk", DEMO_BRANCH, None)
@@ -105,6 +108,7 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
 
     managed = [c.name for c in DEMO_CONFIG.counters if c.name not in human_counters]
     agent = BranchAgent(demo_branch(), np.random.default_rng(seed), manage_counters=managed)
+    socketio = live.server(app)
     socketio.start_background_task(drive, service, agent, clock, DEMO_BRANCH, socketio.sleep)
 
     click.echo(f"queue_board demo: a simulated branch at {speed:g}x speed (day starts 08:55, opens 09:00)")
@@ -113,4 +117,4 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database: str, hu
         click.echo(f"  {link['label']:<28} {link['url']}")
     click.echo(f"  manager API token: {manager}")
     click.echo("  Ctrl-C stops the demo.")
-    serve_forever(app, host, port)
+    live.serve_forever(app, host, port)

@@ -3,14 +3,20 @@
 Roles, from most to least powerful: ``admin`` (every branch, configuration, import),
 ``manager`` (one branch: everything but configuration), ``teller`` (one counter's
 actions), ``kiosk`` (take and cancel tickets), ``display`` (read-only boards).
+
+One loader turns a token into a grant, :func:`load_grant`, for HTTP (:func:`current_grant`,
+from ``Authorization: Bearer …``) and Socket.IO (the ``token`` of the connect payload) alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from queue_board.service.errors import forbidden
+from flask import g, request
+
+from queue_board.service.errors import forbidden, unauthorized
 from queue_board.store.event_store import TokenRecord
+from queue_board.web.database import current_store
 
 ROLES = ("admin", "manager", "teller", "kiosk", "display")
 
@@ -52,6 +58,30 @@ class Grant:
         self.require_branch(branch, "manager", "teller")
         if self.role == "teller" and self.counter != counter:
             raise forbidden(f"this teller token is bound to counter {self.counter!r}, not {counter!r}")
+
+
+def load_grant(token: object) -> Grant | None:
+    """The grant of a live bearer token, or ``None`` if it is missing, unknown or revoked."""
+    if not isinstance(token, str) or not token.strip():
+        return None
+    # a token pasted with a stray space is still that token, over HTTP and Socket.IO alike
+    record = current_store().find_token(token.strip())
+    return Grant.from_record(record) if record is not None else None
+
+
+def current_grant() -> Grant:
+    """The HTTP caller's grant from ``Authorization: Bearer …`` (once per request); 401 if none."""
+    cached: Grant | None = g.get("grant")
+    if cached is not None:
+        return cached
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized("send a token as 'Authorization: Bearer <token>' (create one with 'queue-board token create')")
+    found = load_grant(token)
+    if found is None:
+        raise unauthorized("unknown or revoked token")
+    g.grant = found
+    return found
 
 
 def validate_grant(role: str, branch: str | None, counter: str | None) -> str | None:

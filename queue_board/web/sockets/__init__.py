@@ -1,51 +1,54 @@
-"""Socket.IO handlers: boards join their branch's room and get a full snapshot.
+"""Socket.IO: every handler of both namespaces, registered in one place, and what the branch
+service pushes through them.
 
-Every accepted event pushes ``board`` (the full board state with the branch ``seq`` and
-the event) to the room; forecast refreshes push ``board`` again with the same ``seq`` and
-``event: null``. A client that connects or reconnects gets ``snapshot``; one that sees a
-gap in ``seq`` emits ``sync`` and gets ``snapshot``.
+``/`` is the boards' namespace (:mod:`.boards`), ``/ticket`` the customers' ticket pages'
+(:mod:`.tickets`). :func:`register_handlers` runs once per app, on the app's own server, when
+:class:`~queue_board.web.live.LivePush` binds it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import current_app, session
-from flask_socketio import emit, join_room
+from flask import current_app
+from flask_socketio import SocketIO
 
-from queue_board import current_service, room
-from queue_board.web.auth import Grant
-from queue_board.web.extensions import socketio
+from queue_board.service.branch_service import Publisher
+from queue_board.web.database import database
+from queue_board.web.sockets import boards, tickets
+from queue_board.web.sockets.rooms import TICKET_NAMESPACE, board_room, tickets_room
 
-
-@socketio.on("connect")  # type: ignore[untyped-decorator]
-def on_connect(auth: dict[str, Any] | None = None) -> None:
-    """Authenticate with ``{"token": …, "branch": …}`` and join the branch room."""
-    auth = auth if isinstance(auth, dict) else {}
-    token = auth.get("token")
-    branch = auth.get("branch") or current_app.config["DEFAULT_BRANCH"]
-    service = current_service()
-    record = service.store.find_token(token) if isinstance(token, str) and token else None
-    if record is None:
-        raise ConnectionRefusedError("unauthorized: unknown or missing token")
-    grant = Grant.from_record(record)
-    if not isinstance(branch, str) or not grant.can_read(branch):
-        raise ConnectionRefusedError(f"forbidden: this token is not for branch {branch!r}")
-    if not service.branch_exists(branch):
-        raise ConnectionRefusedError(f"not found: no branch {branch!r}")
-    if grant.role == "display" and grant.counter and auth.get("counter") != grant.counter:
-        # a display bound to a counter is the screen above that window, and nothing else
-        raise ConnectionRefusedError(f"forbidden: this display is bound to counter {grant.counter!r}")
-    session["branch"] = branch
-    join_room(room(branch))
-    # the snapshot goes out before any refresh is scheduled, so it is the first message
-    emit("snapshot", service.snapshot_without_refresh(branch))
-    service.refresh_if_stale(branch)
+Connect = Callable[[dict[str, Any] | None], None]
 
 
-@socketio.on("sync")  # type: ignore[untyped-decorator]
-def on_sync(_data: Any = None) -> None:
-    """A client saw a gap in ``seq``: send the full state again."""
-    branch = session.get("branch")
-    if branch:
-        emit("snapshot", current_service().snapshot(branch))
+def register_handlers(socketio: SocketIO) -> None:
+    """Register the boards' and the ticket pages' handlers on ``socketio`` (bound to one app)."""
+    socketio.on_event("connect", _when_schema_at_head(boards.on_connect))
+    socketio.on_event("sync", boards.on_sync)
+    socketio.on_event("connect", _when_schema_at_head(tickets.on_connect), namespace=TICKET_NAMESPACE)
+    socketio.on_event("refresh", tickets.on_refresh, namespace=TICKET_NAMESPACE)
+
+
+def _when_schema_at_head(connect: Connect) -> Connect:
+    """``connect``, refusing while the database's schema is behind (as HTTP answers 503)."""
+
+    def guarded(auth: dict[str, Any] | None = None) -> None:
+        problem = database.schema_problem(current_app)
+        if problem is not None:
+            raise ConnectionRefusedError(f"unavailable: {problem}")
+        connect(auth)
+
+    guarded.__doc__ = connect.__doc__
+    return guarded
+
+
+def publisher(socketio: SocketIO) -> Publisher:
+    """What the branch service calls after every accepted event and forecast refresh."""
+
+    def publish(branch: str, payload: dict[str, Any]) -> None:
+        socketio.emit("board", payload, to=board_room(branch))
+        # ticket pages hold no token: they get a content-free nudge and ask for their own ticket
+        socketio.emit("changed", {"seq": payload.get("seq")}, to=tickets_room(branch), namespace=TICKET_NAMESPACE)
+
+    return publish

@@ -22,8 +22,9 @@ from flask import Flask, current_app, g, has_request_context, request
 from flask_babel import Babel
 from markupsafe import Markup
 
-from queue_board import ROOT
+from queue_board.config import ROOT
 from queue_board.core.text import N_
+from queue_board.web.service import current_service
 
 #: the screens' languages, as the branch configuration names them
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
@@ -33,11 +34,13 @@ BABEL_LOCALES = {"en": "en", "zh-Hant": "zh_Hant", "zh-Hans": "zh_Hans"}
 NATIVE_NAMES = {"en": "English", "zh-Hant": "繁體中文", "zh-Hans": "简体中文"}
 TRANSLATIONS = ROOT / "translations"
 
+#: Flask-Babel, bound to each app by :func:`init_babel` (from the factory)
 babel = Babel()
 
 
 def init_babel(app: Flask) -> None:
-    """Bind Flask-Babel to ``app`` (idempotent: the boards blueprint also calls it when registered)."""
+    """Bind Flask-Babel to ``app`` with the page's language as its locale, and give the templates
+    the language helpers. The factory calls it once; a second call changes nothing."""
     if "babel" in app.extensions:
         return
     babel.init_app(
@@ -88,8 +91,6 @@ def page_language() -> str:
     cached: str | None = g.get("page_language")
     if cached is not None:
         return cached
-    from queue_board import current_service
-
     branch = request.args.get("branch") or g.get("page_branch") or current_app.config["DEFAULT_BRANCH"]
     try:
         configured = tuple(current_service().config(branch).languages) or LANGUAGES

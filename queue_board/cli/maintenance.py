@@ -1,0 +1,217 @@
+"""The maintenance commands: ``token``, ``db``, ``branch``, ``export``, ``import``.
+
+They also run as ``flask --app queue_board …`` with that app's settings (the factory registers
+them with :func:`register_app_commands`); as ``queue-board …`` they build an app from
+``--database`` or ``QB_DATABASE_URL``. Every one but ``db upgrade`` refuses a database whose
+schema is not at head, and says to run ``queue-board db upgrade``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+from flask import Flask, current_app, has_app_context
+from flask.cli import ScriptInfo
+
+from queue_board.core.branch_config import ConfigError
+from queue_board.service.config_files import load_config_file
+from queue_board.service.errors import ProblemError
+from queue_board.web.auth import ROLES, validate_grant
+from queue_board.web.database import current_store, database
+from queue_board.web.service import current_service
+
+DATABASE_HELP = "SQLAlchemy URL of the event store (default: QB_DATABASE_URL or sqlite:///instance/queue_board.db)"
+#: where a command finds the app factory: ``queue-board``'s group puts it in the click context,
+#: an app built by it keeps it in its extensions (for ``flask --app queue_board … --database``)
+APP_FACTORY = "queue_board.create_app"
+
+AppFactory = Callable[[Mapping[str, Any]], Flask]
+
+database_option = click.option("--database", "database_url", default=None, help=DATABASE_HELP)
+
+
+def settings(database_url: str | None, **extra: Any) -> dict[str, Any]:
+    """App settings for a command: ``extra``, and the database if one was named."""
+    out: dict[str, Any] = dict(extra)
+    if database_url:
+        out["DATABASE_URL"] = database_url
+    return out
+
+
+def fail(message: str) -> NoReturn:
+    """Stop the command with ``message`` (exit status 1)."""
+    raise click.ClickException(message)
+
+
+def _loaded_app() -> Flask | None:
+    """The app the command runs in already (``flask --app``, a test's CLI runner), if any."""
+    if has_app_context():
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        return app
+    context = click.get_current_context(silent=True)
+    script_info = context.find_object(ScriptInfo) if context is not None else None
+    return script_info.load_app() if script_info is not None else None
+
+
+@contextmanager
+def command_app(database_url: str | None, *, schema_at_head: bool = True) -> Iterator[Flask]:
+    """The app a command works in, its context pushed: the loaded one, or one built for the
+    command (closed afterwards). With ``schema_at_head``, refuse a schema that is behind."""
+    loaded = _loaded_app()
+    if loaded is not None and not database_url:
+        with loaded.app_context():
+            _check_schema(loaded, schema_at_head)
+            yield loaded
+        return
+    context = click.get_current_context()
+    factory: AppFactory | None = context.meta.get(APP_FACTORY) or (loaded.extensions.get(APP_FACTORY) if loaded else None)
+    if factory is None:
+        raise RuntimeError("no app factory: run through `queue-board` or `flask --app queue_board`")
+    app = factory(settings(database_url, FORECAST_INLINE=True))
+    try:
+        with app.app_context():
+            _check_schema(app, schema_at_head)
+            yield app
+    finally:
+        database.store(app).close()
+
+
+def _check_schema(app: Flask, required: bool) -> None:
+    problem = database.schema_problem(app) if required else None
+    if problem is not None:
+        fail(problem)
+
+
+# tokens -------------------------------------------------------------------------------
+@click.group()
+def token() -> None:
+    """Bearer tokens for tellers, kiosks, displays, managers and admins."""
+
+
+@token.command("create")
+@click.option("--role", required=True, type=click.Choice(ROLES))
+@click.option("--branch", default=None, help="the branch the token is for (all but admin)")
+@click.option("--counter", default=None, help="the counter a teller (or counter display) is bound to")
+@click.option("--name", default=None, help="who or what holds it, e.g. 'kiosk by the door'")
+@database_option
+def token_create(role: str, branch: str | None, counter: str | None, name: str | None, database_url: str | None) -> None:
+    """Create a token and print it (it is stored hashed and cannot be shown again)."""
+    problem = validate_grant(role, branch, counter)
+    if problem:
+        fail(problem)
+    with command_app(database_url):
+        value = current_store().create_token(name or f"{role}{'-' + counter if counter else ''}", role, branch, counter)
+    click.echo(value)
+
+
+@token.command("list")
+@database_option
+def token_list(database_url: str | None) -> None:
+    """List tokens (id, role, branch, counter, name; never the token)."""
+    with command_app(database_url):
+        for row in current_store().list_tokens():
+            state = "revoked" if row["revoked_at"] else "live"
+            click.echo(f"{row['id']}\t{row['role']}\t{row['branch'] or '*'}\t{row['counter'] or '-'}\t{row['name']}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@database_option
+def token_revoke(token_id: int, database_url: str | None) -> None:
+    """Revoke a token by its id (see ``token list``)."""
+    with command_app(database_url):
+        if not current_store().revoke_token(token_id):
+            fail(f"no live token with id {token_id}")
+    click.echo(f"revoked token {token_id}")
+
+
+# database and branches ------------------------------------------------------------------
+@click.group()
+def db() -> None:
+    """The event store's schema."""
+
+
+@db.command("upgrade")
+@database_option
+def db_upgrade(database_url: str | None) -> None:
+    """Create or migrate the schema to the newest revision (Alembic)."""
+    with command_app(database_url, schema_at_head=False):
+        store = current_store()
+        store.upgrade()
+        click.echo(f"schema up to date: {store.url}")
+
+
+@click.group()
+def branch() -> None:
+    """Branch configuration."""
+
+
+@branch.command("load-config")
+@click.argument("branch_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@database_option
+def branch_load_config(branch_id: str, path: str, database_url: str | None) -> None:
+    """Set BRANCH_ID's services and counters from a TOML or JSON file."""
+    try:
+        parsed = load_config_file(path)
+    except ConfigError as exc:
+        fail(f"{path}: {exc}")
+    with command_app(database_url):
+        current_service().set_config(branch_id, parsed.to_dict())
+    click.echo(f"branch {branch_id}: {len(parsed.services)} services, {len(parsed.counters)} counters")
+
+
+@branch.command("show-config")
+@click.argument("branch_id")
+@database_option
+def branch_show_config(branch_id: str, database_url: str | None) -> None:
+    """Print BRANCH_ID's configuration as JSON."""
+    with command_app(database_url):
+        click.echo(json.dumps(current_service().config(branch_id).to_dict(), ensure_ascii=False, indent=2))
+
+
+@click.command("export")
+@click.argument("branch_id")
+@click.option("--out", "out_path", default="-", type=click.Path(dir_okay=False, writable=True, allow_dash=True))
+@database_option
+def export_command(branch_id: str, out_path: str, database_url: str | None) -> None:
+    """Write BRANCH_ID's event log as JSON Lines (the spec's format)."""
+    with command_app(database_url):
+        service = current_service()
+        if not service.branch_exists(branch_id):
+            fail(f"no branch {branch_id!r}")
+        with click.open_file(out_path, "w", encoding="utf-8") as out:
+            for line in service.export_lines(branch_id):
+                out.write(line)
+
+
+@click.command("import")
+@click.argument("branch_id")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
+@database_option
+def import_command(branch_id: str, path: str, database_url: str | None) -> None:
+    """Append a JSON Lines log to BRANCH_ID (all lines checked before any is stored)."""
+    with click.open_file(path, encoding="utf-8") as src:
+        lines = src.readlines()
+    with command_app(database_url):
+        current_store().ensure_branch(branch_id)
+        try:
+            count = current_service().import_log(branch_id, lines, actor="cli:import")
+        except ProblemError as exc:
+            fail(f"{path}: {exc.message}; nothing was imported")
+    click.echo(f"imported {count} events into branch {branch_id}")
+
+
+MAINTENANCE = (token, db, branch, export_command, import_command)
+
+
+def register_app_commands(app: Flask, factory: AppFactory) -> None:
+    """Make the maintenance commands available as ``flask --app queue_board …``; ``factory``
+    builds the app of a command given ``--database``."""
+    app.extensions[APP_FACTORY] = factory
+    for command in MAINTENANCE:
+        app.cli.add_command(command)

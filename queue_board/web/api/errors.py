@@ -1,0 +1,37 @@
+"""The API's errors as JSON: ``{"error", "message", …}`` with the status of the problem."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from queue_board.service.errors import ProblemError
+from queue_board.web.i18n import reader_translations
+
+HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
+
+
+def add_error_handlers(api_bp: Blueprint) -> None:
+    """Answer the API's errors in JSON, and unknown ``/api/…`` paths too."""
+    api_bp.register_error_handler(ProblemError, problem)
+    api_bp.register_error_handler(HTTPException, http_error)
+    # a path no route matches belongs to no blueprint: only an app-wide handler sees it
+    api_bp.app_errorhandler(404)(not_found_anywhere)
+
+
+def problem(exc: ProblemError) -> tuple[Response, int]:
+    """A request the service refused, in the language the client asked for (a console sends its own)."""
+    return jsonify(exc.to_dict(reader_translations())), exc.status
+
+
+def http_error(exc: HTTPException) -> tuple[Response, int]:
+    """Werkzeug's errors (wrong method, body too large, …) in the API's shape."""
+    code = exc.code or 500
+    return jsonify(error=HTTP_ERRORS.get(code, "http_error"), message=exc.description), code
+
+
+def not_found_anywhere(exc: HTTPException) -> tuple[Response, int] | HTTPException:
+    """JSON for an unknown path under ``/api/``; other paths keep Flask's page."""
+    if request.path.startswith("/api/"):
+        return jsonify(error="not_found", message=f"no such endpoint {request.path}"), 404
+    return exc

@@ -1,0 +1,99 @@
+"""The screens' views, and the table of their URLs (:func:`add_routes`)."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, send_from_directory
+
+from queue_board.config import ROOT
+from queue_board.core.events import MAX_NAME_LENGTH
+from queue_board.web.auth import current_grant
+from queue_board.web.i18n import catalogue_module
+from queue_board.web.pages import render_page
+from queue_board.web.service import current_service
+
+#: where ``npm install`` puts the browser build of socket.io-client, relative to the repository root
+VENDOR_DIR = ("node_modules", "socket.io-client", "dist")
+VENDOR_FILE = "socket.io.min.js"
+
+
+def add_routes(boards_bp: Blueprint) -> None:
+    """Every URL of the screens."""
+    for rule, view in (
+        ("/", index),
+        ("/board/hall", hall_board),
+        ("/board/counter/<counter>", counter_board),
+        ("/board/binding", token_binding),
+        ("/i18n/catalogue.js", catalogue),
+        ("/teller/<counter>", teller_console),
+        ("/kiosk", kiosk),
+        (f"/vendor/{VENDOR_FILE}", socketio_client),
+    ):
+        boards_bp.add_url_rule(rule, view_func=view, methods=["GET"])
+
+
+def _counter_page(template: str, kind: str, counter: str) -> str:
+    """A screen of one counter; a name no event could carry is no counter (404)."""
+    if not counter or len(counter) > MAX_NAME_LENGTH:
+        abort(404)
+    return render_page(template, kind, counter=counter)
+
+
+def index() -> str:
+    """What the app is, links to the screens, and the demo's ready-made links."""
+    # read on someone's own computer, not on a branch's screen: their browser's language first
+    g.prefer_browser_language = True
+    branch = current_app.config["DEFAULT_BRANCH"]
+    counters = [c.name for c in current_service().config(branch).counters]
+    demo_links = (current_app.config.get("DEMO_LINKS") or []) if current_app.config.get("DEMO") else []
+    return render_page("index.html", "index", counters=counters, demo_links=demo_links)
+
+
+def hall_board() -> str:
+    """The hall board: now serving, every counter's state, waiting and expected waits."""
+    return render_page("hall.html", "hall")
+
+
+def counter_board(counter: str) -> str:
+    """The screen above one counter's window: who is served and for how long, pauses, closing."""
+    return _counter_page("counter.html", "counter", counter)
+
+
+def token_binding() -> Response:
+    """What the page's token is bound to (role, branch, counter), so a board can refuse the wrong screen."""
+    caller = current_grant()
+    return jsonify(role=caller.role, branch=caller.branch, counter=caller.counter)
+
+
+def catalogue() -> Response:
+    """The screens' translations for the browser (one ES module, every language)."""
+    body = catalogue_module()
+    response = Response(body, mimetype="text/javascript")
+    response.set_etag(hashlib.sha256(body.encode()).hexdigest()[:32])
+    response.headers["Cache-Control"] = "no-cache"
+    response.make_conditional(request)
+    return response
+
+
+def teller_console(counter: str) -> str:
+    """A teller's console, bound to one counter."""
+    return _counter_page("teller.html", "teller", counter)
+
+
+def kiosk() -> str:
+    """The ticket kiosk: pick a service, get a ticket with people ahead and the expected wait."""
+    return render_page("kiosk.html", "kiosk")
+
+
+def socketio_client() -> Response:
+    """The Socket.IO browser client from ``node_modules`` (installed by ``npm install``)."""
+    directory = ROOT.joinpath(*VENDOR_DIR)
+    if not (directory / VENDOR_FILE).is_file():
+        message = (
+            f"// socket.io-client is not installed: run `npm install` in {ROOT} "
+            "(package.json lists it); the screens cannot get live updates without it.\n"
+            "console.error('queue_board: socket.io-client missing; run npm install on the server');\n"
+        )
+        return Response(message, status=503, mimetype="text/javascript")
+    return send_from_directory(directory, VENDOR_FILE, mimetype="text/javascript", max_age=3600)

@@ -1,0 +1,103 @@
+"""The ticket pages' views, and the table of their URLs (:func:`add_routes`)."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import segno
+from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+
+from queue_board.service.errors import invalid, not_found
+from queue_board.web.auth import current_grant
+from queue_board.web.pages import render_page
+from queue_board.web.request_json import json_body
+from queue_board.web.service import current_service
+from queue_board.web.tickets.links import TicketRef, sign, verify
+from queue_board.web.tickets.state import ticket_state
+
+
+def add_routes(tickets_bp: Blueprint) -> None:
+    """Every URL of the ticket pages."""
+    tickets_bp.add_url_rule("/t/links", view_func=ticket_link, methods=["POST"])
+    for rule, view in (
+        ("/t/<signed>", ticket_page),
+        ("/t/<signed>/state", ticket_state_json),
+        ("/t/<signed>/qr.svg", ticket_qr),
+    ):
+        tickets_bp.add_url_rule(rule, view_func=view, methods=["GET"])
+
+
+def _link_urls(signed: str) -> dict[str, str]:
+    path = url_for("tickets.ticket_page", signed=signed)
+    public = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
+    if public:
+        url = public + path[len(request.script_root) :]
+    else:
+        url = url_for("tickets.ticket_page", signed=signed, _external=True)
+    return {"url": url, "path": path, "qr": url_for("tickets.ticket_qr", signed=signed)}
+
+
+def ticket_link() -> tuple[Response, int]:
+    """The signed link (and QR code) of a ticket issued today, for the kiosk to print."""
+    body = json_body()
+    branch, label = body.get("branch"), body.get("ticket")
+    if not isinstance(branch, str) or not branch:
+        raise invalid("branch: give the branch id", field="branch")
+    if not isinstance(label, str) or not label:
+        raise invalid("ticket: give the ticket label", field="ticket")
+    current_grant().require_branch(branch, "kiosk", "manager")
+    service = current_service()
+    if not service.branch_exists(branch):
+        raise not_found(f"no branch {branch!r}")
+    projection = service.projection(branch)
+    with service.lock(branch):
+        day = projection.state.day
+        known = label in projection.state.tickets
+    if day is None or not known:
+        raise not_found(f"ticket {label} was not issued today", field="ticket")
+    signed = sign(TicketRef(branch, day.isoformat(), label))
+    return jsonify(ticket=label, day=day.isoformat(), **_link_urls(signed)), 201
+
+
+def _ref_or_404(signed: str) -> TicketRef:
+    ref = verify(signed)
+    if ref is None:
+        abort(404)
+    return ref
+
+
+def ticket_page(signed: str) -> tuple[str, int] | str:
+    """The customer's ticket on their phone: position, expected wait, their call."""
+    ref = verify(signed)
+    g.prefer_browser_language = True
+    if ref is None:
+        return render_page("ticket.html", "ticket", ref=None, signed=""), 404
+    g.page_branch = ref.branch
+    return render_page("ticket.html", "ticket", ref=ref, signed=signed, day=_day_or_none(ref.day))
+
+
+def _day_or_none(day: str) -> date | None:
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+def ticket_state_json(signed: str) -> Response:
+    """One ticket's state (read-only; the link is the credential)."""
+    response = jsonify(ticket_state(_ref_or_404(signed)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def ticket_qr(signed: str) -> Response:
+    """The QR code of the ticket's link, as SVG (dark on white, for screens and thermal printers)."""
+    _ref_or_404(signed)
+    buffer = io.BytesIO()
+    segno.make(_link_urls(signed)["url"], error="m").save(
+        buffer, kind="svg", scale=4, border=4, xmldecl=False, dark="#000", light="#fff", title="QR code"
+    )
+    response = Response(buffer.getvalue(), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    return response
