@@ -24,9 +24,9 @@ from tqdm import tqdm
 
 from queue_board.core.branch import FREE, QUEUED, BranchState, Counter, CounterStatus, Ticket
 from queue_board.core.call_rule import has_eligible_waiting, next_ticket
-from queue_board.core.events import Event, parse_event
+from queue_board.core.events import Event, parse_event, parse_timezone
 from queue_board.core.projection import Projection
-from queue_board.service.clock import parse_timezone
+from queue_board.core.tickets import next_label
 from simulations.scenarios import CounterSpec, Distribution, LogNormal, Scenario
 
 #: plans due within this many seconds after ``now`` count as due (clock rounding)
@@ -142,7 +142,6 @@ class BranchAgent:
         self.customers: dict[str, Customer] = {}
         self._cancels: list[tuple[float, str]] = []
         self._counters: dict[str, _CounterDay] = {}
-        self._numbers: dict[str, int] = {}
         self._draws: dict[tuple[Any, ...], float] = {}
         self._pending_pause: dict[str, _Pause] = {}
         self._tomorrow = 0.0
@@ -163,7 +162,7 @@ class BranchAgent:
         at = now.timestamp()
         self._start_day(now)
         fresh = self._fresh(state)
-        batch = self._customer_events(at, state, fresh)
+        batch = self._customer_events(now, state, fresh)
         if batch:
             return batch
         plans = [(name, self._cached_plan(name, state, fresh)) for name in self.managed]
@@ -223,7 +222,6 @@ class BranchAgent:
         self._next_arrival = 0
         self.customers = {}
         self._cancels = []
-        self._numbers = {}
         self._draws = {}
         self._pending_pause = {}
         self._generation += 1
@@ -309,15 +307,18 @@ class BranchAgent:
         ticket = state.tickets.get(label)
         return ticket is not None and ticket.status in QUEUED
 
-    def _customer_events(self, at: float, state: BranchState, fresh: bool) -> Batch:
-        """New tickets and cancellations due at ``at``."""
+    def _customer_events(self, now: datetime, state: BranchState, fresh: bool) -> Batch:
+        """New tickets and cancellations due at ``now``."""
+        at = now.timestamp()
         batch: Batch = []
         while self.issue_tickets and self._next_arrival < len(self._arrivals):
             customer = self._arrivals[self._next_arrival]
             if customer.arrives > at + TOLERANCE:
                 break
             self._next_arrival += 1
-            customer.label = self._new_label(customer.service, state, fresh)
+            # the kiosk's numbering rule; this batch's labels are not in the state yet
+            pending = [event["ticket"] for event in batch]
+            customer.label = next_label(state, self._prefixes[customer.service], now, pending)
             self.customers[customer.label] = customer
             if customer.cancels and math.isfinite(customer.patience):
                 heapq.heappush(self._cancels, (customer.gives_up_at, customer.label))
@@ -332,18 +333,6 @@ class BranchAgent:
             if fresh and self._still_waiting(state, label):
                 batch.append({"type": "ticket_cancelled", "ticket": label})
         return batch
-
-    def _new_label(self, service: str, state: BranchState, fresh: bool) -> str:
-        """The service's prefix and the day's next free number (a kiosk may have issued some)."""
-        prefix = self._prefixes[service]
-        number = self._numbers.get(prefix, 0)
-        while True:
-            number += 1
-            label = f"{prefix}{number:03d}"
-            if not (fresh and label in state.tickets):
-                break
-        self._numbers[prefix] = number
-        return label
 
     def _present(self, ticket: Ticket) -> bool:
         """Whether the customer is still there when called.

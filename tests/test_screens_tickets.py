@@ -12,7 +12,11 @@ from conftest import LiveServer, ManualClock, Tokens
 from flask import Flask
 from flask.testing import FlaskClient
 
-from queue_board.web.boards.tickets import TicketRef, sign, ticket_view, verify
+from queue_board.core.branch import replay as project
+from queue_board.core.branch_config import DEMO_CONFIG
+from queue_board.core.events import parse_event
+from queue_board.core.ticket_view import ticket_view
+from queue_board.web.tickets.links import TicketRef, sign, verify
 
 
 def post(client: FlaskClient, tokens: Tokens, role: str, path: str, body: dict[str, Any] | None = None) -> Any:
@@ -176,10 +180,32 @@ def test_unknown_ticket_and_bad_links(app: Flask, client: FlaskClient, tokens: T
 
 
 def test_ticket_view_is_pure_and_tells_expired_from_unknown() -> None:
-    ref = TicketRef("main", "2026-03-02", "A001")
-    assert ticket_view({"day": "2026-03-03"}, ref, "waiting")["status"] == "expired"
-    assert ticket_view({"day": "2026-03-02"}, ref, None)["status"] == "unknown"
-    assert ticket_view({"day": "2026-03-02"}, ref, "transferred")["status"] == "waiting"
+    def at(minute: int) -> str:
+        return f"2026-03-02T09:{minute:02d}:00+08:00"
+
+    state = project(
+        [
+            parse_event({"ts": at(0), "type": "counter_opened", "counter": "1", "services": [["deposit"], ["loan"]]}),
+            parse_event({"ts": at(1), "type": "ticket_issued", "ticket": "A001", "service": "deposit"}),
+            parse_event({"ts": at(2), "type": "ticket_called", "ticket": "A001", "counter": "1"}),
+            parse_event({"ts": at(3), "type": "service_started", "ticket": "A001", "counter": "1"}),
+            parse_event({"ts": at(4), "type": "ticket_transferred", "ticket": "A001", "counter": "1", "service": "loan"}),
+            parse_event({"ts": at(5), "type": "ticket_issued", "ticket": "C001", "service": "loan"}),
+        ]
+    )
+
+    def view(day: str, label: str) -> dict[str, Any]:
+        return ticket_view(state, DEMO_CONFIG, None, branch="main", day=day, label=label)
+
+    assert view("2026-03-03", "A001")["status"] == "expired"
+    assert view("2026-03-02", "B009")["status"] == "unknown"
+    transferred = view("2026-03-02", "A001")
+    # a transferred customer waits again, ahead of a later loan ticket (they keep their place)
+    assert (transferred["status"], transferred["service"], transferred["people_ahead"]) == ("waiting", "loan", 0)
+    assert (transferred["called_at"], transferred["counter"], transferred["counters_serving"]) == (None, None, 1)
+    assert view("2026-03-02", "C001")["people_ahead"] == 1
+    nowhere = ticket_view(None, DEMO_CONFIG, None, branch="nowhere", day="2026-03-02", label="A001")
+    assert (nowhere["status"], nowhere["branch_name"]) == ("unknown", None)
 
 
 def test_display_token_binding_is_readable_by_the_board(client: FlaskClient, app: Flask) -> None:

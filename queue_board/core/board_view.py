@@ -13,13 +13,15 @@ from queue_board.core.branch import BranchState, CounterStatus, TicketStatus
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.call_rule import has_eligible_waiting, serves
 from queue_board.core.events import format_ts
+from queue_board.core.teller_actions import available_actions
 from queue_board.forecast.monte_carlo import Forecast, Range
 
 #: how many recent calls the "now serving" list keeps
 NOW_SERVING_LENGTH = 8
 
 
-def _ts(at: float | None, zone: tzinfo | None) -> str | None:
+def local_time(at: float | None, zone: tzinfo | None) -> str | None:
+    """A POSIX time as the log writes it, in the branch's zone (``None`` stays ``None``)."""
     if at is None:
         return None
     return format_ts(datetime.fromtimestamp(at, zone or UTC))
@@ -29,6 +31,15 @@ def _range(value: Range | None) -> dict[str, float] | None:
     if value is None or value.p90 == float("inf"):
         return None
     return value.as_dict()
+
+
+def aged_range(value: Range | None, age: float) -> dict[str, float] | None:
+    """A range forecast ``age`` seconds ago, as it stands now (never below zero); ``None`` for
+    no forecast or one that no counter will ever end."""
+    if value is None:
+        return None
+    shifted = value.shifted(-age)
+    return _range(Range(max(0.0, shifted.p10), max(0.0, shifted.p50), max(0.0, shifted.p90)))
 
 
 def board_view(
@@ -50,10 +61,7 @@ def board_view(
     age = now - forecast.at if forecast is not None else 0.0
 
     def aged(value: Range | None) -> dict[str, float] | None:
-        if value is None:
-            return None
-        shifted = value.shifted(-age)
-        return _range(Range(max(0.0, shifted.p10), max(0.0, shifted.p50), max(0.0, shifted.p90)))
+        return aged_range(value, age)
 
     services: list[dict[str, Any]] = []
     codes = [s.code for s in config.services]
@@ -86,7 +94,7 @@ def board_view(
         entry: dict[str, Any] = {
             "name": name,
             "status": status.value,
-            "since": _ts(counter.since, zone) if counter is not None and counter.since else None,
+            "since": local_time(counter.since, zone) if counter is not None and counter.since else None,
             "services": [list(t) for t in (counter.services if counter is not None and counter.services else (counter_info.services if counter_info else ()))],
             # a closed counter never shows a ticket number, so a customer is not left waiting at it
             "ticket": ticket.label if ticket is not None and status is not CounterStatus.CLOSED else None,
@@ -96,12 +104,14 @@ def board_view(
             "pause_minutes": None,
             "back_at": None,
             "queue_for_counter": False,
+            # the teller's buttons: decided here, by the rules the server applies, not by each screen
+            "actions": available_actions(state, config, name),
         }
         if counter is not None and status is CounterStatus.PAUSED:
             entry["pause_reason"] = counter.pause_reason
             entry["pause_minutes"] = counter.pause_minutes
             if counter.pause_minutes is not None:
-                entry["back_at"] = _ts(counter.since + counter.pause_minutes * 60.0, zone)
+                entry["back_at"] = local_time(counter.since + counter.pause_minutes * 60.0, zone)
         if counter is not None and status is not CounterStatus.CLOSED:
             entry["queue_for_counter"] = has_eligible_waiting(state, counter.services)
             if forecast is not None and status in (
@@ -125,7 +135,7 @@ def board_view(
             "counter": t.counter,
             "service": t.service,
             "status": t.status.value,
-            "called_at": _ts(t.called_at, zone),
+            "called_at": local_time(t.called_at, zone),
             "recalls": t.recalls,
         }
         for t in called[:NOW_SERVING_LENGTH]
@@ -139,7 +149,7 @@ def board_view(
                 "ticket": ticket.label,
                 "service": ticket.service,
                 "status": ticket.status.value,
-                "issued_at": _ts(ticket.issued_at, zone),
+                "issued_at": local_time(ticket.issued_at, zone),
                 "position": position,
                 "ahead_in_service": state.queued(ticket.service).index(ticket.label),
                 "wait": aged(wait),
@@ -154,10 +164,10 @@ def board_view(
         "languages": list(config.languages),
         "seq": state.seq,
         "day": state.day.isoformat() if state.day else None,
-        "now": _ts(now, zone) if state.seq else None,
+        "now": local_time(now, zone) if state.seq else None,
         "last_event_at": format_ts(state.last_ts) if state.last_ts else None,
         "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
-        "forecast_at": _ts(forecast.at, zone) if forecast is not None else None,
+        "forecast_at": local_time(forecast.at, zone) if forecast is not None else None,
         "services": services,
         "counters": counters,
         "now_serving": now_serving,

@@ -20,21 +20,6 @@ import { _, language, onLanguageChange, setLanguage } from "./i18n.js";
 import { api, connectLive, connectionWords, el, pageSettings, setText, uuid4 } from "./live.js";
 
 const COUNTER = document.body.dataset.counter;
-const FREE = ["idle", "wrapping_up"];
-/** the counter states in which each action fits (the server checks again) */
-const ALLOWED = {
-  "call-next": FREE,
-  call: FREE,
-  recall: ["calling"],
-  start: ["calling"],
-  "no-show": ["calling"],
-  finish: ["serving"],
-  transfer: ["serving"],
-  pause: FREE,
-  resume: ["paused"],
-  open: ["closed"],
-  close: [...FREE, "paused"],
-};
 
 const settings = pageSettings(`teller.${COUNTER}`);
 const state = { board: null, counter: null, boardNowMs: null, pending: false, awaitSeq: null, awaitTimer: null, connection: "connecting" };
@@ -62,12 +47,12 @@ function onBoard(board) {
   tick();
 }
 
+/** Whether a button fits now: the board lists, per counter, the actions the server accepts (the
+ * rules live in the server's core, not here); none while an action of this console is pending. */
 function allowed(action) {
   const counter = state.counter;
   if (!counter || state.pending) return false;
-  if (!ALLOWED[action].includes(counter.status)) return false;
-  if (action === "call-next") return Boolean(counter.queue_for_counter);
-  return true;
+  return (counter.actions || []).includes(action);
 }
 
 function render() {

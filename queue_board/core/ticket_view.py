@@ -1,0 +1,103 @@
+"""What one customer's ticket page shows: a pure function of the branch's state, configuration
+and latest forecast, about that ticket alone.
+
+Only this ticket's facts and counts about its service leave here, never another customer's
+ticket. The status is the ticket's own status in the state (not read back from a board).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from queue_board.core.board_view import aged_range, local_time
+from queue_board.core.branch import QUEUED, BranchState, CounterStatus, TicketStatus
+from queue_board.core.branch_config import BranchConfig
+from queue_board.core.call_rule import serves
+from queue_board.forecast.monte_carlo import Forecast
+
+#: statuses a ticket page can show; ``expired`` is a link from another day, ``unknown`` a ticket the branch never issued
+STATUSES = ("waiting", "called", "serving", "done", "no_show", "cancelled", "expired", "unknown")
+
+_PAGE_STATUS = {
+    TicketStatus.WAITING: "waiting",
+    TicketStatus.TRANSFERRED: "waiting",
+    TicketStatus.CALLED: "called",
+    TicketStatus.SERVING: "serving",
+    TicketStatus.DONE: "done",
+    TicketStatus.NO_SHOW: "no_show",
+    TicketStatus.CANCELLED: "cancelled",
+}
+
+
+def ticket_view(
+    state: BranchState | None,
+    config: BranchConfig,
+    forecast: Forecast | None,
+    *,
+    branch: str,
+    day: str,
+    label: str,
+    now: float | None = None,
+) -> dict[str, Any]:
+    """The page of ticket ``label`` of ``branch`` issued on ``day`` (``state`` ``None``: no such branch)."""
+    zone = state.tz if state is not None else None
+    offset = zone.utcoffset(None) if zone is not None else None
+    out: dict[str, Any] = {
+        "ticket": label,
+        "branch": branch,
+        "day": day,
+        "names": dict(config.names),
+        "branch_name": config.name,
+        "languages": list(config.languages),
+        "seq": state.seq if state is not None else 0,
+        "now": None,
+        "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
+        "status": "unknown",
+        "service": None,
+        "service_names": None,
+        "people_ahead": None,
+        "wait": None,
+        "counter": None,
+        "called_at": None,
+        "recalls": 0,
+        "counters_serving": None,
+        "counters_paused": None,
+    }
+    if state is None:
+        # no such branch: nothing about it to show, not even the server's default name
+        out.update(names={}, branch_name=None, languages=["en"])
+        return out
+    now = state.now if now is None else max(now, state.now)
+    out["now"] = local_time(now, zone) if state.seq else None
+    if state.day is not None and state.day != _day(day):
+        out["status"] = "expired"
+        return out
+    ticket = state.tickets.get(label)
+    if ticket is None:
+        return out
+    out["status"] = _PAGE_STATUS[ticket.status]
+    if ticket.status in QUEUED:
+        wait = forecast.waits.get(label) if forecast is not None else None
+        out["people_ahead"] = state.queued(ticket.service).index(label)
+        out["wait"] = aged_range(wait, now - forecast.at) if forecast is not None else None
+    else:
+        out["counter"] = ticket.counter
+    if ticket.called_at is not None:
+        out["called_at"] = local_time(ticket.called_at, zone)
+        out["recalls"] = ticket.recalls
+    info = config.service(ticket.service)
+    out["service"] = ticket.service
+    out["service_names"] = dict(info.names) if info is not None else {"en": ticket.service}
+    open_counters = [c for c in state.counters.values() if c.status is not CounterStatus.CLOSED and serves(c.services, ticket.service)]
+    paused = sum(1 for c in open_counters if c.status is CounterStatus.PAUSED)
+    out["counters_serving"] = len(open_counters) - paused
+    out["counters_paused"] = paused
+    return out
+
+
+def _day(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        return None
