@@ -67,9 +67,6 @@ from simulations.scenarios import (
     Uniform,
 )
 
-if TYPE_CHECKING:
-    from queue_board.evaluation.evaluate import Evaluation
-
 FloatArray = npt.NDArray[np.float64]
 Quantiles = tuple[float, float, float]
 Shape = int | tuple[int, ...]
@@ -830,21 +827,11 @@ def oracle_for(scenario_name: str, **options: int) -> Callable[[], Oracle]:
     return partial(Oracle, SCENARIOS[scenario_name](), **options)
 
 
-def evaluate_with_oracle(scenario_name: str, days: int, seed: int, **options: int) -> Evaluation:
-    """Simulate ``days`` of a scenario and score the engine, the classic predictors and the oracle."""
-    from queue_board.evaluation.evaluate import evaluate, simulated_lines
-
-    lines = simulated_lines(scenario_name, days, seed)
-    name = f"simulated {scenario_name}, {days} d, seed {seed}"
-    return evaluate(lines, extra={"oracle": oracle_for(scenario_name, **options)}, name=name)
-
-
 __all__ = [
     "ForecastModel",
     "Oracle",
     "TrueModel",
     "Truth",
-    "evaluate_with_oracle",
     "oracle_for",
     "quantiles",
     "sample_beyond",
