@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
@@ -9,6 +11,8 @@ import pytest
 from conftest import SAMPLE_LOG, ManualClock, Tokens
 from flask import Flask
 from flask.testing import FlaskClient
+
+from queue_board.evaluation.replay import replay
 
 API = "/api/v1/branches/main"
 
@@ -29,7 +33,10 @@ def snapshot(client: FlaskClient, tokens: Tokens) -> dict[str, Any]:
 
 
 def count_events(client: FlaskClient, tokens: Tokens) -> int:
-    return len(client.get(f"{API}/events", headers=tokens.auth("manager")).json["events"])
+    """Events stored besides the configuration every test branch starts with (its first event)."""
+    events = client.get(f"{API}/events", headers=tokens.auth("manager")).json["events"]
+    assert events[0]["event"]["type"] == "branch_configured"
+    return len(events) - 1
 
 
 def test_healthz_reports_database(client: FlaskClient) -> None:
@@ -256,7 +263,7 @@ def test_every_sentence_and_word_of_an_answer_is_translated() -> None:
 
     from queue_board import ROOT
     from queue_board.service.errors import VOCABULARY, WORD
-    from queue_board.web.boards.i18n import BABEL_LOCALES
+    from queue_board.web.i18n import BABEL_LOCALES
 
     sources = sorted((ROOT / "queue_board").rglob("*.py"))
     templates = {m for path in sources for m in re.findall(r'N_\(\s*"([^"]+)"\s*\)', Path(path).read_text(encoding="utf-8"))}
@@ -325,6 +332,14 @@ def test_export_speaks_the_spec(client: FlaskClient, tokens: Tokens, clock: Manu
     assert response.status_code == 200
     assert response.mimetype == "application/x-ndjson"
     lines = [json.loads(line) for line in response.data.decode().splitlines()]
+    # the branch's configuration is an event of its log (docs/event-log.md), the first here
+    configured = lines.pop(0)
+    assert configured["type"] == "branch_configured" and configured["config"]["name"] == "Demo Branch"
+    # the server records the promise a new ticket was told (docs/event-log.md); the counter
+    # serving it is paused for 30 min, so it was told about that long
+    told, told_raw = lines[2].pop("told"), lines[2].pop("told_raw")
+    assert 0 < told["p10"] <= told["p50"] <= told["p90"] and told["p50"] > 20 * 60
+    assert set(told_raw) == {"p10", "p50", "p90"}
     assert lines == [
         {"ts": "2026-03-02T09:00:00.000+08:00", "type": "counter_opened", "counter": "1", "services": [["deposit"]]},
         {"ts": "2026-03-02T09:00:00.000+08:00", "type": "counter_paused", "counter": "1", "reason": "lunch", "minutes": 30},
@@ -337,8 +352,19 @@ def test_import_then_export_round_trips_the_sample_log(client: FlaskClient, toke
     response = client.post("/api/v1/branches/replayed/import", data=text, headers={**tokens.auth("admin"), "Content-Type": "application/x-ndjson"})
     assert response.status_code == 201, response.json
     assert response.json["imported"] == len(text.splitlines())
-    exported = client.get("/api/v1/branches/replayed/export", headers=tokens.auth("admin")).data.decode()
-    assert [json.loads(x) for x in exported.splitlines()] == [json.loads(x) for x in text.splitlines()]
+    exported = [json.loads(x) for x in client.get("/api/v1/branches/replayed/export", headers=tokens.auth("admin")).data.decode().splitlines()]
+    original = [json.loads(x) for x in text.splitlines()]
+    # the import records on each new ticket what the engine would have told it, exactly the
+    # range replay writes for it; otherwise the log comes back as it went in
+    out = io.StringIO()
+    replay(text.splitlines(), out)
+    told = {(row["ts"], row["ticket"]): row for row in csv.DictReader(io.StringIO(out.getvalue())) if row["quantity"] == "wait"}
+    for line in exported:
+        if line["type"] == "ticket_issued":
+            row = told[(line["ts"], line["ticket"])]
+            assert line["told"] == {q: float(row[q]) for q in ("p10", "p50", "p90")}
+            del line["told"], line["told_raw"]
+    assert exported == original
 
 
 @pytest.mark.parametrize(

@@ -148,7 +148,7 @@ def test_lost_connection_resyncs_on_return_and_a_blip_raises_no_banner(live_serv
     hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
     banner = hall.locator("#connection-banner")
     expect(banner).to_be_hidden()
-    hall.evaluate("window.queueBoardLive.socket.io.projection.close()")
+    hall.evaluate("window.queueBoardLive.socket.io.engine.close()")
     expect(hall.locator("body")).to_have_attribute("data-connection", "lost")
     expect(hall.locator("#live-state .live-text")).to_have_text("Reconnecting…")
     act(live_server, "teller1", "/counters/1/open")  # happens while the board is away
@@ -161,16 +161,16 @@ def test_lost_connection_resyncs_on_return_and_a_blip_raises_no_banner(live_serv
 def test_gap_in_seq_asks_the_server_for_a_snapshot(live_server: LiveServer, context: Any) -> None:
     act(live_server, "teller1", "/counters/1/open")
     hall = open_screen(context, live_server, "/board/hall", live_server.tokens.display)
-    expect(hall.locator("body")).to_have_attribute("data-seq", "1")
+    expect(hall.locator("body")).to_have_attribute("data-seq", "2")
     board = requests.get(
         f"{live_server.url}/api/v1/branches/main/snapshot", headers=live_server.tokens.auth("display"), timeout=10
     ).json()
-    # a push that skips seq 2..5 (as if some were lost): shown, then replaced by the server's snapshot
+    # a push that skips seq 3..5 (as if some were lost): shown, then replaced by the server's snapshot
     hall.evaluate(
         "board => window.queueBoardLive.socket.listeners('board').forEach(f => f(board))",
         {**board, "seq": 6, "event": None},
     )
-    expect(hall.locator("body")).to_have_attribute("data-seq", "1")
+    expect(hall.locator("body")).to_have_attribute("data-seq", "2")
 
 
 def test_without_the_socketio_client_the_board_polls_the_api(live_server: LiveServer, context: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from queue_board.core.branch_config import DEMO_CONFIG
 from queue_board.core.events import (
     EVENT_TYPES,
     MAX_NAME_LENGTH,
@@ -22,7 +23,7 @@ from queue_board.core.events import (
 
 TS = "2026-03-02T09:00:05.250+08:00"
 
-#: one canonical line of every type, the spec's ten and the two extensions, written as
+#: one canonical line of every type, the spec's ten and the three extensions, written as
 #: event_to_dict writes them (so a round trip must give back exactly the same object)
 EVERY_TYPE: list[dict[str, Any]] = [
     {"ts": TS, "type": "counter_opened", "counter": "3", "services": [["vip"], ["deposit", "transfer"]]},
@@ -40,6 +41,11 @@ EVERY_TYPE: list[dict[str, Any]] = [
     {"ts": TS, "type": "ticket_recalled", "ticket": "A001", "counter": "3"},
     {"ts": TS, "type": "ticket_transferred", "ticket": "A001", "service": "loan", "counter": "3"},
     {"ts": TS, "type": "ticket_issued", "branch": "north", "ticket": "A001", "service": "deposit"},
+    {
+        "ts": TS, "type": "ticket_issued", "ticket": "A002", "service": "deposit",
+        "told": {"p10": 60.0, "p50": 120.5, "p90": 300.0}, "told_raw": {"p10": 55.0, "p50": 130.0, "p90": 280.0},
+    },
+    {"ts": TS, "type": "branch_configured", "config": DEMO_CONFIG.to_dict()},
 ]
 
 
@@ -52,12 +58,29 @@ def test_every_event_type_survives_a_round_trip(line: dict[str, Any]) -> None:
     assert parse_event(event_to_dict(event)) == event
 
 
-def test_every_type_of_the_spec_and_both_extensions_is_covered() -> None:
+def test_every_type_of_the_spec_and_the_extensions_is_covered() -> None:
     spec = {
         "counter_opened", "counter_closed", "counter_paused", "counter_resumed", "ticket_issued",
         "ticket_called", "service_started", "service_finished", "ticket_no_show", "ticket_cancelled",
     }
-    assert {line["type"] for line in EVERY_TYPE} == spec | {"ticket_recalled", "ticket_transferred"} == EVENT_TYPES
+    extensions = {"ticket_recalled", "ticket_transferred", "branch_configured"}
+    assert {line["type"] for line in EVERY_TYPE} == spec | extensions == EVENT_TYPES
+
+
+@pytest.mark.parametrize(
+    ("told", "problem"),
+    [
+        ({"p10": 1, "p50": 2}, "p10, p50 and p90"),
+        ({"p10": 5, "p50": 2, "p90": 9}, "p10 <= p50 <= p90"),
+        ({"p10": -1, "p50": 2, "p90": 9}, "non-negative"),
+        ({"p10": "1", "p50": 2, "p90": 9}, "non-negative"),
+        ([1, 2, 3], "p10, p50 and p90"),
+    ],
+)
+def test_a_malformed_promise_is_refused_naming_the_field(told: Any, problem: str) -> None:
+    with pytest.raises(EventFormatError) as caught:
+        parse_event({"ts": TS, "type": "ticket_issued", "ticket": "A001", "service": "deposit", "told": told})
+    assert caught.value.field == "told" and problem in caught.value.message
 
 
 def test_parsed_event_keeps_the_fields_and_the_instant() -> None:

@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from queue_board.core import branch
 from queue_board.core.branch import FREE, QUEUED, BranchState, CounterStatus, TicketStatus, validate
+from queue_board.core.branch_config import DEMO_CONFIG
 from queue_board.core.call_rule import next_ticket
 from queue_board.core.events import (
     EVENT_FIELDS,
@@ -264,8 +265,13 @@ def work_profiles(draw: st.DrawFn) -> list[Any]:
 
 
 minutes = st.one_of(st.integers(0, MAX_PAUSE_MINUTES), st.floats(0, MAX_PAUSE_MINUTES, allow_nan=False))
+#: configurations as a branch_configured event carries them: the demo's, and a bare one
+configurations = st.sampled_from([DEMO_CONFIG.to_dict(), {"name": "Branch", "services": [], "counters": []}])
+#: a promise recorded on ticket_issued (p10 <= p50 <= p90, seconds, to 0.1 s)
+promises = st.lists(st.integers(0, 100_000), min_size=3, max_size=3).map(lambda v: dict(zip(("p10", "p50", "p90"), (x / 10 for x in sorted(v)), strict=True)))
+
 FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "ticket": names, "service": names, "counter": names, "services": work_profiles()
+    "ticket": names, "service": names, "counter": names, "services": work_profiles(), "config": configurations
 }
 
 
@@ -277,6 +283,8 @@ def event_objects(draw: st.DrawFn) -> dict[str, Any]:
         obj["branch"] = draw(names)
     for key in EVENT_FIELDS[kind]:
         obj[key] = draw(FIELD_VALUES[key])
+    if kind == "ticket_issued" and draw(st.booleans()):
+        obj["told"], obj["told_raw"] = draw(promises), draw(promises)
     if kind == "counter_paused":
         if draw(st.booleans()):
             obj["reason"] = draw(st.text(max_size=MAX_REASON_LENGTH))

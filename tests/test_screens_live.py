@@ -434,7 +434,7 @@ def test_offline_screens_say_since_when_after_the_grace_period_and_recover(
     hall = screen(context, live_server, "/board/hall", "display")
     banner = hall.locator("#connection-banner")
     hall.route("**/socket.io/**", lambda route: route.abort())
-    hall.evaluate("window.queueBoardLive.socket.io.projection.close()")
+    hall.evaluate("window.queueBoardLive.socket.io.engine.close()")
     expect(hall.locator("body")).to_have_attribute("data-connection", "lost")
     expect(banner).to_be_hidden()  # a blip is not news
     expect(banner).to_be_visible(timeout=5000)

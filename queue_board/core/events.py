@@ -10,8 +10,17 @@ import json
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+from queue_board.core.branch_config import BranchConfig, ConfigError, parse_config
+
+# re-exported: the vocabulary of the log is read from here
+from queue_board.core.fields import MAX_NAME_LENGTH as MAX_NAME_LENGTH
+from queue_board.core.fields import EventFormatError as EventFormatError
+from queue_board.core.fields import Profile as Profile
+from queue_board.core.fields import parse_profile as parse_profile
 
 #: The ten types of the spec, with the fields each must carry besides ``ts`` and ``type``.
 SPEC_FIELDS: dict[str, tuple[str, ...]] = {
@@ -27,32 +36,28 @@ SPEC_FIELDS: dict[str, tuple[str, ...]] = {
     "ticket_cancelled": ("ticket",),
 }
 
-#: Two extensions the server stores and exports beside the spec's ten (the spec allows a
-#: server to store more): a recall re-announces a called ticket; a transfer ends the
+#: Extensions the server stores and exports beside the spec's ten (the spec allows a server to
+#: store more; docs/event-log.md): a recall re-announces a called ticket; a transfer ends the
 #: transaction at one counter and puts the customer back in the queue for another service,
-#: keeping their place.
+#: keeping their place; a configuration names the branch's services and counters from then on.
 EXTENSION_FIELDS: dict[str, tuple[str, ...]] = {
     "ticket_recalled": ("ticket", "counter"),
     "ticket_transferred": ("ticket", "counter", "service"),
+    "branch_configured": ("config",),
 }
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {**SPEC_FIELDS, **EXTENSION_FIELDS}
 EVENT_TYPES: frozenset[str] = frozenset(EVENT_FIELDS)
 
-MAX_NAME_LENGTH = 64
 MAX_REASON_LENGTH = 200
 MAX_PAUSE_MINUTES = 24 * 60
 
-Profile = tuple[tuple[str, ...], ...]
+#: a wait range in seconds: (p10, p50, p90)
+Percentiles = tuple[float, float, float]
 
-
-class EventFormatError(ValueError):
-    """An event whose shape is wrong: a missing field, a bad type, an unknown event type."""
-
-    def __init__(self, field_name: str, message: str) -> None:
-        super().__init__(f"{field_name}: {message}")
-        self.field = field_name
-        self.message = message
+#: fields of ``ticket_issued`` that the server records beside the spec's (see docs/event-log.md):
+#: the wait range the ticket was told, and the uncalibrated forecast it came from
+PROMISE_FIELDS = ("told", "told_raw")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +77,12 @@ class Event:
     services: Profile | None = None
     reason: str | None = None
     minutes: float | None = None
+    #: ``ticket_issued`` only: the wait range (seconds from issue) the customer was told
+    told: Percentiles | None = None
+    #: ``ticket_issued`` only: the Monte-Carlo range before calibration, the calibration's input
+    told_raw: Percentiles | None = None
+    #: ``branch_configured`` only: the branch's services and counters from this event on
+    config: BranchConfig | None = None
     at: float = field(default=0.0, compare=False)
 
     @property
@@ -93,6 +104,18 @@ def parse_ts(value: Any) -> datetime:
     return ts
 
 
+def parse_timezone(name: str | None) -> tzinfo | None:
+    """An IANA zone name (``Asia/Taipei``) or a fixed offset (``+08:00``); ``None`` = the machine's."""
+    if not name:
+        return None
+    if name[0] in "+-":
+        try:
+            return datetime.fromisoformat(f"2000-01-01T00:00:00{name}").tzinfo
+        except ValueError:
+            raise ValueError(f"bad UTC offset {name!r}; expected e.g. +08:00") from None
+    return ZoneInfo(name)
+
+
 def format_ts(ts: datetime) -> str:
     """Format a timestamp the way the spec shows it: milliseconds and the UTC offset."""
     return ts.isoformat(timespec="milliseconds")
@@ -107,24 +130,25 @@ def _name(obj: Mapping[str, Any], key: str) -> str:
     return value
 
 
-def parse_profile(value: Any, field_name: str = "services") -> Profile:
-    """Parse a work profile: tiers, highest priority first; a tier is a list or one code."""
-    if not isinstance(value, list) or not value:
-        raise EventFormatError(field_name, "must be a non-empty list of tiers")
-    tiers: list[tuple[str, ...]] = []
-    seen: set[str] = set()
-    for tier in value:
-        codes = [tier] if isinstance(tier, str) else tier
-        if not isinstance(codes, list) or not codes:
-            raise EventFormatError(field_name, "each tier must be a service code or a non-empty list of them")
-        for code in codes:
-            if not isinstance(code, str) or not code.strip() or len(code) > MAX_NAME_LENGTH:
-                raise EventFormatError(field_name, f"{code!r} is not a service code")
-            if code in seen:
-                raise EventFormatError(field_name, f"service {code!r} appears in more than one tier")
-            seen.add(code)
-        tiers.append(tuple(codes))
-    return tuple(tiers)
+def _percentiles(obj: Mapping[str, Any], key: str) -> Percentiles | None:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, Mapping) or set(value) != {"p10", "p50", "p90"}:
+        raise EventFormatError(key, "must be an object with p10, p50 and p90 (seconds)")
+    numbers = [value["p10"], value["p50"], value["p90"]]
+    for number in numbers:
+        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number) or number < 0:
+            raise EventFormatError(key, "p10, p50 and p90 must be non-negative numbers of seconds")
+    if not numbers[0] <= numbers[1] <= numbers[2]:
+        raise EventFormatError(key, "must have p10 <= p50 <= p90")
+    return (float(numbers[0]), float(numbers[1]), float(numbers[2]))
+
+
+def round_percentiles(values: Iterable[float]) -> Percentiles:
+    """A range as the log records it: to 0.1 s."""
+    p10, p50, p90 = (round(float(v), 1) for v in values)
+    return (p10, p50, p90)
 
 
 def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
@@ -145,6 +169,11 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
     for key in EVENT_FIELDS[kind]:
         if key == "services":
             values["services"] = parse_profile(obj.get("services"))
+        elif key == "config":
+            try:
+                values["config"] = parse_config(obj.get("config"))
+            except ConfigError as exc:
+                raise EventFormatError(exc.field if exc.field.startswith("config") else f"config.{exc.field}", exc.message) from None
         else:
             values[key] = _name(obj, key)
     if kind == "counter_paused":
@@ -162,6 +191,9 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
             if not 0 <= minutes <= MAX_PAUSE_MINUTES:
                 raise EventFormatError("minutes", f"must be between 0 and {MAX_PAUSE_MINUTES}")
             values["minutes"] = float(minutes)
+    if kind == "ticket_issued":
+        for key in PROMISE_FIELDS:
+            values[key] = _percentiles(obj, key)
     return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
 
 
@@ -180,6 +212,12 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         out["reason"] = event.reason
     if event.minutes is not None:
         out["minutes"] = int(event.minutes) if event.minutes.is_integer() else event.minutes
+    for key in PROMISE_FIELDS:
+        values = getattr(event, key)
+        if values is not None:
+            out[key] = dict(zip(("p10", "p50", "p90"), values, strict=True))
+    if event.config is not None:
+        out["config"] = event.config.to_dict()
     return out
 
 

@@ -1,18 +1,30 @@
 """The pure core as one object: validate → learn → apply → forecast.
 
 The live server keeps one :class:`Projection` per branch; ``replay`` and the simulator drive
-the same class, so what a replay writes is what the boards would have shown.
+the same class, so what a replay writes is what the boards would have shown. Everything a
+projection knows comes from the events it was given: forecasting changes nothing.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from queue_board.core.branch import BranchState, Rejection, apply, validate
-from queue_board.core.events import Event
-from queue_board.forecast.durations import BranchModel, Priors, learn, learn_after
+from queue_board.core.events import Event, round_percentiles
+from queue_board.forecast.durations import BranchModel, Priors, learn, learn_after, learn_promise
 from queue_board.forecast.monte_carlo import Forecast, Forecaster, Range, calibrate, local_hour, sample_range
+
+
+@dataclass(frozen=True, slots=True)
+class Promise:
+    """What a ticket is told when it is issued: its own forecast, made right after it joined
+    the queue. ``told`` is ``None`` when no counter that is or will be open serves it."""
+
+    told: Range | None
+    raw: Range | None
 
 
 @dataclass(slots=True)
@@ -35,7 +47,8 @@ class Projection:
         return validate(self.state, event)
 
     def submit(self, event: Event) -> Rejection | None:
-        """Validate and, if valid, learn from and apply ``event``; a rejection changes nothing."""
+        """Validate and, if valid, learn from and apply ``event`` as the log has it; a rejection
+        changes nothing."""
         rejection = validate(self.state, event)
         if rejection is None:
             learn(self.model, self.state, event)
@@ -43,13 +56,49 @@ class Projection:
             learn_after(self.model, self.state, event)
         return rejection
 
+    def accept(self, event: Event) -> tuple[Event, Rejection | None]:
+        """Submit ``event`` as the live server does and return it as it must be stored: a new
+        ticket that does not carry its promise yet is told its own forecast now (see
+        :meth:`promise`), and the calibration learns from that promise as from a logged one.
+
+        The server, ``import`` and ``replay`` all go through here, so a log without promises
+        replays to what the boards would have shown, and a log with them to what they showed.
+        """
+        rejection = self.submit(event)
+        if rejection is not None or event.type != "ticket_issued" or event.told is not None:
+            return event, rejection
+        assert event.ticket is not None
+        promise = self.promise(event.ticket)
+        event = dataclasses.replace(
+            event,
+            told=round_percentiles(_values(promise.told)) if promise.told is not None else None,
+            told_raw=round_percentiles(_values(promise.raw)) if promise.raw is not None else None,
+        )
+        learn_promise(self.model, self.state, event)
+        return event, None
+
+    def promise(self, label: str) -> Promise:
+        """The wait range a ticket just issued is told, from the seconds it joined the queue:
+        the calibrated forecast of its wait at the current ``seq`` (and the raw one before
+        calibration). Changes nothing."""
+        raw = self.forecaster.forecast(self.state, self.model, focus=label).waits[label]
+        if not math.isfinite(raw.p90):
+            return Promise(told=None, raw=None)
+        elapsed = self.state.now - self.state.tickets[label].issued_at
+        told = self.model.calibrator.adjust(raw)
+        return Promise(told=told.shifted(elapsed), raw=raw.shifted(elapsed))
+
     def forecast(self, services: Iterable[str] = (), *, focus: str | None = None) -> Forecast:
-        """Forecast the branch as it stands (see :mod:`queue_board.forecast.monte_carlo`); with ``focus``,
-        only that waiting ticket's wait."""
+        """Forecast the branch as it stands (see :mod:`queue_board.forecast.monte_carlo`); with
+        ``focus``, only that waiting ticket's wait. Changes nothing."""
         raw = self.forecaster.forecast(self.state, self.model, services, focus=focus)
-        return calibrate(raw, self.state, self.model.calibrator)
+        return calibrate(raw, self.model.calibrator)
 
     def service_range(self, service: str, counter: str | None = None) -> Range:
         """How long a transaction of ``service`` takes at ``counter`` now: the learned 10/50/90 % range."""
         factor = self.model.duration_factor(service, counter, local_hour(self.state))
         return sample_range(self.model.service(service), factor)
+
+
+def _values(value: Range) -> tuple[float, float, float]:
+    return (value.p10, value.p50, value.p90)

@@ -59,7 +59,7 @@ def replay(
             projection = projections.get(event.branch)
             if projection is None:
                 projection = projections[event.branch] = projection_factory()
-            rejection = projection.submit(event)
+            recorded, rejection = projection.accept(event)
             if rejection is not None:
                 raise ReplayError(number, rejection.message)
             stats.events += 1
@@ -71,23 +71,24 @@ def replay(
                 duration = projection.service_range(service, event.counter)
                 writer.writerow((format_ts(event.ts), event.ticket, "service", _s(duration.p10), _s(duration.p50), _s(duration.p90)))
                 stats.service_rows += 1
-            if event.type == "ticket_issued" or (all_updates and projection.state.waiting_count()):
-                ts = format_ts(event.ts)
-                # without --all only the new ticket's wait is written: forecast just that one
-                result = projection.forecast() if all_updates else projection.forecast(focus=event.ticket)
-                for ticket in projection.state.waiting_tickets() if all_updates else [projection.state.tickets[event.ticket]]:  # type: ignore[index]
-                    is_new = event.type == "ticket_issued" and ticket.label == event.ticket
-                    if not (is_new or all_updates):
+            ts = format_ts(event.ts)
+            if event.type == "ticket_issued":
+                assert event.ticket is not None
+                # the range the ticket was told, the one the kiosk printed
+                told = Range(*recorded.told) if recorded.told is not None else _no_counter_fallback(projection, event.ticket)
+                writer.writerow((ts, event.ticket, "wait", _s(told.p10), _s(told.p50), _s(told.p90)))
+                stats.wait_rows += 1
+            if all_updates and projection.state.waiting_count():
+                result = projection.forecast()
+                for ticket in projection.state.waiting_tickets():
+                    if ticket.label == event.ticket and event.type == "ticket_issued":
                         continue
                     wait = result.waits[ticket.label]
                     if wait.p90 == float("inf"):
-                        wait = _no_counter_fallback(projection, ticket.service, ticket.label)
+                        wait = _no_counter_fallback(projection, ticket.label)
                     wait = wait.shifted(event.at - ticket.issued_at)
                     writer.writerow((ts, ticket.label, "wait", _s(wait.p10), _s(wait.p50), _s(wait.p90)))
-                    if is_new:
-                        stats.wait_rows += 1
-                    else:
-                        stats.update_rows += 1
+                    stats.update_rows += 1
             if on_event is not None:
                 on_event(event)
     except LogFormatError as exc:
@@ -95,8 +96,10 @@ def replay(
     return stats
 
 
-def _no_counter_fallback(projection: Projection, service: str, label: str) -> Range:
-    """No counter has ever served ``service``: one counter working through the queue ahead."""
+def _no_counter_fallback(projection: Projection, label: str) -> Range:
+    """No counter has ever served the ticket's service, so it was told no range; the CSV
+    needs numbers to score, so it gets one counter working through the queue ahead."""
+    service = projection.state.tickets[label].service
     queue = projection.state.queued(service)
     ahead = queue.index(label) if label in queue else 0
     one = projection.service_range(service)

@@ -70,9 +70,11 @@ class Calibrator:
         bucket = _bucket(raw.p50)
         self.outcomes[bucket].append((raw.p10, raw.p50, raw.p90, waited))
         self._fresh[bucket] += 1
-        # recomputing after every outcome buys nothing measurable; every REFIT outcomes does
+        # refitting after every outcome buys nothing measurable; every REFIT outcomes does. The
+        # fit runs here, not when a forecast first asks, so the factors depend on the log alone
+        # and not on how often something forecast in between (a restarted server forecasts less)
         if self._fresh[bucket] >= REFIT or len(self.outcomes[bucket]) < 2 * REFIT:
-            self._factors[bucket] = None
+            self._factors[bucket] = self._fit(bucket)
             self._fresh[bucket] = 0
 
     def forget(self, key: tuple[object, str]) -> None:
@@ -83,32 +85,32 @@ class Calibrator:
         """Yesterday's unresolved tickets will never be called."""
         self.pending.clear()
 
+    def corrections_only(self) -> Calibrator:
+        """A calibrator that corrects exactly as this one does now and learns nothing: what a
+        forecast computed off the lock applies, so that its result depends on the seq it was
+        made at and not on what arrived while it ran."""
+        return Calibrator(_factors=list(self._factors))
+
     def factors(self, p50: float) -> tuple[float, float, float]:
         """The multiplicative correction of each percentile for a forecast of this size."""
-        bucket = _bucket(p50)
-        cached = self._factors[bucket]
-        if cached is not None:
-            return cached
+        return self._factors[_bucket(p50)] or (1.0, 1.0, 1.0)
+
+    def _fit(self, bucket: int) -> tuple[float, float, float]:
         rows = self.outcomes[bucket]
-        if not rows:
-            result = (1.0, 1.0, 1.0)
-        else:
-            data = np.array(rows)
-            actual = data[:, 3]
-            shrink = len(rows) / (len(rows) + SHRINK)
-            out = []
-            for column, q in enumerate(QUANTILES):
-                predicted = data[:, column]
-                usable = predicted > 1.0
-                if usable.sum() < 10:
-                    out.append(1.0)
-                    continue
-                ratio = weighted_quantile(actual[usable] / predicted[usable], predicted[usable], q)
-                # shrink on the log scale toward "no correction"
-                out.append(float(np.exp(shrink * np.log(max(ratio, 1e-3)))))
-            result = (out[0], out[1], out[2])
-        self._factors[bucket] = result
-        return result
+        data = np.array(rows)
+        actual = data[:, 3]
+        shrink = len(rows) / (len(rows) + SHRINK)
+        out = []
+        for column, q in enumerate(QUANTILES):
+            predicted = data[:, column]
+            usable = predicted > 1.0
+            if usable.sum() < 10:
+                out.append(1.0)
+                continue
+            ratio = weighted_quantile(actual[usable] / predicted[usable], predicted[usable], q)
+            # shrink on the log scale toward "no correction"
+            out.append(float(np.exp(shrink * np.log(max(ratio, 1e-3)))))
+        return (out[0], out[1], out[2])
 
     def adjust(self, raw: Range) -> Range:
         """The calibrated range of a raw forecast."""

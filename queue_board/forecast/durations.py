@@ -21,6 +21,7 @@ from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus
 from queue_board.core.call_rule import has_eligible_waiting
 from queue_board.core.events import Event, Profile
 from queue_board.forecast.calibration import Calibrator
+from queue_board.forecast.ranges import Range
 
 FloatArray = np.ndarray
 
@@ -496,10 +497,10 @@ class BranchModel:
         """A copy a forecast can read while this model keeps learning.
 
         Finished days never change, so they are shared rather than copied; the calibrator
-        is left out (the forecast does not read it) and the caches start empty.
+        keeps its corrections but not its history, and the caches start empty.
         """
         memo: dict[int, Any] = {id(day): day for day in self.days}
-        memo[id(self.calibrator)] = Calibrator()
+        memo[id(self.calibrator)] = self.calibrator.corrections_only()
         memo[id(self.rhythm_cache)] = {}
         memo[id(self._factor_cache)] = {}
         memo[id(self._between)] = dict(self._between)
@@ -547,9 +548,10 @@ def learn(model: BranchModel, state: BranchState, event: Event) -> None:
             model._factor_cache.clear()
             model._finished[ticket.service] = model._finished.get(ticket.service, 0) + 1
             if model._finished[ticket.service] % BETWEEN_REFIT == 0 or model._finished[ticket.service] < 2 * BETWEEN_REFIT:
-                # how much tellers really differ changes slowly: re-estimated every few transactions
-                model._between.pop(("counter", ticket.service), None)
-                model._between.pop(("hour", ticket.service), None)
+                # how much tellers really differ changes slowly: re-estimated every few transactions,
+                # here rather than when a forecast first asks, so that it depends on the log alone
+                for group_kind in ("counter", "hour"):
+                    model._between[(group_kind, ticket.service)] = model.log_durations.between_groups(group_kind, ticket.service)
     elif kind == "service_started":
         ticket = state.tickets[event.ticket]  # type: ignore[index]
         if ticket.called_at is not None:
@@ -617,13 +619,26 @@ def _touched_counters(state: BranchState, event: Event) -> list[tuple[str, Count
     return [(counter.name, counter)] if counter is not None else []
 
 
+def learn_promise(model: BranchModel, state: BranchState, event: Event) -> None:
+    """Remember the raw forecast a new ticket's promise came from, to calibrate by its outcome.
+
+    Read from the ``ticket_issued`` event itself (``told_raw``), so a restarted server, another
+    process and ``replay`` all calibrate from the same inputs: the log.
+    """
+    if event.told_raw is not None and event.ticket is not None:
+        model.calibrator.remember((state.day, event.ticket), Range(*event.told_raw))
+
+
 def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
-    """Update what needs the state *after* ``event``: the clocks of free counters' next calls.
+    """Update what needs the state *after* ``event``: the clocks of free counters' next calls,
+    and the promise a new ticket was told.
 
     A free spell ends with the counter's call (an observed wrap-up or reaction time, on the
     clock of :class:`ReadyEpisode`) or, censored, when it pauses or closes.
     """
     now = event.at
+    if event.type == "ticket_issued":
+        learn_promise(model, state, event)
     for name, counter in _touched_counters(state, event):
         episode = model.ready.get(name)
         if counter.status in FREE:

@@ -668,16 +668,10 @@ def _run_call_rule(
     return called
 
 
-def calibrate(raw: Forecast, state: BranchState, calibrator: Calibrator) -> Forecast:
-    """Remember each waiting ticket's first forecast and return the calibrated forecast."""
-    day = state.day
-    waits: dict[str, Range] = {}
-    for label, remaining in raw.waits.items():
-        ticket = state.tickets.get(label)
-        if ticket is not None and np.isfinite(remaining.p90):
-            elapsed = raw.at - ticket.issued_at
-            calibrator.remember((day, label), remaining.shifted(elapsed))
-        waits[label] = calibrator.adjust(remaining)
+def calibrate(raw: Forecast, calibrator: Calibrator) -> Forecast:
+    """The calibrated forecast; changes nothing (the calibrator learns from the log, see
+    ``durations.learn_promise``), so forecasting as often as one likes never alters a promise."""
+    waits = {label: calibrator.adjust(remaining) for label, remaining in raw.waits.items()}
     new_ticket = {s: (calibrator.adjust(r) if r is not None else None) for s, r in raw.new_ticket.items()}
     return Forecast(at=raw.at, waits=waits, new_ticket=new_ticket, counters=raw.counters)
 
