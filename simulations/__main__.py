@@ -9,8 +9,7 @@ from zoneinfo import ZoneInfoNotFoundError
 
 import click
 
-from queue_board.core.events import write_log
-from queue_board.service.clock import parse_timezone
+from queue_board.core.events import parse_timezone, write_log
 from simulations.branch_sim import SimulationError, simulate
 from simulations.scenarios import SCENARIOS
 

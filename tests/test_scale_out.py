@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import queue
+import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -105,7 +107,61 @@ def test_both_processes_read_the_same_state_and_never_share_a_seq(two_processes:
         server = (left, right)[index % 2]
         seqs.append(server.act("kiosk", "/tickets", {"service": "deposit"})["seq"])
     assert len(set(seqs)) == len(seqs) and seqs == sorted(seqs)
-    views = [snapshot(left), snapshot(right)]
-    assert views[0]["seq"] == views[1]["seq"] == seqs[-1]
-    waiting = [sorted(t["ticket"] for t in view["waiting"]) for view in views]
-    assert waiting[0] == waiting[1] and len(waiting[0]) == 6
+    views = [refreshed_snapshot(left, seqs[-1]), refreshed_snapshot(right, seqs[-1])]
+    assert len(views[0]["waiting"]) == 6
+    # the whole board, forecasts included: each process computed its own from the log alone
+    assert comparable(views[0]) == comparable(views[1])
+
+
+def refreshed_snapshot(server: ServerProcess, seq: int, timeout: float = 20.0) -> dict[str, Any]:
+    """The snapshot once the process's forecast is as far as ``seq`` (refreshes run after writes)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        view = snapshot(server)
+        if view["seq"] == seq and view["forecast_at"] == view["last_event_at"] and all(w["wait"] for w in view["waiting"]):
+            return view
+        assert time.monotonic() < deadline, f"no forecast for seq {seq} on {server.url}: {view['forecast_at']}"
+        time.sleep(0.2)
+
+
+def comparable(view: dict[str, Any]) -> dict[str, Any]:
+    """A snapshot without what depends on the moment it was read: ``now``, and ranges aged to it
+    (put back to the moment of their forecast, to 0.1 s)."""
+    age = (datetime.fromisoformat(view["now"]) - datetime.fromisoformat(view["forecast_at"])).total_seconds()
+
+    def unaged(value: dict[str, float] | None) -> dict[str, float] | None:
+        return {k: round(v + age, 0) for k, v in value.items()} if value else value
+
+    out = {k: v for k, v in view.items() if k != "now"}
+    out["waiting"] = [{**w, "wait": unaged(w["wait"])} for w in view["waiting"]]
+    out["counters"] = [{**c, "remaining": unaged(c["remaining"])} for c in view["counters"]]
+    return out
+
+
+def test_a_configuration_change_through_either_process_is_seen_by_both(
+    two_processes: tuple[ServerProcess, ServerProcess],
+) -> None:
+    left, right = two_processes
+    on_right = Board(right)
+    try:
+        config = requests.get(f"{left.url}/api/v1/branches/main/config", headers={"Authorization": f"Bearer {left.tokens['admin']}"}, timeout=10).json()
+        renamed = requests.put(
+            f"{left.url}/api/v1/branches/main/config",
+            json={**config, "name": "Harbour Street"},
+            headers={"Authorization": f"Bearer {left.tokens['admin']}"},
+            timeout=10,
+        )
+        assert renamed.status_code == 200, renamed.text
+        # the board on the other process is pushed the change, and that process reads it at once
+        while (pushed := on_right.pushes.get(timeout=10))["event"] is None:
+            pass
+        assert (pushed["event"]["type"], pushed["name"]) == ("branch_configured", "Harbour Street")
+        assert snapshot(right)["name"] == snapshot(left)["name"] == "Harbour Street"
+        # and the other way round, through the right-hand process
+        back = requests.put(
+            f"{right.url}/api/v1/branches/main/config", json=config, headers={"Authorization": f"Bearer {right.tokens['admin']}"}, timeout=10
+        )
+        assert back.status_code == 200, back.text
+        assert snapshot(left)["name"] == config["name"]
+    finally:
+        on_right.close()

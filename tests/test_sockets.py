@@ -47,17 +47,18 @@ def test_connect_gets_snapshot_then_each_event_pushes_the_next_seq(live_server: 
     try:
         kind, first = board.next()
         assert kind == "snapshot"
-        assert first["seq"] == 0
+        # seq 1 is the branch's configuration (an event of its log)
+        assert first["seq"] == 1 and first["name"] == "Demo Branch"
         assert post(live_server, "/counters/1/open", "teller1").status_code == 201
         pushed = board.next_with_event()
-        assert pushed["seq"] == 1
+        assert pushed["seq"] == 2
         assert pushed["event"]["type"] == "counter_opened"
         assert pushed["counters"][0]["status"] == "idle"
         ticket = post(live_server, "/tickets", "kiosk", {"service": "deposit"}).json()["ticket"]["ticket"]
-        assert board.next_with_event()["seq"] == 2
+        assert board.next_with_event()["seq"] == 3
         post(live_server, "/counters/1/call-next", "teller1")
         called = board.next_with_event()
-        assert called["seq"] == 3
+        assert called["seq"] == 4
         assert called["now_serving"][0] == {**called["now_serving"][0], "ticket": ticket, "counter": "1"}
     finally:
         board.close()
@@ -74,10 +75,10 @@ def test_forecast_refresh_is_pushed_after_the_event(live_server: LiveServer) -> 
         deadline_pushes = 20
         for _ in range(deadline_pushes):
             kind, data = board.next()
-            if kind == "board" and data["event"] is None and data["seq"] == 3 and all(w["wait"] for w in data["waiting"]):
+            if kind == "board" and data["event"] is None and data["seq"] == 4 and all(w["wait"] for w in data["waiting"]):
                 assert data["waiting"][1]["wait"]["p50"] > data["waiting"][0]["wait"]["p50"]
                 return
-        pytest.fail("no forecast refresh was pushed for seq 3")
+        pytest.fail("no forecast refresh was pushed for seq 4")
     finally:
         board.close()
 
@@ -92,7 +93,7 @@ def test_reconnecting_client_gets_a_full_snapshot(live_server: LiveServer) -> No
     try:
         kind, data = again.next()
         assert kind == "snapshot"
-        assert data["seq"] == 2
+        assert data["seq"] == 3  # configuration, open, ticket
         assert [w["ticket"] for w in data["waiting"]] == ["A001"]
     finally:
         again.close()
@@ -105,7 +106,7 @@ def test_sync_after_a_gap_returns_a_snapshot(live_server: LiveServer) -> None:
         post(live_server, "/counters/1/open", "teller1")
         board.client.emit("sync")
         _kind, data = board.next("snapshot")
-        assert data["seq"] == 1
+        assert data["seq"] == 2  # configuration, open
     finally:
         board.close()
 

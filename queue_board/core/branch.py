@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import StrEnum
 
+from queue_board.core.branch_config import BranchConfig
 from queue_board.core.events import Event, Profile
 from queue_board.core.text import N_
 
@@ -85,8 +86,9 @@ class Counter:
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
-    """Why an event cannot be applied. ``kind`` is ``not_found`` or ``conflict``;
-    ``subject`` says what was not found (``counter`` or ``ticket``).
+    """Why an event or a teller's action cannot happen. ``kind`` is ``not_found``, ``conflict``
+    (it does not fit the state) or ``invalid`` (a field of the request is missing or wrong;
+    ``field`` names it); ``subject`` says what was not found (``counter`` or ``ticket``).
 
     ``template`` is an English sentence with ``%(name)s`` placeholders filled from ``params``;
     ``words`` names the params that are vocabulary (a status, an action) rather than names,
@@ -98,6 +100,7 @@ class Rejection:
     params: Mapping[str, str] = field(default_factory=dict)
     subject: str | None = None
     words: tuple[str, ...] = ()
+    field: str | None = None
 
     @property
     def message(self) -> str:
@@ -121,6 +124,8 @@ class BranchState:
     queues: dict[str, list[tuple[float, int, str]]] = field(default_factory=dict)
     #: tie-breaker so that two tickets issued in the same millisecond keep log order
     arrivals: int = 0
+    #: the branch's services and counters, from its latest ``branch_configured`` (None: never configured)
+    config: BranchConfig | None = None
 
     def queued(self, service: str) -> list[str]:
         """Labels of the tickets waiting for ``service``, first in line first."""
@@ -147,6 +152,7 @@ class BranchState:
             counters={name: copy.copy(c) for name, c in self.counters.items()},
             queues={service: list(queue) for service, queue in self.queues.items()},
             arrivals=self.arrivals,
+            config=self.config,
         )
 
     def waiting_count(self) -> int:
@@ -194,6 +200,9 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
         _roll_over(state)
     kind = event.type
 
+    if kind == "branch_configured":
+        # any configuration that parsed is valid: it names things, it moves nobody
+        return None
     if kind == "ticket_issued":
         assert event.ticket is not None
         if event.ticket in state.tickets:
@@ -337,6 +346,9 @@ def apply(state: BranchState, event: Event) -> None:
     now = event.at
     kind = event.type
 
+    if kind == "branch_configured":
+        state.config = event.config
+        return
     if kind == "ticket_issued":
         assert event.ticket is not None and event.service is not None
         ticket = Ticket(label=event.ticket, service=event.service, issued_at=now, queued_at=now)

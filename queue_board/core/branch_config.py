@@ -1,19 +1,17 @@
 """A branch's configuration: its services (ticket prefix, names per language) and counters.
 
-Configuration is not part of the event log: it names things (``deposit`` is "存款" with
-tickets ``A001``…) and gives each counter a default work profile for "open".
+It names things (``deposit`` is "存款" with tickets ``A001``…) and gives each counter a
+default work profile for "open". It reaches a branch as a ``branch_configured`` event of its
+log (see docs/event-log.md), so every process and every restart sees the same configuration.
 """
 
 from __future__ import annotations
 
-import json
 import re
-import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from queue_board.core.events import MAX_NAME_LENGTH, EventFormatError, Profile, parse_profile
+from queue_board.core.fields import MAX_NAME_LENGTH, EventFormatError, Profile, parse_profile
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{1,3}$")
@@ -154,20 +152,6 @@ def parse_config(obj: Any) -> BranchConfig:
         services=tuple(services),
         counters=tuple(counters),
     )
-
-
-def load_config_file(path: str | Path) -> BranchConfig:
-    """Read a configuration file: ``.toml`` or ``.json``."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError("file", f"cannot read {path}: {exc.strerror}") from None
-    try:
-        obj = tomllib.loads(text) if path.suffix == ".toml" else json.loads(text)
-    except (tomllib.TOMLDecodeError, json.JSONDecodeError) as exc:
-        raise ConfigError("file", f"{path} is not valid {'TOML' if path.suffix == '.toml' else 'JSON'}: {exc}") from None
-    return parse_config(obj)
 
 
 #: The demo's branch: the services and counters of ``shared/data/sample-branch.jsonl``.

@@ -4,19 +4,6 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo
-
-
-def parse_timezone(name: str | None) -> tzinfo | None:
-    """An IANA zone name (``Asia/Taipei``) or a fixed offset (``+08:00``); ``None`` = the machine's."""
-    if not name:
-        return None
-    if name[0] in "+-":
-        try:
-            return datetime.fromisoformat(f"2000-01-01T00:00:00{name}").tzinfo
-        except ValueError:
-            raise ValueError(f"bad UTC offset {name!r}; expected e.g. +08:00") from None
-    return ZoneInfo(name)
 
 
 class SystemClock:

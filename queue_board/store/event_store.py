@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -44,13 +46,15 @@ from sqlalchemy.exc import IntegrityError
 
 from queue_board.core.events import Event, event_to_json, parse_event
 
+#: Alembic's script directory: the schema's revisions
+MIGRATIONS = Path(__file__).parent / "migrations"
+
 metadata = MetaData()
 
 branches = Table(
     "branches",
     metadata,
     Column("id", String(64), primary_key=True),
-    Column("config", Text, nullable=True),
     Column("created_at", String(40), nullable=False),
 )
 
@@ -139,6 +143,14 @@ def _prepare_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+@cache
+def _head_revision() -> str | None:
+    # the revision files only change with the code: read them once per process
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
 class ConflictingSequence(RuntimeError):
     """Another writer appended first; the caller catches up and tries again."""
 
@@ -167,11 +179,24 @@ class EventStore:
         from alembic.config import Config as AlembicConfig
 
         cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def revisions(self) -> tuple[str | None, str | None]:
+        """The database's Alembic revision (``None`` if never upgraded) and the head; reads only."""
+        from alembic.runtime.migration import MigrationContext
+
+        with self.engine.connect() as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+        return current, _head_revision()
+
+    def ping(self) -> None:
+        """Raise the driver's error if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     # branches ---------------------------------------------------------------------
     def ensure_branch(self, branch: str) -> None:
@@ -183,7 +208,7 @@ class EventStore:
         if conn.execute(select(branches.c.id).where(branches.c.id == branch)).first() is None:
             try:
                 with conn.begin_nested():
-                    conn.execute(insert(branches).values(id=branch, config=None, created_at=_utc_now()))
+                    conn.execute(insert(branches).values(id=branch, created_at=_utc_now()))
             except IntegrityError:
                 pass  # another process created it meanwhile
 
@@ -191,18 +216,6 @@ class EventStore:
         """Every branch that has a row."""
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(select(branches.c.id).order_by(branches.c.id))]
-
-    def get_config(self, branch: str) -> dict[str, Any] | None:
-        """The branch's stored configuration object, if any."""
-        with self.engine.connect() as conn:
-            raw = conn.execute(select(branches.c.config).where(branches.c.id == branch)).scalar()
-        return json.loads(raw) if raw else None
-
-    def set_config(self, branch: str, config: dict[str, Any]) -> None:
-        """Store the branch's configuration object (creating the branch if needed)."""
-        with self.engine.begin() as conn:
-            self._ensure_branch(conn, branch)
-            conn.execute(update(branches).where(branches.c.id == branch).values(config=json.dumps(config, ensure_ascii=False)))
 
     # events -----------------------------------------------------------------------
     @contextmanager
