@@ -1,6 +1,6 @@
 // Call announcements: a chime, then the call spoken in the board's language(s) with the Web Speech
 // API. Calls are queued, so two never overlap; a recall is announced again. Boards in a branch run
-// Chromium with --autoplay-policy=no-user-gesture-required; elsewhere the first tap unmutes.
+// Chromium with --autoplay-policy=no-user-gesture-required (docs/displays.md); elsewhere the first tap unmutes.
 
 import { SPEECH_LANGS } from "./i18n.js";
 import { spokenCall } from "./format.js";
@@ -130,15 +130,22 @@ export class Announcer {
 
 /**
  * The announcer of a board above the hall or a counter: silent with `?sound=off`, speaking the
- * board's language(s), showing "sound off" (#sound-state) while the browser blocks sound. Exposed
- * as `window.queueBoardAnnouncer` for operators and tests.
+ * board's language(s). While the browser blocks sound (no tap yet, and Chromium not started with
+ * --autoplay-policy=no-user-gesture-required; see docs/displays.md) the board says so: a clear
+ * "tap the screen to turn on sound" (#sound-prompt) where the page has one, else a small "sound
+ * off" (#sound-state); both go once sound is on. `body[data-sound]` is "on", "blocked" or "off".
+ * Exposed as `window.queueBoardAnnouncer` for operators and tests.
  */
 export function boardAnnouncer(params, boardLanguage) {
   const announcer = new Announcer({
     enabled: params.get("sound") !== "off",
     languages: () => boardLanguage.spoken(),
     onState: (value) => {
-      document.getElementById("sound-state").hidden = value !== "blocked";
+      document.body.dataset.sound = value;
+      const prompt = document.getElementById("sound-prompt");
+      if (prompt) prompt.hidden = value !== "blocked";
+      const indicator = document.getElementById("sound-state");
+      if (indicator) indicator.hidden = value !== "blocked" || Boolean(prompt);
     },
   });
   window.queueBoardAnnouncer = announcer;

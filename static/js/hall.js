@@ -1,5 +1,6 @@
-// The hall board: now serving (the newest call highlighted and announced), every counter's state in a
-// customer's words, and per service the people waiting and the expected wait for a new ticket.
+// The hall board: now serving (each call announced; the newest call still waiting for its customer
+// highlighted), every counter's state in a customer's words, and per service the people waiting and
+// the expected wait for a new ticket; "tap the screen to turn on sound" while the browser blocks it.
 // One language at a time (?lang=), or rotating (?rotate=20). Everything is set with textContent.
 
 import { boardAnnouncer } from "./announcer.js";
@@ -87,10 +88,20 @@ function announce(board, info) {
 /** How long a new call (or a recall) keeps flashing, whatever pushes follow. */
 const FLASH_MS = 8000;
 
+/**
+ * The recent calls. The big highlighted entry is for a call a customer must act on (status "called":
+ * go to that counter now), the newest such; other calls still waiting for their customer follow it,
+ * then the calls being served or finished, newest first, never highlighted, so "A016 → 1" in yellow
+ * never lingers once A016 is at the counter.
+ */
 function renderNowServing(board, info) {
   const list = document.getElementById("now-serving");
-  const rows = (board.now_serving || []).slice(0, NOW_SERVING_ROWS);
-  const newest = rows[0];
+  const calls = board.now_serving || [];
+  const called = calls.filter((entry) => entry.status === "called");
+  const hero = called[0] || null;
+  // other calls still waiting for their customer next (they must stay on screen when rows run out), then the rest
+  const rows = [...called, ...calls.filter((entry) => entry.status !== "called")].slice(0, NOW_SERVING_ROWS);
+  const newest = calls[0];
   const newestKey = newest ? `${newest.ticket}@${newest.called_at}` : null;
   const recalled = info.event && info.event.type === "ticket_recalled" ? info.event.ticket : null;
   const firstRender = state.newestKey === null;
@@ -98,8 +109,8 @@ function renderNowServing(board, info) {
   if (recalled) state.flash = { ticket: recalled, until: Date.now() + FLASH_MS };
   const flashing = state.flash && Date.now() < state.flash.until ? state.flash.ticket : null;
   list.replaceChildren(
-    ...rows.map((entry, index) => {
-      const row = el("li", `ns-row status-${entry.status}${index === 0 ? " newest" : ""}`);
+    ...rows.map((entry) => {
+      const row = el("li", `ns-row status-${entry.status}${entry === hero ? " newest" : ""}`);
       row.dataset.ticket = entry.ticket;
       row.dataset.counter = entry.counter;
       const ticket = el("span", "ns-ticket", entry.ticket);
@@ -109,7 +120,7 @@ function renderNowServing(board, info) {
       counter.append(el("span", "ns-counter-label", _("Counter")), el("span", "ns-counter-name", entry.counter));
       const note = el("span", "ns-note", describeCall(entry));
       row.append(ticket, arrow, counter, note);
-      if (entry.ticket === flashing && entry.status === "called") {
+      if (entry === hero && entry.ticket === flashing) {
         row.classList.add("flash");
         // keep the animation's phase across re-renders, so a push does not restart it
         row.style.animationDelay = `${-((FLASH_MS - (state.flash.until - Date.now())) % 1000)}ms`;
@@ -153,7 +164,7 @@ function renderCounters(board) {
   for (const counter of board.counters || []) {
     names.add(counter.name);
     const card = counterCard(list, counter.name);
-    const view = describeCounter(counter, now, state.boardNowMs ?? now);
+    const view = describeCounter(counter, now, state.boardNowMs ?? now, board.pause_reasons);
     card.dataset.status = view.status;
     setText(card.querySelector(".cc-name"), counterName(counter.name));
     setText(card.querySelector(".cc-symbol"), view.symbol);
@@ -191,9 +202,11 @@ function renderServices(board) {
 }
 
 function tick() {
+  // the server's time only: a wall screen's own clock may be hours off (it is never used once the server's is known)
+  const known = live.clock.known;
   const now = live.clock.now();
-  setText(document.getElementById("clock"), formatClock(now, live.clock.utcOffsetMinutes));
-  setText(document.getElementById("date"), formatDate(now, live.clock.utcOffsetMinutes));
+  setText(document.getElementById("clock"), known ? formatClock(now, live.clock.utcOffsetMinutes) : "--:--");
+  setText(document.getElementById("date"), known ? formatDate(now, live.clock.utcOffsetMinutes) : "");
   if (state.board) renderCounters(state.board);
   fitRows(document.getElementById("now-serving")); // fonts and resizes change what fits
 }

@@ -138,17 +138,40 @@ export class BoardLanguage {
 /**
  * The server's clock as seen from here: the board's `now` at each push, run forward at the
  * rate the server's clock has been observed to run (1 in production, faster in the demo).
+ *
+ * The device's own clock is never used once the server's is known: a wall screen's clock may be
+ * hours off (or the demo's server clock runs fast), so a dropped connection keeps the last known
+ * server time running (`suspend`), and countdowns ("back in ~5 min") stay right while offline.
  */
 export class ServerClock {
   constructor() {
-    this.reset();
+    this.base = null;
+    this.last = null;
+    this.rate = 1;
+    this.rebase = false;
     this.utcOffsetMinutes = -new Date().getTimezoneOffset();
   }
 
+  /** True once a server time has been seen (before that, `now()` can only be the device's guess). */
+  get known() {
+    return this.last !== null;
+  }
+
+  /**
+   * The connection dropped: keep running from the last server time and rate, and start the rate's
+   * measurement afresh from the next sample (a restarted server, such as a restarted demo, may
+   * run another clock; its first push then sets the time at once).
+   */
+  suspend() {
+    this.rebase = true;
+  }
+
+  /** Forget the server's clock altogether (only for a page that changes server). */
   reset() {
     this.base = null;
     this.last = null;
     this.rate = 1;
+    this.rebase = false;
   }
 
   observe(board) {
@@ -156,7 +179,10 @@ export class ServerClock {
     const server = parseTs(board && board.now);
     if (server == null) return;
     const sample = { server, client: Date.now() };
-    if (!this.base || sample.client - this.base.client > 30 * 60_000 || server < this.base.server) this.base = sample;
+    if (!this.base || this.rebase || sample.client - this.base.client > 30 * 60_000 || server < this.base.server) {
+      this.base = sample;
+      this.rebase = false;
+    }
     const span = sample.client - this.base.client;
     if (span >= 5_000) {
       const rate = (sample.server - this.base.server) / span;
@@ -253,7 +279,7 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   socket.on("connect", () => status("live"));
   socket.on("disconnect", (reason) => {
     status("lost");
-    clock.reset(); // the server may come back with another clock (a restarted demo)
+    clock.suspend(); // keep the server's time while away; a restarted server's first push resets it
     // the server closed this connection on purpose: ask again (the client only retries on its own otherwise)
     if (reason === "io server disconnect") socket.connect();
   });

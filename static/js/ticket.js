@@ -1,13 +1,14 @@
 // The customer's ticket on their phone: people ahead and the expected wait, live; "your turn:
-// counter 3" with sound and vibration where the phone allows; a notice when the estimate worsens by
-// more than 5 minutes. The signed link in the address is the only credential.
+// counter 3" with sound and vibration where the phone allows; a notice when the wait the page shows
+// goes up by more than 5 minutes. The signed link in the address is the only credential.
 
 import { Announcer } from "./announcer.js";
-import { agedRange, formatClock, formatDate, formatPeopleAhead, formatRange, nameIn, parseTs } from "./format.js";
+import { agedRange, formatClock, formatDate, formatPeopleAhead, formatRange, nameIn, parseTs, sentence } from "./format.js";
 import { _, language, ngettext, onLanguageChange, setLanguage } from "./i18n.js";
 import { ServerClock, banner, connectionWords, setText } from "./live.js";
 
-const WORSE_BY_MS = 5 * 60_000;
+/** The shown wait must rise by more than this many minutes (its upper end) for the "wait got longer" notice. */
+const WORSE_BY_MIN = 5;
 const POLL_MS = 5_000;
 const SAFETY_POLL_MS = 60_000;
 const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOptions.offlineGraceMs) ?? 10_000;
@@ -16,7 +17,19 @@ const body = document.body;
 const link = body.dataset.link;
 const root = body.dataset.root || "";
 const clock = new ServerClock();
-const state = { ticket: null, boardNowMs: null, connection: "connecting", alerted: null, lostAt: null, lostTimer: null };
+const state = {
+  ticket: null,
+  boardNowMs: null,
+  connection: "connecting",
+  lostAt: null,
+  lostTimer: null,
+  /** the "wait got longer" notice while it applies: {before} = the shown upper minute before the rise */
+  notice: null,
+  /** the lowest upper minute the page has shown since it opened (or since the last notice / OK) */
+  lowest: null,
+  /** the upper minute shown now */
+  shownHigh: null,
+};
 const announcer = new Announcer({
   enabled: true,
   autoUnlock: false,
@@ -43,7 +56,6 @@ onLanguageChange(() => {
   }
   setText(document.querySelector("#live-state .live-text"), connectionWords(state.connection));
   render();
-  if (state.notice) showNotice(state.notice);
 });
 
 // state ------------------------------------------------------------------------------------
@@ -57,7 +69,6 @@ function accept(ticket) {
   body.dataset.status = ticket.status;
   setText(document.getElementById("updated"), formatClock(clock.now(), clock.utcOffsetMinutes, true));
   alertOnCall(previous, ticket);
-  checkPromise(ticket);
   render();
 }
 
@@ -98,47 +109,63 @@ function alertOnCall(previous, ticket) {
   document.title = `▶ ${_("Your turn: counter %(counter)s", { counter: ticket.counter })}`;
 }
 
-/**
- * The expected call time (now + p90, in server time) is the promise. It moves down whenever the
- * estimate improves; when it moves up by more than 5 minutes the customer is told, with why.
- */
-function checkPromise(ticket) {
-  if (ticket.status !== "waiting") return;
-  const range = agedRange(ticket.wait, (clock.now() - state.boardNowMs) / 1000);
-  if (!range) return;
-  const promise = clock.now() + range.p90 * 1000;
-  const baseline = Number(stored("promise"));
-  if (!baseline || promise < baseline) {
-    store("promise", promise);
-  } else if (promise - baseline > WORSE_BY_MS) {
-    store("promise", promise);
-    state.notice = { minutes: Math.round((promise - baseline) / 60_000), range, ticket };
-    showNotice(state.notice);
-  }
+/** The upper end of a range in the minutes the page shows it in ("under 1 min" is 0), as formatRange rounds it. */
+function shownMinutes(range) {
+  return range.p90 < 60 ? 0 : Math.round(range.p90 / 60);
 }
 
-function showNotice(notice) {
-  const box = document.getElementById("notice");
-  const sentence = ngettext(
-    "The expected wait is now %(range)s, about %(num)s minute longer than before.",
-    "The expected wait is now %(range)s, about %(num)s minutes longer than before.",
-    notice.minutes,
-    { range: formatRange(notice.range) || "" },
-  );
-  const why = whyText(state.ticket || notice.ticket);
-  setText(document.getElementById("notice-text"), why ? _("%(sentence)s %(why)s", { sentence, why }) : sentence);
-  box.hidden = false;
-  if (navigator.vibrate) {
-    try {
-      navigator.vibrate(200);
-    } catch {
-      // fine without
+/**
+ * "Your wait got longer", from the range the page shows (`aged`, the same one as #range): raised when
+ * its upper end rises more than WORSE_BY_MIN above the lowest the page has shown, so it never says
+ * "longer" about a range that shrank. It says how much longer than before, in the range on screen
+ * now, and goes as soon as the wait is back to what it was, or the ticket is no longer waiting.
+ */
+function trackWait(ticket, aged) {
+  if (ticket.status !== "waiting") {
+    state.notice = null;
+    state.lowest = null;
+    state.shownHigh = null;
+    return;
+  }
+  if (!aged) return; // "Estimating…": nothing shown to compare
+  const high = shownMinutes(aged);
+  state.shownHigh = high;
+  if (state.notice && high <= state.notice.before) state.notice = null; // back to what it was
+  if (state.lowest === null || high < state.lowest) {
+    state.lowest = high;
+  } else if (high - state.lowest > WORSE_BY_MIN) {
+    state.notice = { before: state.notice ? state.notice.before : state.lowest };
+    state.lowest = high;
+    if (navigator.vibrate) {
+      try {
+        navigator.vibrate(200);
+      } catch {
+        // fine without
+      }
     }
   }
 }
 
+function renderNotice(ticket, aged) {
+  const box = document.getElementById("notice");
+  if (!box) return;
+  const notice = ticket.status === "waiting" && aged ? state.notice : null;
+  box.hidden = !notice;
+  if (!notice) return;
+  const sentence = ngettext(
+    "The expected wait is now %(range)s, about %(num)s minute longer than before.",
+    "The expected wait is now %(range)s, about %(num)s minutes longer than before.",
+    shownMinutes(aged) - notice.before,
+    { range: formatRange(aged) || "" },
+  );
+  const why = whyText(ticket);
+  setText(document.getElementById("notice-text"), why ? _("%(sentence)s %(why)s", { sentence, why }) : sentence);
+}
+
 document.getElementById("notice-ok")?.addEventListener("click", () => {
+  // read: the next notice is about a rise from what the page shows now
   state.notice = null;
+  state.lowest = state.shownHigh;
   document.getElementById("notice").hidden = true;
 });
 
@@ -148,7 +175,7 @@ function whyText(ticket) {
   const service = nameIn(ticket.service_names, language(), ticket.service || "");
   if (!ticket.counters_serving && !ticket.counters_paused) return _("No counter is serving %(service)s right now.", { service });
   const serving = ngettext("%(num)s counter is serving %(service)s", "%(num)s counters are serving %(service)s", ticket.counters_serving, { service });
-  if (!ticket.counters_paused) return `${serving}.`;
+  if (!ticket.counters_paused) return sentence(serving);
   const paused = ngettext("%(num)s is paused.", "%(num)s are paused.", ticket.counters_paused);
   return _("%(serving)s; %(paused)s", { serving, paused });
 }
@@ -177,9 +204,11 @@ function render() {
   let range = "";
   let detail = "";
   let why = "";
+  // one range for everything the page says about the wait: #range, the call window and the notice
+  const aged = ticket.status === "waiting" ? agedRange(ticket.wait, (now - state.boardNowMs) / 1000) : null;
+  trackWait(ticket, aged);
   switch (ticket.status) {
     case "waiting": {
-      const aged = agedRange(ticket.wait, (now - state.boardNowMs) / 1000);
       headline = formatPeopleAhead(ticket.people_ahead);
       caption = _("Expected wait");
       range = formatRange(aged) || _("Estimating…");
@@ -226,6 +255,10 @@ function render() {
   show("range", range);
   show("detail", detail);
   show("why", why);
+  renderNotice(ticket, aged);
+  // "keep this page open, stay in the branch": only while the customer still waits for (or answers) the call
+  const hint = document.getElementById("keep-open");
+  if (hint) hint.hidden = ticket.status !== "waiting" && ticket.status !== "called";
   renderAlerts();
 }
 
@@ -349,7 +382,7 @@ function connect() {
   socket.on("disconnect", (reason) => {
     pending = false;
     setConnection("lost");
-    clock.reset();
+    clock.suspend(); // never the phone's own clock: keep the server's time until it answers again
     if (reason === "io server disconnect") socket.connect();
   });
   socket.on("connect_error", () => {
