@@ -360,6 +360,19 @@ def _prefix(service: str) -> str:
     return info.prefix
 
 
+def _reason(code: str) -> str:
+    """A pause reason's code, as the log records it: one the branch's configuration names
+    (the demo configures none, so these are the defaults) in every language."""
+    info = DEMO_CONFIG.pause_reason(code)
+    assert info is not None and info.code == code, f"DEMO_CONFIG has no pause reason {code}"
+    return code
+
+
+#: the codes of the pauses the simulated tellers take
+LUNCH = _reason("lunch")
+AUTHORISATION = _reason("authorisation")
+
+
 def _hours(*rates: float, first: int = 9) -> dict[int, float]:
     return {first + index: rate for index, rate in enumerate(rates)}
 
@@ -377,7 +390,7 @@ def demo_branch() -> Scenario:
     every teller lunches (declaring 30 or 45 minutes, coming back a little late), and
     counters 2 and 3 now and then wait for an authorisation.
     """
-    authorisation = RandomPauses("authorisation", per_hour=0.15, minutes=5.0, overrun=AUTHORISATION_OVERRUN)
+    authorisation = RandomPauses(AUTHORISATION, per_hour=0.15, minutes=5.0, overrun=AUTHORISATION_OVERRUN)
     services = (
         ServiceSpec(
             "deposit",
@@ -401,18 +414,18 @@ def demo_branch() -> Scenario:
         ),
     )
     counters = (
-        CounterSpec("1", _profile("1"), speed=1.05, pauses=(PlannedPause("lunch", time(12, 0), 30, LUNCH_OVERRUN),)),
+        CounterSpec("1", _profile("1"), speed=1.05, pauses=(PlannedPause(LUNCH, time(12, 0), 30, LUNCH_OVERRUN),)),
         CounterSpec(
             "2",
             _profile("2"),
-            pauses=(PlannedPause("lunch", time(12, 45), 30, LUNCH_OVERRUN),),
+            pauses=(PlannedPause(LUNCH, time(12, 45), 30, LUNCH_OVERRUN),),
             random_pauses=(authorisation,),
         ),
         CounterSpec(
             "3",
             _profile("3"),
             speed=0.95,
-            pauses=(PlannedPause("lunch", time(13, 0), 30, LUNCH_OVERRUN),),
+            pauses=(PlannedPause(LUNCH, time(13, 0), 30, LUNCH_OVERRUN),),
             random_pauses=(authorisation,),
         ),
         CounterSpec(
@@ -420,7 +433,7 @@ def demo_branch() -> Scenario:
             _profile("4"),
             # the loan officer is quick at loans and slower than the cashiers at remittances
             speed_by_service={"loan": 1.0, "remittance": 0.85},
-            pauses=(PlannedPause("lunch", time(12, 0), 45, LUNCH_OVERRUN),),
+            pauses=(PlannedPause(LUNCH, time(12, 0), 45, LUNCH_OVERRUN),),
         ),
     )
     return Scenario(
@@ -467,7 +480,7 @@ def single_service_mm_c(
 
 def busy_tiered_branch() -> Scenario:
     """A busy city branch: 6 counters, a VIP tier, heavy-tailed transactions, about 400 customers a day."""
-    authorisation = RandomPauses("authorisation", per_hour=0.25, minutes=5.0, overrun=AUTHORISATION_OVERRUN)
+    authorisation = RandomPauses(AUTHORISATION, per_hour=0.25, minutes=5.0, overrun=AUTHORISATION_OVERRUN)
     services = (
         ServiceSpec(
             "vip",
@@ -508,33 +521,33 @@ def busy_tiered_branch() -> Scenario:
             "1",
             (("vip",), ("deposit", "remittance")),
             speed=1.1,
-            pauses=(PlannedPause("lunch", time(11, 30), 30, lunch),),
+            pauses=(PlannedPause(LUNCH, time(11, 30), 30, lunch),),
         ),
         CounterSpec(
             "2",
             (("vip",), ("fx",), ("deposit",)),
-            pauses=(PlannedPause("lunch", time(13, 0), 30, lunch),),
+            pauses=(PlannedPause(LUNCH, time(13, 0), 30, lunch),),
             random_pauses=(authorisation,),
         ),
-        CounterSpec("3", (("deposit",),), speed=1.1, pauses=(PlannedPause("lunch", time(12, 0), 30, lunch),)),
+        CounterSpec("3", (("deposit",),), speed=1.1, pauses=(PlannedPause(LUNCH, time(12, 0), 30, lunch),)),
         CounterSpec(
             "4",
             (("deposit", "remittance"),),
             speed=0.9,
-            pauses=(PlannedPause("lunch", time(12, 30), 30, lunch),),
+            pauses=(PlannedPause(LUNCH, time(12, 30), 30, lunch),),
             random_pauses=(authorisation,),
         ),
         CounterSpec(
             "5",
             (("remittance", "fx"), ("loan",), ("deposit",)),
-            pauses=(PlannedPause("lunch", time(13, 30), 30, lunch),),
+            pauses=(PlannedPause(LUNCH, time(13, 30), 30, lunch),),
             random_pauses=(authorisation,),
         ),
         CounterSpec(
             "6",
             (("loan",), ("remittance",)),
             speed_by_service={"remittance": 0.85},
-            pauses=(PlannedPause("lunch", time(12, 0), 45, lunch),),
+            pauses=(PlannedPause(LUNCH, time(12, 0), 45, lunch),),
         ),
     )
     return Scenario(

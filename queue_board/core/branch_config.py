@@ -1,8 +1,10 @@
-"""A branch's configuration: its services (ticket prefix, names per language) and counters.
+"""A branch's configuration: its services (ticket prefix, names per language), counters and
+pause reasons.
 
-It names things (``deposit`` is "存款" with tickets ``A001``…) and gives each counter a
-default work profile for "open". It reaches a branch as a ``branch_configured`` event of its
-log (see docs/event-log.md), so every process and every restart sees the same configuration.
+It names things (``deposit`` is "存款" with tickets ``A001``…, the pause reason ``lunch`` is
+"午休"), gives each counter a default work profile for "open" and lists the reasons a teller
+picks from when pausing. It reaches a branch as a ``branch_configured`` event of its log (see
+docs/event-log.md), so every process and every restart sees the same configuration.
 """
 
 from __future__ import annotations
@@ -15,6 +17,12 @@ from queue_board.core.fields import MAX_NAME_LENGTH, EventFormatError, Profile, 
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{1,3}$")
+#: a pause reason's code: what the log records (``lunch``, ``cash_delivery``)
+REASON_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
+#: a pause reason's name on a board, in any language
+MAX_REASON_NAME_LENGTH = 40
+#: the pause dialog has room for this many reasons (and "Other")
+MAX_PAUSE_REASONS = 12
 
 
 class ConfigError(ValueError):
@@ -40,6 +48,34 @@ class ServiceInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class PauseReason:
+    """A reason a teller pauses for: the code the log records, and its name in every language."""
+
+    code: str
+    names: dict[str, str]
+
+    def name(self, language: str) -> str:
+        """The reason's name in ``language``, falling back to English, then the code."""
+        return self.names.get(language) or self.names.get("en") or self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as a configuration and the board carry it."""
+        return {"code": self.code, "names": dict(self.names)}
+
+
+#: the reasons of a branch that configures none (the codes the simulated branches use too)
+DEFAULT_PAUSE_REASONS: tuple[PauseReason, ...] = (
+    PauseReason("authorisation", {"en": "Getting authorisation", "zh-Hant": "取得授權中", "zh-Hans": "授权审批中"}),
+    PauseReason("cash_delivery", {"en": "Cash delivery", "zh-Hant": "運鈔作業", "zh-Hans": "运钞作业"}),
+    PauseReason("helping_colleague", {"en": "Helping a colleague", "zh-Hant": "協助同事", "zh-Hans": "协助同事"}),
+    PauseReason("back_office", {"en": "Back-office work", "zh-Hant": "後台作業", "zh-Hans": "后台作业"}),
+    PauseReason("system", {"en": "System problem", "zh-Hant": "系統問題", "zh-Hans": "系统故障"}),
+    PauseReason("break", {"en": "Break", "zh-Hant": "休息", "zh-Hans": "休息"}),
+    PauseReason("lunch", {"en": "Lunch", "zh-Hant": "午休", "zh-Hans": "午休"}),
+)
+
+
+@dataclass(frozen=True, slots=True)
 class CounterInfo:
     """A counter and the work profile it opens with unless told otherwise."""
 
@@ -56,6 +92,26 @@ class BranchConfig:
     services: tuple[ServiceInfo, ...] = ()
     counters: tuple[CounterInfo, ...] = ()
     names: dict[str, str] = field(default_factory=dict)
+    #: the configured pause reasons; empty when the branch configures none (then :attr:`reasons`
+    #: are :data:`DEFAULT_PAUSE_REASONS`)
+    pause_reasons: tuple[PauseReason, ...] = ()
+
+    @property
+    def reasons(self) -> tuple[PauseReason, ...]:
+        """The pause reasons in effect: the configured ones, else the defaults."""
+        return self.pause_reasons or DEFAULT_PAUSE_REASONS
+
+    def pause_reason(self, logged: str | None) -> PauseReason | None:
+        """The reason a logged ``reason`` names: its code, or (for logs written before reasons
+        were codes) one of its names in any language, ignoring case; ``None`` for free text."""
+        if not logged:
+            return None
+        text = logged.strip()
+        found = next((r for r in self.reasons if r.code == text), None)
+        if found is None:
+            folded = text.casefold()
+            found = next((r for r in self.reasons if any(n.casefold() == folded for n in r.names.values())), None)
+        return found
 
     def service(self, code: str) -> ServiceInfo | None:
         """The configured service with this code."""
@@ -66,14 +122,18 @@ class BranchConfig:
         return next((c for c in self.counters if c.name == name), None)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form, the same shape :func:`parse_config` reads."""
-        return {
+        """JSON-ready form, the same shape :func:`parse_config` reads (``pause_reasons`` only
+        when configured, so a configuration from before pause reasons reads back the same)."""
+        out: dict[str, Any] = {
             "name": self.name,
             "names": dict(self.names),
             "languages": list(self.languages),
             "services": [{"code": s.code, "prefix": s.prefix, "names": dict(s.names)} for s in self.services],
             "counters": [{"name": c.name, "services": [list(t) for t in c.services]} for c in self.counters],
         }
+        if self.pause_reasons:
+            out["pause_reasons"] = [r.to_dict() for r in self.pause_reasons]
+        return out
 
 
 def _text(value: Any, field_name: str, limit: int = 80) -> str:
@@ -84,7 +144,7 @@ def _text(value: Any, field_name: str, limit: int = 80) -> str:
     return value.strip()
 
 
-def _names(value: Any, field_name: str) -> dict[str, str]:
+def _names(value: Any, field_name: str, limit: int = 80) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, dict):
@@ -93,15 +153,46 @@ def _names(value: Any, field_name: str) -> dict[str, str]:
     for language, text in value.items():
         if language not in LANGUAGES:
             raise ConfigError(field_name, f"unknown language {language!r}; expected one of {list(LANGUAGES)}")
-        out[language] = _text(text, f"{field_name}.{language}")
+        out[language] = _text(text, f"{field_name}.{language}", limit)
     return out
+
+
+def _pause_reasons(value: Any, languages: list[str]) -> tuple[PauseReason, ...]:
+    """The configured pause reasons: codes, each named in every language of the branch."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise ConfigError("pause_reasons", "must be a non-empty list of {code, names} (leave it out for the defaults)")
+    if len(value) > MAX_PAUSE_REASONS:
+        raise ConfigError("pause_reasons", f"must list at most {MAX_PAUSE_REASONS} reasons")
+    reasons: list[PauseReason] = []
+    for index, raw in enumerate(value):
+        where = f"pause_reasons[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(where, "must be an object with code and names")
+        unknown = set(raw) - {"code", "names"}
+        if unknown:
+            raise ConfigError(where, f"unknown keys {sorted(unknown)}")
+        code = raw.get("code")
+        if not isinstance(code, str) or not REASON_CODE_PATTERN.match(code):
+            raise ConfigError(
+                f"{where}.code", "must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
+            )
+        if any(r.code == code for r in reasons):
+            raise ConfigError(f"{where}.code", f"pause reason {code!r} is configured twice")
+        names = _names(raw.get("names"), f"{where}.names", MAX_REASON_NAME_LENGTH)
+        missing = [lang for lang in languages if lang not in names]
+        if missing:
+            raise ConfigError(f"{where}.names", f"needs a name in every language of the branch; missing {missing}")
+        reasons.append(PauseReason(code=code, names=names))
+    return tuple(reasons)
 
 
 def parse_config(obj: Any) -> BranchConfig:
     """Validate a decoded configuration object (JSON or TOML) into a :class:`BranchConfig`."""
     if not isinstance(obj, dict):
         raise ConfigError("config", "must be an object")
-    unknown = set(obj) - {"name", "names", "languages", "services", "counters"}
+    unknown = set(obj) - {"name", "names", "languages", "services", "counters", "pause_reasons"}
     if unknown:
         raise ConfigError("config", f"unknown keys {sorted(unknown)}")
     name = _text(obj.get("name", "Branch"), "name")
@@ -151,6 +242,7 @@ def parse_config(obj: Any) -> BranchConfig:
         languages=tuple(languages),
         services=tuple(services),
         counters=tuple(counters),
+        pause_reasons=_pause_reasons(obj.get("pause_reasons"), languages),
     )
 
 

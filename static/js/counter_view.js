@@ -1,6 +1,8 @@
 // The counter board's face, shared by the screen above the window (counter.js) and the preview in
 // the teller console (teller.js): the customer being served and for how long, wrap-up and pause
-// messages with the time left, and a closed counter without any ticket number.
+// messages with the time left, and a closed counter without any ticket number. A counter wrapping
+// up with nobody waiting shows as free; with people waiting, its wrap-up estimate is the one first
+// made for this wrap-up, aged, and once that has passed the board says so.
 
 import {
   STATUS,
@@ -14,9 +16,41 @@ import {
   nameIn,
   parseTs,
   pauseReason,
+  rangePassed,
+  shownStatus,
 } from "./format.js";
 import { _, language } from "./i18n.js";
 import { el, setText } from "./live.js";
+
+/**
+ * The first estimate made for each counter's current wrap-up, as absolute times (ms):
+ * counter name → {since, p10, p50, p90}. A forecast refreshed later in the same wrap-up knows how
+ * long it has lasted and says "under 1 min" again and again; a board that repeated it would hold
+ * "next customer in under 1 min" for minutes. Keeping the first estimate lets it run out honestly.
+ */
+const wrapUps = new Map();
+
+/** The wrap-up's estimate at `nowMs`, in seconds from now (p90 ≤ 0: it has passed), or null if none yet. */
+function wrapUpRange(board, counter, nowMs, boardNowMs) {
+  const since = parseTs(counter.since);
+  let entry = wrapUps.get(counter.name);
+  if (entry && entry.since !== since) {
+    wrapUps.delete(counter.name);
+    entry = null;
+  }
+  if (!entry) {
+    // only a forecast made during this wrap-up says anything about it (the board pushed at "finish"
+    // still carries the one made while the customer was being served)
+    const forecastAt = parseTs(board && board.forecast_at);
+    const range = agedRange(counter.remaining, 0);
+    if (!range || since == null || forecastAt == null || forecastAt < since) return null;
+    const at = (seconds) => boardNowMs + seconds * 1000;
+    entry = { since, p10: at(range.p10), p50: at(range.p50), p90: at(range.p90) };
+    wrapUps.set(counter.name, entry);
+  }
+  const left = (ms) => (ms - nowMs) / 1000;
+  return { p10: Math.max(0, left(entry.p10)), p50: Math.max(0, left(entry.p50)), p90: Math.max(0, left(entry.p90)) };
+}
 
 /**
  * What the board above counter `name` says at `nowMs` (server time). `boardNowMs` is when the
@@ -25,7 +59,8 @@ import { el, setText } from "./live.js";
  */
 export function counterBoardView(board, name, nowMs, boardNowMs = nowMs, utcOffsetMinutes = 0) {
   const counter = ((board && board.counters) || []).find((c) => c.name === name);
-  const status = counter && counter.status in STATUS ? counter.status : "closed";
+  const status = counter && counter.status in STATUS ? shownStatus(counter) : "closed";
+  if (status !== "wrapping_up") wrapUps.delete(name);
   const info = STATUS[status];
   const view = {
     status,
@@ -71,17 +106,20 @@ export function counterBoardView(board, name, nowMs, boardNowMs = nowMs, utcOffs
       break;
     }
     case "wrapping_up": {
-      const left = formatRange(remaining);
+      // people are waiting for this counter (else it shows as free)
+      const estimate = wrapUpRange(board, counter, nowMs, boardNowMs);
+      const left = formatRange(estimate);
       view.hero = _("One moment, please");
-      view.primary = _("Finishing the previous transaction");
-      view.secondary = left ? _("Next customer in %(range)s", { range: left }) : _("Next customer shortly");
+      view.primary = _("Wrapping up the previous transaction");
+      if (rangePassed(estimate)) view.secondary = _("Taking longer than expected: next customer shortly");
+      else view.secondary = left ? _("Next customer in %(range)s", { range: left }) : _("Next customer shortly");
       break;
     }
     case "paused": {
       const backIn = formatBackIn(parseTs(counter.back_at), nowMs);
       const left = formatRange(remaining);
       view.hero = _("Paused");
-      view.reason = pauseReason(counter.pause_reason);
+      view.reason = pauseReason(counter.pause_reason, board.pause_reasons);
       view.primary = backIn || (left ? _("back in %(range)s", { range: left }) : _("back later"));
       view.secondary = _("Please wait for the next call on the hall board");
       break;

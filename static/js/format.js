@@ -35,6 +35,15 @@ export function formatRange(range) {
   return _("about %(low)s–%(high)s min", { low, high });
 }
 
+/**
+ * Whether an estimate has run out: even its p90 is behind us (as aged by `agedRange`, or from the
+ * server, which ages and clamps the same way). Say so then, rather than "under 1 min" for ever.
+ */
+export function rangePassed(range) {
+  const r = usable(range);
+  return !!r && r.p90 <= 0;
+}
+
 /** The range as it stands `ageSeconds` after it was made: every percentile moves closer, never below 0. */
 export function agedRange(range, ageSeconds) {
   const r = usable(range);
@@ -132,7 +141,10 @@ export function namesInOrder(names, languages, fallback = "", first = null) {
   return out;
 }
 
-/** The pause reasons the teller's dialog offers; boards show them in their own language. */
+/**
+ * The presets consoles offered before pause reasons were the branch's codes: a log of those days
+ * records the English text, which a screen without the board's reasons still translates.
+ */
 export const PAUSE_REASONS = [
   N_("Getting authorisation"),
   N_("Cash delivery"),
@@ -143,10 +155,30 @@ export const PAUSE_REASONS = [
   N_("Lunch"),
 ];
 
-/** A pause reason for the board: a preset in the page's language, anything else as the teller typed it. */
-export function pauseReason(reason) {
+/**
+ * The branch's pause reason that a logged `reason` names: its code, or (a log from before codes)
+ * one of its names in any language, ignoring case. `reasons` is the board's `pause_reasons`.
+ */
+export function findPauseReason(reason, reasons) {
+  if (!reason || !reasons) return null;
+  const text = String(reason).trim();
+  const folded = text.toLowerCase();
+  return (
+    reasons.find((r) => r.code === text) ||
+    reasons.find((r) => Object.values(r.names || {}).some((name) => String(name).toLowerCase() === folded)) ||
+    null
+  );
+}
+
+/**
+ * A pause reason as a screen shows it: a code of the branch's `reasons` (the board's
+ * `pause_reasons`) named in `lang`, an old preset translated, anything else as the teller typed it.
+ */
+export function pauseReason(reason, reasons = null, lang = language()) {
   if (!reason) return null;
-  return PAUSE_REASONS.includes(reason) ? _(reason) : reason;
+  const known = findPauseReason(reason, reasons);
+  if (known) return nameIn(known.names, lang, known.code);
+  return PAUSE_REASONS.includes(reason) ? _(reason, null, lang) : reason;
 }
 
 /** Words and a symbol for each counter status (never colour alone); `label()` is in the page's language. */
@@ -155,9 +187,14 @@ export const STATUS = {
   idle: { label: () => _("Available"), symbol: "●" },
   calling: { label: () => _("Calling"), symbol: "»" },
   serving: { label: () => _("Serving"), symbol: "▶" },
-  wrapping_up: { label: () => _("Finishing up"), symbol: "…" },
+  wrapping_up: { label: () => _("Wrapping up"), symbol: "…" },
   paused: { label: () => _("Paused"), symbol: "‖" },
 };
+
+/** A sentence ended with the language's full stop: "… Loans.", "……貸款。". */
+export function sentence(text, lang = language()) {
+  return _("%(sentence)s.", { sentence: text }, lang);
+}
 
 /** "Counter 3". */
 export function counterName(name) {
@@ -165,15 +202,26 @@ export function counterName(name) {
 }
 
 /**
+ * The status a customer should see: a counter wrapping up with nobody waiting for it is simply
+ * free (no one is kept waiting by its paperwork).
+ */
+export function shownStatus(counter) {
+  const status = counter && counter.status in STATUS ? counter.status : "idle";
+  return status === "wrapping_up" && !counter.queue_for_counter ? "idle" : status;
+}
+
+/**
  * What a customer should read about a counter, from its board entry at `nowMs` (server time)
- * and the board's `now` (when `remaining` was computed). Returns
+ * and the board's `now` (when `remaining` was computed); `reasons` is the board's
+ * `pause_reasons` (without it a pause reason shows as logged, old presets translated). Returns
  * {status, label, symbol, ticket, headline, detail, reason}: `ticket` is null for every state
  * without a customer at the counter (always for a closed one).
  */
-export function describeCounter(counter, nowMs, boardNowMs = nowMs) {
-  const status = counter.status in STATUS ? counter.status : "idle";
+export function describeCounter(counter, nowMs, boardNowMs = nowMs, reasons = null) {
+  const status = shownStatus(counter);
   const base = { status, label: STATUS[status].label(), symbol: STATUS[status].symbol, ticket: null, headline: "", detail: "", reason: null };
-  const remaining = formatRange(agedRange(counter.remaining, (nowMs - boardNowMs) / 1000));
+  const aged = agedRange(counter.remaining, (nowMs - boardNowMs) / 1000);
+  const remaining = formatRange(aged);
   switch (status) {
     case "closed":
       return { ...base, headline: _("Closed"), detail: _("Please use another counter") };
@@ -191,17 +239,18 @@ export function describeCounter(counter, nowMs, boardNowMs = nowMs) {
         headline: _("Serving %(ticket)s", { ticket: counter.ticket }),
         detail: remaining ? _("%(range)s left", { range: remaining }) : _("Transaction in progress"),
       };
-    case "wrapping_up":
-      return {
-        ...base,
-        headline: _("Finishing the previous transaction"),
-        detail: remaining ? _("next call in %(range)s", { range: remaining }) : _("next call shortly"),
-      };
+    case "wrapping_up": {
+      // people are waiting for it (else it shows as free): when, honestly, once the estimate has passed too
+      let detail = _("next call shortly");
+      if (rangePassed(aged)) detail = _("taking longer than expected");
+      else if (remaining) detail = _("next call in %(range)s", { range: remaining });
+      return { ...base, headline: _("Wrapping up the previous transaction"), detail };
+    }
     case "paused": {
       const backIn = formatBackIn(parseTs(counter.back_at), nowMs);
       return {
         ...base,
-        reason: pauseReason(counter.pause_reason),
+        reason: pauseReason(counter.pause_reason, reasons),
         headline: _("Paused"),
         detail: backIn || (remaining ? _("back in %(range)s", { range: remaining }) : _("back later")),
       };

@@ -1,6 +1,9 @@
 // The teller console of one counter: its state, its current customer, a preview of its counter
 // board, the queues per service and for this counter, and a big button (with a keyboard shortcut)
-// for each action, enabled only when it fits. The pause dialog offers common reasons and minutes.
+// for each action, enabled only when it fits. The pause dialog offers the branch's pause reasons
+// (codes, named in the console's language; or free text) and minutes. Whatever the console or the
+// server refuses is said, with why, in the console's language: a shortcut for an action that does
+// not fit now, and a dialog confirmed after the counter moved on (the server judges and says why).
 
 import { counterBoardView, renderCounterBoard } from "./counter_view.js";
 import {
@@ -83,7 +86,7 @@ function render() {
   chip.dataset.status = counter.status;
   const info = STATUS[counter.status] || STATUS.idle;
   setText(chip.querySelector(".chip-symbol"), info.symbol);
-  setText(chipText, counter.status === "wrapping_up" ? _("Wrapping up") : info.label());
+  setText(chipText, info.label());
 
   setText(document.getElementById("current-ticket"), counter.ticket || "—");
   document.getElementById("current-ticket").dataset.empty = counter.ticket ? "false" : "true";
@@ -137,8 +140,8 @@ function stateSentence(counter, now) {
       return counter.queue_for_counter ? _("Free. Press N to call the next customer.") : _("Free. No one is waiting for this counter.");
     case "wrapping_up":
       return counter.queue_for_counter
-        ? _("Wrapping up the last customer. Press N when ready for the next one.")
-        : _("Wrapping up the last customer. No one is waiting.");
+        ? _("Wrapping up the previous transaction. Press N when ready for the next one.")
+        : _("Wrapping up the previous transaction. No one is waiting.");
     case "calling":
       return _("Called %(ticket)s. Press S when the customer arrives, R to call again, X if they do not come.", { ticket: counter.ticket });
     case "serving":
@@ -147,7 +150,7 @@ function stateSentence(counter, now) {
         : _("Serving %(ticket)s. Press F when done, T to transfer.", { ticket: counter.ticket });
     case "paused": {
       const back = formatBackIn(parseTs(counter.back_at), now);
-      const reason = pauseReason(counter.pause_reason);
+      const reason = pauseReason(counter.pause_reason, state.board && state.board.pause_reasons);
       const what = reason ? _("Paused (%(reason)s)", { reason }) : _("Paused");
       return back ? _("%(what)s, %(back)s. Press U to resume.", { what, back }) : _("%(what)s. Press U to resume.", { what });
     }
@@ -272,9 +275,37 @@ function settle() {
   else renderButtons();
 }
 
-/** Send one action. Each click gets a fresh Idempotency-Key; retries of that click reuse it. */
+/** Why the console does not send `action` now, or null when it may (said in the console's language). */
+function refusal(action) {
+  if (state.pending) return _("Please wait: your previous action is still being sent.");
+  if (!state.counter) return state.board ? _("Counter %(name)s is not configured at this branch.", { name: COUNTER }) : _("Loading…");
+  return null;
+}
+
+/** Why a button is disabled, for a teller who pressed its shortcut anyway. */
+function whyNot(action) {
+  const early = refusal(action);
+  if (early) return early;
+  const counter = state.counter;
+  const free = counter.status === "idle" || counter.status === "wrapping_up";
+  if ((action === "call-next" || action === "call") && free && !counter.queue_for_counter) return _("No one is waiting for this counter's services.");
+  const button = buttons.find((b) => b.dataset.action === action);
+  const label = button ? _(button.querySelector(".action-label").dataset.i18n).replace(/…$/, "") : action;
+  const status = (STATUS[counter.status] || STATUS.idle).label();
+  return _("“%(action)s” is not possible now (counter: %(status)s).", { action: label, status });
+}
+
+/**
+ * Send one action. Each click gets a fresh Idempotency-Key; retries of that click reuse it.
+ * An action the board no longer lists (a dialog confirmed after the counter moved on) is sent all
+ * the same: the server judges it by the rules that made the list, and its answer says why not.
+ */
 async function act(action, body) {
-  if (!allowed(action)) return;
+  const refused = refusal(action);
+  if (refused) {
+    showMessage("error", refused);
+    return;
+  }
   state.pending = true;
   renderButtons();
   try {
@@ -304,9 +335,36 @@ async function act(action, body) {
 const pauseDialog = document.getElementById("pause-dialog");
 const transferDialog = document.getElementById("transfer-dialog");
 
+/** The branch's pause reasons as the dialog's choices, named in the console's language (the first one picked). */
+function renderPauseReasons() {
+  const other = pauseDialog.querySelector("label.other");
+  for (const old of pauseDialog.querySelectorAll("label.reason")) old.remove();
+  const reasons = (state.board && state.board.pause_reasons) || [];
+  const checked = pauseDialog.querySelector('input[name="reason"]:checked');
+  const picked = checked ? checked.value : null;
+  reasons.forEach((reason, index) => {
+    const label = el("label", "reason");
+    const input = el("input");
+    input.type = "radio";
+    input.name = "reason";
+    input.value = reason.code;
+    input.checked = picked ? picked === reason.code : index === 0;
+    const name = el("span", "reason-choice", nameIn(reason.names, language(), reason.code));
+    label.append(input, document.createTextNode(" "), name);
+    other.before(label);
+  });
+  if (!pauseDialog.querySelector('input[name="reason"]:checked')) pauseDialog.querySelector('input[value="__other__"]').checked = true;
+}
+
 function openPause() {
-  if (!allowed("pause")) return;
+  if (!allowed("pause")) {
+    showMessage("error", whyNot("pause"));
+    return;
+  }
   document.getElementById("pause-form").reset();
+  // a fresh dialog starts from the branch's first reason, not from the last pause's choice
+  for (const old of pauseDialog.querySelectorAll("label.reason")) old.remove();
+  renderPauseReasons();
   pauseDialog.returnValue = "";
   pauseDialog.showModal();
 }
@@ -330,7 +388,10 @@ pauseDialog.querySelector('input[name="other"]').addEventListener("input", () =>
 });
 
 function openTransfer() {
-  if (!allowed("transfer") || !state.board) return;
+  if (!allowed("transfer") || !state.board) {
+    showMessage("error", whyNot("transfer"));
+    return;
+  }
   const current = state.counter.service;
   setText(document.getElementById("transfer-title"), _("Transfer %(ticket)s to…", { ticket: state.counter.ticket || "" }));
   const box = document.getElementById("transfer-services");
@@ -382,6 +443,7 @@ document.addEventListener("keydown", (event) => {
   if (!button) return;
   event.preventDefault();
   if (!button.disabled) button.click();
+  else showMessage("error", whyNot(button.dataset.action));
 });
 
 function tick() {
@@ -407,6 +469,7 @@ onLanguageChange((lang) => {
   languageSelect.value = lang;
   onStatus(state.connection);
   render();
+  if (pauseDialog.open) renderPauseReasons();
 });
 
 tick();
