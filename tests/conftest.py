@@ -211,6 +211,17 @@ def prepare_demo_branch(database: str) -> dict[str, str]:
         store.close()
 
 
+def stop_process(process: subprocess.Popen[bytes] | None) -> None:
+    """End a server subprocess: politely, then by force after 10 s."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
 @dataclass
 class ServerProcess:
     """``queue-board serve`` (gevent, as in production) in a subprocess, restartable on the same
@@ -254,13 +265,7 @@ class ServerProcess:
         raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
         self.process = None
 
     def act(self, role: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

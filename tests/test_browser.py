@@ -46,6 +46,8 @@ def test_call_next_in_the_teller_console_appears_on_the_hall_board_without_reloa
 ) -> None:
     tokens = live_server.tokens
     errors: list[str] = []
+    # an open counter serves deposits, so the kiosk issues the ticket at once (it asks first otherwise)
+    act(live_server, "teller1", "/counters/1/open")
     hall = open_screen(context, live_server, "/board/hall", tokens.display, errors)
     teller = open_screen(context, live_server, "/teller/1", tokens.teller1, errors)
     kiosk = open_screen(context, live_server, "/kiosk", tokens.kiosk, errors)

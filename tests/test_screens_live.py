@@ -177,8 +177,9 @@ def test_counter_board_follows_its_counter_live_and_never_shows_a_stale_number(
     expect(root.locator(".cb-secondary")).to_contain_text("started ")
 
     act(live_server, "teller2", "/counters/2/finish")
-    expect(root).to_have_attribute("data-status", "wrapping_up")
-    expect(root.locator(".cb-primary")).to_have_text("Finishing the previous transaction")
+    # nobody is waiting: a counter wrapping up is simply free (issue 9, defect 10)
+    expect(root).to_have_attribute("data-status", "idle")
+    expect(root.locator(".cb-primary")).to_have_text("Ready for the next customer")
     act(live_server, "teller2", "/counters/2/close")
     expect(root).to_have_attribute("data-status", "closed")
     expect(root.locator(".cb-hero")).to_have_text("Closed")
@@ -227,7 +228,7 @@ def test_pause_dialog_offers_common_reasons_shown_in_the_board_language(live_ser
     dialog = teller.locator("#pause-dialog")
     expect(dialog).to_be_visible()
     reasons = dialog.locator('input[name="reason"]')
-    assert reasons.first.get_attribute("value") == "Getting authorisation"
+    assert reasons.first.get_attribute("value") == "authorisation"  # the branch's reasons are codes (issue 9, defect 8)
     assert dialog.locator('input[name="minutes"]').count() >= 7
     dialog.locator('input[name="minutes"][value="3"]').check()
     dialog.locator("#pause-confirm").click()
@@ -329,6 +330,7 @@ def test_the_language_switch_changes_every_visible_string(
 def test_kiosk_language_shows_every_service_name_and_returns_home_after_the_ticket(
     live_server: LiveServer, context: Any
 ) -> None:
+    act(live_server, "teller1", "/counters/1/open")  # deposits are served: the kiosk issues at once
     kiosk = screen(context, live_server, "/kiosk", "kiosk")
     button = kiosk.locator("button[data-service=deposit]")
     expect(button.locator(".sb-main")).to_have_text("Deposits & withdrawals")
@@ -388,6 +390,10 @@ def test_ticket_page_updates_live_and_calls_the_customer(live_server: LiveServer
     expect(page.locator("#wait-caption")).to_have_text("Expected wait")
     expect(page.locator("#range")).to_have_text(re.compile(r"min|Estimating"))
     expect(page.locator("#why")).to_have_text("1 counter is serving Deposits & withdrawals.")
+    # the same sentence ends with the language's own full stop
+    chinese = open_page(context, ticket_link(live_server, mine) + "?lang=zh-Hant")
+    expect(chinese.locator("#why")).to_have_text(re.compile(r"存提款。$"))
+    chinese.close()
 
     act(live_server, "teller1", "/counters/1/call-next")
     expect(page.locator("#headline")).to_have_text("You are next")

@@ -62,13 +62,47 @@ def serve(host: str, port: int, database_url: str | None, branch_config: str | N
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--speed", default=20.0, show_default=True, type=click.FloatRange(1, 600), help="simulated seconds per real second")
 @click.option("--seed", default=1, show_default=True, type=int)
-@click.option("--database", "database_url", default="sqlite:///instance/demo.db", show_default=True, help="recreated at every start")
-@click.option("--human-counter", "human_counters", multiple=True, help="leave this counter to you (repeatable)")
-def demo(host: str, port: int, speed: float, seed: int, database_url: str, human_counters: tuple[str, ...]) -> None:
-    """A simulated branch running live: open the printed links and watch the boards move."""
-    from queue_board.cli.demo import run_demo
+@click.option(
+    "--database",
+    "database_url",
+    default="sqlite:///instance/demo.db",
+    show_default=True,
+    help="recreated at every start; the screens' tokens and the day are kept beside it",
+)
+@click.option("--human-counter", "human_counters", multiple=True, help="leave this counter to you (repeatable; default: 1)")
+@click.option("--simulate-all", is_flag=True, help="the simulation works every counter, none is left to you")
+@click.option("--new-tokens", is_flag=True, help="forget the kept tokens and day: screens left open must be opened again")
+def demo(
+    host: str,
+    port: int,
+    speed: float,
+    seed: int,
+    database_url: str,
+    human_counters: tuple[str, ...],
+    simulate_all: bool,
+    new_tokens: bool,
+) -> None:
+    """A simulated branch running live: open the printed links and watch the boards move.
 
-    run_demo(host=host, port=port, speed=speed, seed=seed, database_url=database_url, human_counters=human_counters)
+    Counter 1 is left to you (its teller console is among the links) unless you name others with
+    --human-counter or give every counter to the simulation with --simulate-all.
+    """
+    from queue_board.cli.demo import people_counters, run_demo
+    from queue_board.core.branch_config import DEMO_CONFIG
+
+    try:
+        people = people_counters(human_counters, simulate_all=simulate_all, counters=[c.name for c in DEMO_CONFIG.counters])
+    except ValueError as exc:
+        fail(str(exc))
+    run_demo(
+        host=host,
+        port=port,
+        speed=speed,
+        seed=seed,
+        database_url=database_url,
+        human_counters=people,
+        new_tokens=new_tokens,
+    )
 
 
 # replay -------------------------------------------------------------------------------

@@ -2,24 +2,36 @@
 
 The simulated customers and tellers (``simulations.branch_sim.BranchAgent``) act through
 the same :class:`~queue_board.service.branch_service.BranchService` as the HTTP API, against the
-live state, so a person clicking in a teller console simply becomes one more actor.
+live state, so a person clicking in a teller console simply becomes one more actor. Counter 1 is
+left to that person by default (``--human-counter`` names others, ``--simulate-all`` none); the
+simulation works the others, which serve its customers too.
+
+The database is recreated at every start, but the screens' tokens and the demo's day are kept
+beside it (:class:`DemoKeeper`), so screens left open reconnect to a restarted demo.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from datetime import datetime, time
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
+from sqlalchemy import insert
 from sqlalchemy.engine import make_url
 
+from queue_board.config import ROOT
 from queue_board.core.branch_config import DEMO_CONFIG
 from queue_board.service.branch_service import BranchService
 from queue_board.service.clock import AcceleratedClock, SystemClock
 from queue_board.service.errors import ProblemError
+from queue_board.store.event_store import EventStore, hash_token
+from queue_board.store.event_store import tokens as token_table
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +39,10 @@ DEMO_BRANCH = "main"
 #: real seconds between two looks of the simulated branch at the live state
 TICK = 0.1
 MAX_BATCHES_PER_LOOK = 20
+#: the counter a person plays unless they name others (``--human-counter``)
+DEFAULT_HUMAN_COUNTER = "1"
+#: a restart this soon after the last start keeps the demo's day (its tokens are kept regardless)
+KEEP_DAY_FOR = timedelta(hours=12)
 
 
 def demo_start(now: datetime) -> datetime:
@@ -57,8 +73,112 @@ def drive(service: BranchService, agent: Any, clock: SystemClock, branch: str, s
         sleep(TICK)
 
 
-def run_demo(*, host: str, port: int, speed: float, seed: int, database_url: str, human_counters: tuple[str, ...]) -> None:
-    """Start a fresh demo database at head, print the screens' links, run server and simulation."""
+def people_counters(human_counters: tuple[str, ...], *, simulate_all: bool, counters: list[str]) -> tuple[str, ...]:
+    """The counters left to people, in the configuration's order: those named, else counter 1
+    (``DEFAULT_HUMAN_COUNTER``); none with ``simulate_all``. A ``ValueError`` names what is wrong."""
+    if simulate_all and human_counters:
+        raise ValueError("--simulate-all leaves no counter to you: drop --human-counter, or --simulate-all")
+    if simulate_all:
+        return ()
+    chosen = set(human_counters or (DEFAULT_HUMAN_COUNTER,))
+    unknown = sorted(chosen - set(counters))
+    if unknown:
+        raise ValueError(f"no counter {', '.join(unknown)} in the demo branch (it has {', '.join(counters)})")
+    return tuple(name for name in counters if name in chosen)
+
+
+@dataclass
+class DemoKeeper:
+    """What a restarted demo keeps, in a JSON file: its tokens, so that screens left open
+    reconnect, and its day, so that a restart later the same day resumes the same date.
+
+    The database itself is recreated at every start; the tokens are written into the new one
+    with the values they had (only their hashes are stored there).
+    """
+
+    path: Path
+    tokens: dict[str, str] = field(default_factory=dict)
+    day: date | None = None
+
+    @classmethod
+    def load(cls, path: Path, *, now: datetime, forget: bool = False) -> DemoKeeper:
+        """The kept file, or a new keeper if there is none (or it is unreadable, or ``forget``).
+
+        The day is kept only if the demo last started within ``KEEP_DAY_FOR``: a newcomer who comes
+        back next week gets that week's date, someone who restarts it at 00:10 the date they had.
+        """
+        keeper = cls(path)
+        if forget or not path.is_file():
+            return keeper
+        try:
+            kept = json.loads(path.read_text(encoding="utf-8"))
+            tokens = kept.get("tokens", {})
+            if isinstance(tokens, dict):
+                keeper.tokens = {str(k): str(v) for k, v in tokens.items() if isinstance(v, str) and len(v) >= 24}
+            started = datetime.fromisoformat(kept["started_at"])
+            if timedelta(0) <= now - started <= KEEP_DAY_FOR:
+                keeper.day = date.fromisoformat(kept["day"])
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            log.warning("demo: %s is unreadable; starting with new tokens", path)
+        return keeper
+
+    def token(self, store: EventStore, key: str, name: str, role: str, counter: str | None) -> str:
+        """The kept token ``key`` of the demo branch, written into ``store`` (a new one the first time)."""
+        value = self.tokens.get(key)
+        if value is None:
+            value = self.tokens[key] = store.create_token(name, role, DEMO_BRANCH, counter)
+        elif store.find_token(value) is None:
+            _restore_token(store, value, name, role, counter)
+        return value
+
+    def save(self, started_at: datetime) -> None:
+        """Write the file (readable by its owner only: the tokens are credentials)."""
+        assert self.day is not None
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        body = {"day": self.day.isoformat(), "started_at": started_at.isoformat(), "tokens": self.tokens}
+        partial = self.path.with_name(self.path.name + ".tmp")
+        partial.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
+        partial.chmod(0o600)
+        partial.replace(self.path)
+
+
+def _restore_token(store: EventStore, value: str, name: str, role: str, counter: str | None) -> None:
+    """Store a token the demo handed out before, under the same value (the store keeps its hash)."""
+    store.ensure_branch(DEMO_BRANCH)
+    with store.engine.begin() as conn:
+        conn.execute(
+            insert(token_table).values(
+                name=name,
+                role=role,
+                branch=DEMO_BRANCH,
+                counter=counter,
+                token_hash=hash_token(value),
+                created_at=datetime.now(UTC).isoformat(timespec="milliseconds"),
+            )
+        )
+
+
+def keeper_path(database_url: str) -> Path:
+    """Where the demo keeps its tokens: beside its SQLite file, else in the instance folder."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        return database.with_name(f"{database.stem}-screens.json")
+    return ROOT / "instance" / "demo-screens.json"
+
+
+def run_demo(
+    *,
+    host: str,
+    port: int,
+    speed: float,
+    seed: int,
+    database_url: str,
+    human_counters: tuple[str, ...],
+    new_tokens: bool = False,
+) -> None:
+    """Start a fresh demo database at head with the kept tokens and day, print the screens'
+    links, run server and simulation; ``human_counters`` are left to people."""
     from queue_board import create_app
     from queue_board.web.database import database
     from queue_board.web.live import live
@@ -72,20 +192,30 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database_url: str
             Path(url.database + suffix).unlink(missing_ok=True)
 
     wall = datetime.now().astimezone()
-    clock = AcceleratedClock(demo_start(wall), speed)
+    keeper = DemoKeeper.load(keeper_path(database_url), now=wall, forget=new_tokens)
+    keeper.day = keeper.day or wall.date()
+    clock = AcceleratedClock(demo_start(datetime.combine(keeper.day, time(), tzinfo=wall.tzinfo)), speed)
+    # ticket links are signed with a key of this start: the new database numbers its tickets from
+    # A001 again, so a customer's page from before a restart must not show another customer's ticket
     app = create_app(
-        {"DATABASE_URL": database_url, "SOCKETIO_ASYNC_MODE": "gevent", "DEMO": True, "CLOCK": clock}
+        {
+            "DATABASE_URL": database_url,
+            "SOCKETIO_ASYNC_MODE": "gevent",
+            "DEMO": True,
+            "CLOCK": clock,
+            "SECRET_KEY": secrets.token_hex(32),
+        }
     )
     store = database.store(app)
     store.upgrade()
     service = service_of(app)
     service.set_config(DEMO_BRANCH, DEMO_CONFIG.to_dict())
     base = f"http://{host}:{port}"
-    display = store.create_token("hall board", "display", DEMO_BRANCH, None)
-    kiosk = store.create_token("kiosk", "kiosk", DEMO_BRANCH, None)
-    manager = store.create_token("manager", "manager", DEMO_BRANCH, None)
+    display = keeper.token(store, "display", "hall board", "display", None)
+    kiosk = keeper.token(store, "kiosk", "kiosk", "kiosk", None)
+    manager = keeper.token(store, "manager", "manager", "manager", None)
     # "label" is for the console; the index page words each link in its reader's language from "screen"
-    links = [
+    links: list[dict[str, Any]] = [
         {"screen": "hall", "counter": "", "label": "Hall board", "url": f"{base}/board/hall?token={display}"},
         {"screen": "kiosk", "counter": "", "label": "Kiosk", "url": f"{base}/kiosk?token={kiosk}"},
     ]
@@ -95,26 +225,43 @@ def run_demo(*, host: str, port: int, speed: float, seed: int, database_url: str
         ("counter", "display", "board/counter", "board above counter {}", "Board above counter {}"),
     ):
         for counter in DEMO_CONFIG.counters:
-            token = store.create_token(token_name.format(counter.name), role, DEMO_BRANCH, counter.name)
+            token = keeper.token(store, f"{screen} {counter.name}", token_name.format(counter.name), role, counter.name)
             links.append(
                 {
                     "screen": screen,
                     "counter": counter.name,
                     "label": label.format(counter.name),
                     "url": f"{base}/{path}/{counter.name}?token={token}",
+                    "yours": screen == "teller" and counter.name in human_counters,
                 }
             )
+    keeper.save(wall)
     app.config["DEMO_LINKS"] = links
+    app.config["DEMO_HUMAN_COUNTERS"] = list(human_counters)
 
     managed = [c.name for c in DEMO_CONFIG.counters if c.name not in human_counters]
     agent = BranchAgent(demo_branch(), np.random.default_rng(seed), manage_counters=managed)
     socketio = live.server(app)
     socketio.start_background_task(drive, service, agent, clock, DEMO_BRANCH, socketio.sleep)
 
-    click.echo(f"queue_board demo: a simulated branch at {speed:g}x speed (day starts 08:55, opens 09:00)")
+    click.echo(
+        f"queue_board demo: a simulated branch at {speed:g}x speed ({keeper.day.isoformat()}: the day starts 08:55, opens 09:00)"
+    )
     click.echo(f"  open {base}/  — or directly:")
     for link in links:
         click.echo(f"  {link['label']:<28} {link['url']}")
     click.echo(f"  manager API token: {manager}")
+    yours = {link["counter"]: link["url"] for link in links if link.get("yours")}
+    if len(yours) == 1:
+        ((mine, console),) = yours.items()
+        click.echo(
+            f"You play counter {mine}: open its teller console {console} and call the next customer;"
+            " the simulation works the other counters and plays the customers."
+        )
+    elif yours:
+        click.echo(f"You play counters {', '.join(yours)}: open their teller consoles above; the simulation works the others.")
+    else:
+        click.echo("The simulation works every counter (--simulate-all); --human-counter 1 leaves one to you.")
+    click.echo(f"  Screens left open reconnect after a restart: the tokens are kept in {keeper.path} (--new-tokens for new ones).")
     click.echo("  Ctrl-C stops the demo.")
     live.serve_forever(app, host, port)

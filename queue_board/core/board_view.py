@@ -6,7 +6,8 @@ Pure: no Flask, no I/O. The API's snapshot, the Socket.IO pushes and the tests a
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from queue_board.core.branch import BranchState, CounterStatus, TicketStatus
@@ -14,6 +15,7 @@ from queue_board.core.branch_config import BranchConfig
 from queue_board.core.call_rule import has_eligible_waiting, serves
 from queue_board.core.events import format_ts
 from queue_board.core.teller_actions import available_actions
+from queue_board.forecast.durations import BranchModel, DayRecord
 from queue_board.forecast.monte_carlo import Forecast, Range
 
 #: how many recent calls the "now serving" list keeps
@@ -42,6 +44,32 @@ def aged_range(value: Range | None, age: float) -> dict[str, float] | None:
     return _range(Range(max(0.0, shifted.p10), max(0.0, shifted.p50), max(0.0, shifted.p90)))
 
 
+#: a counter for a service "usually" opens later in the day if one did on at least this share of past days
+USUAL_SHARE = 0.5
+
+
+def usually_opens_at(days: Sequence[DayRecord], service: str, now: float, zone: tzinfo | None) -> str | None:
+    """When a counter serving ``service`` usually opens later today, from the log's finished days.
+
+    For each day, the first opening after this time of day of a counter serving it; the (lower)
+    median of those, at today's date. ``None`` when that happened on fewer than half of the days,
+    or no day is finished yet: the screens then say they do not know rather than guess.
+    """
+    if not days:
+        return None
+    local = datetime.fromtimestamp(now, zone or UTC)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    after = (local - midnight).total_seconds()
+    firsts = sorted(
+        min(times)
+        for day in days
+        if (times := [at for opened in day.opened.values() for at, profile in opened if at > after and serves(profile, service)])
+    )
+    if not firsts or len(firsts) < USUAL_SHARE * len(days):
+        return None
+    return local_time((midnight + timedelta(seconds=firsts[(len(firsts) - 1) // 2])).timestamp(), zone)
+
+
 def board_view(
     state: BranchState,
     config: BranchConfig,
@@ -49,12 +77,14 @@ def board_view(
     *,
     branch: str,
     now: float | None = None,
+    model: BranchModel | None = None,
 ) -> dict[str, Any]:
     """The board state of one branch (see docs/api.md, "Board state").
 
     ``forecast`` may be older than ``state`` (it is refreshed off the request path):
     its ranges are shifted by the time since it was made, and tickets it does not know yet
-    show no range rather than a guess.
+    show no range rather than a guess. ``model`` (the branch's learned model) tells when a
+    counter usually opens for a service no open counter serves.
     """
     zone = state.tz
     now = state.now if now is None else max(now, state.now)
@@ -80,6 +110,11 @@ def board_view(
                 "waiting": len(state.queues.get(code, ())),
                 "counters": open_counters,
                 "new_ticket_wait": _range(new_wait) if open_counters else None,
+                # no open counter serves it: the kiosk asks first, and says when one usually opens
+                "open_now": bool(open_counters),
+                "usually_opens_at": (
+                    usually_opens_at(model.past_days(), code, now, zone) if model is not None and not open_counters else None
+                ),
             }
         )
 
@@ -162,6 +197,8 @@ def board_view(
         "name": config.name,
         "names": dict(config.names),
         "languages": list(config.languages),
+        # what a counter's pause_reason may name: a code here (shown in each screen's language), else free text
+        "pause_reasons": [reason.to_dict() for reason in config.reasons],
         "seq": state.seq,
         "day": state.day.isoformat() if state.day else None,
         "now": local_time(now, zone) if state.seq else None,

@@ -39,6 +39,7 @@ class BoardPublisher:
                 self.forecasts.latest(branch),
                 branch=branch,
                 now=max(state.now, self.clock.now().timestamp()) if state.seq else None,
+                model=projection.model,
             )
 
     def subscribe(self, listener: Publisher) -> None:

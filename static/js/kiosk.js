@@ -1,6 +1,8 @@
 // The ticket kiosk: one big button per service (names in the branch's languages, the chosen one
 // first); a tap takes a ticket and shows its number, the people ahead, the expected wait and a QR
 // code that opens the ticket on the customer's phone; the ticket prints on an 80 mm roll.
+// A service no open counter serves asks first: the customer reads that no counter serves it right
+// now (and when one usually opens, if the branch's log knows), then takes a ticket anyway or not.
 
 import {
   describeNewTicketWait,
@@ -10,6 +12,7 @@ import {
   formatWaiting,
   nameIn,
   namesInOrder,
+  parseTs,
 } from "./format.js";
 import { _, language, onLanguageChange, setLanguage } from "./i18n.js";
 import { api, connectLive, el, pageSettings, setText, uuid4 } from "./live.js";
@@ -20,7 +23,7 @@ const AUTO_PRINT = params.get("print") === "auto";
 const HOME_LANGUAGE = language();
 
 const settings = pageSettings("kiosk");
-const state = { board: null, languages: ["en"], busy: false, shown: null, countdown: null, timer: null };
+const state = { board: null, languages: ["en"], busy: false, shown: null, confirming: null, countdown: null, timer: null };
 const live = connectLive(settings, { onBoard });
 
 function onBoard(board) {
@@ -28,6 +31,8 @@ function onBoard(board) {
   state.languages = board.languages && board.languages.length ? board.languages : ["en"];
   renderHeader();
   renderServices(board, false);
+  renderConfirm();
+  renderTicket();
   tick();
   // the kiosk answer may predate the first forecast: fill the wait in when the board knows it
   if (state.shown && !state.shown.wait) {
@@ -60,7 +65,7 @@ function serviceButton(service) {
   const facts = el("span", "sb-facts");
   facts.append(el("span", "sb-waiting"), el("span", "sb-wait"));
   button.append(prefix, el("span", "sb-names"), facts);
-  button.addEventListener("click", () => take(service.code));
+  button.addEventListener("click", () => choose(service.code));
   return button;
 }
 
@@ -93,16 +98,70 @@ function renderServices(board, force) {
     }
     setText(button.querySelector(".sb-waiting"), formatWaiting(service.waiting));
     const range = formatRange(service.new_ticket_wait);
-    setText(
-      button.querySelector(".sb-wait"),
-      range && service.counters.length ? _("Expected wait %(range)s", { range }) : describeNewTicketWait(service),
-    );
+    const opens = usualOpening(service);
+    let wait = describeNewTicketWait(service);
+    if (range && isOpen(service)) wait = _("Expected wait %(range)s", { range });
+    else if (!isOpen(service) && opens) wait = _("No counter open now — usually opens around %(time)s", { time: opens });
+    setText(button.querySelector(".sb-wait"), wait);
+    button.dataset.open = isOpen(service) ? "true" : "false";
     button.disabled = state.busy;
   }
   const empty = document.getElementById("services-empty");
   empty.hidden = services.length > 0;
   empty.removeAttribute("data-i18n");
   setText(empty, services.length ? "" : _("No services are offered at this branch."));
+}
+
+function serviceOf(code) {
+  return ((state.board && state.board.services) || []).find((s) => s.code === code) || null;
+}
+
+/** Whether an open counter serves the service (a board from before `open_now` existed: its counters). */
+function isOpen(service) {
+  if (!service) return true;
+  if (typeof service.open_now === "boolean") return service.open_now;
+  return Boolean(service.counters && service.counters.length);
+}
+
+/** "13:30" when a counter for the service usually opens later today, by the branch's log; else null. */
+function usualOpening(service) {
+  const at = service ? parseTs(service.usually_opens_at) : null;
+  return at == null ? null : formatClock(at, live.clock.utcOffsetMinutes);
+}
+
+/** A tap on a service: a ticket at once if an open counter serves it, else ask first. */
+function choose(code) {
+  if (state.busy) return;
+  if (isOpen(serviceOf(code))) {
+    take(code);
+    return;
+  }
+  state.confirming = code;
+  renderConfirm();
+  document.getElementById("choose").hidden = true;
+  document.getElementById("confirm").hidden = false;
+  document.getElementById("take-anyway").focus();
+  startCountdown("confirm-countdown");
+}
+
+/** The question about a service no open counter serves, in the kiosk's current language. */
+function renderConfirm() {
+  const code = state.confirming;
+  if (!code) return;
+  const service = serviceOf(code);
+  const name = service ? nameIn(service.names, language(), code) : code;
+  const open = isOpen(service);
+  const opens = usualOpening(service);
+  setText(
+    document.getElementById("confirm-title"),
+    open ? _("A counter for %(service)s has just opened.", { service: name }) : _("No counter serves %(service)s right now.", { service: name }),
+  );
+  let when = _("We cannot say yet when one opens: please ask a member of staff.");
+  if (open) when = _("You can take your ticket now.");
+  else if (opens) when = _("A counter for it usually opens around %(time)s.", { time: opens });
+  setText(document.getElementById("confirm-when"), when);
+  document.getElementById("confirm-choice").hidden = open;
+  setText(document.getElementById("take-anyway-label"), open ? _("Take a ticket") : _("Take a ticket anyway"));
 }
 
 function setBusy(busy) {
@@ -119,24 +178,34 @@ function showWait(range) {
 function renderTicket() {
   const shown = state.shown;
   if (!shown) return;
-  const service = ((state.board && state.board.services) || []).find((s) => s.code === shown.service);
+  const service = serviceOf(shown.service);
   const serviceName = service ? nameIn(service.names, language(), shown.service) : shown.service;
-  const wait = formatRange(shown.wait) || _("We are still estimating it — watch the hall board");
+  // no open counter serves it: no range, no "you are next", but what the customer can count on
+  const open = isOpen(service);
+  const opens = usualOpening(service);
+  const range = open ? formatRange(shown.wait) : null;
+  let wait = range || _("We are still estimating it — watch the hall board");
+  if (!open) wait = opens ? _("A counter for it usually opens around %(time)s", { time: opens }) : _("No counter serves it right now: please watch the hall board");
+  const ahead = open || shown.ahead ? formatPeopleAhead(shown.ahead) : _("You are first in line");
+  const waitLine = document.getElementById("ticket-wait");
+  waitLine.classList.toggle("is-text", !range);
   setText(document.getElementById("ticket-number"), shown.ticket);
   setText(document.getElementById("ticket-service"), serviceName);
-  setText(document.getElementById("ticket-ahead"), formatPeopleAhead(shown.ahead));
-  setText(document.getElementById("ticket-wait"), wait);
+  setText(document.getElementById("ticket-ahead"), ahead);
+  setText(waitLine, wait);
   setText(document.getElementById("pt-number"), shown.ticket);
   const names = service ? namesInOrder(service.names, state.languages, shown.service, language()).map((n) => n.text) : [serviceName];
   setText(document.getElementById("pt-service"), names.join(" / "));
-  setText(document.getElementById("pt-ahead"), formatPeopleAhead(shown.ahead));
-  setText(document.getElementById("pt-wait"), _("Expected wait: %(range)s", { range: formatRange(shown.wait) || "—" }));
+  setText(document.getElementById("pt-ahead"), ahead);
+  setText(document.getElementById("pt-wait"), open ? _("Expected wait: %(range)s", { range: range || "—" }) : wait);
   setText(document.getElementById("pt-issued"), _("Issued %(time)s", { time: formatClock(shown.issuedAt, live.clock.utcOffsetMinutes) }));
 }
 
 async function take(code) {
   if (state.busy) return;
   setBusy(true);
+  state.confirming = null;
+  document.getElementById("confirm").hidden = true;
   const qr = document.getElementById("ticket-qr");
   qr.hidden = true;
   try {
@@ -163,7 +232,7 @@ async function take(code) {
   document.getElementById("choose").hidden = true;
   document.getElementById("result").hidden = false;
   document.getElementById("done").focus();
-  startCountdown();
+  startCountdown("countdown");
 }
 
 /** The ticket's own page, as a QR code on screen and on paper. */
@@ -190,20 +259,24 @@ async function attachLink(label) {
   if (AUTO_PRINT) window.print();
 }
 
-function startCountdown() {
+/** Back to the services after a while, counting down in the element `id`. */
+function startCountdown(id) {
   window.clearInterval(state.timer);
+  const shown = document.getElementById(id);
   state.countdown = RETURN_AFTER_S;
-  setText(document.getElementById("countdown"), `(${state.countdown})`);
+  setText(shown, `(${state.countdown})`);
   state.timer = window.setInterval(() => {
     state.countdown -= 1;
     if (state.countdown <= 0) backToServices();
-    else setText(document.getElementById("countdown"), `(${state.countdown})`);
+    else setText(shown, `(${state.countdown})`);
   }, 1000);
 }
 
 function backToServices() {
   window.clearInterval(state.timer);
   state.shown = null;
+  state.confirming = null;
+  document.getElementById("confirm").hidden = true;
   document.getElementById("result").hidden = true;
   document.getElementById("choose").hidden = false;
   document.getElementById("ticket-qr").hidden = true;
@@ -213,6 +286,10 @@ function backToServices() {
 }
 
 document.getElementById("done").addEventListener("click", backToServices);
+document.getElementById("not-now").addEventListener("click", backToServices);
+document.getElementById("take-anyway").addEventListener("click", () => {
+  if (state.confirming) take(state.confirming);
+});
 document.getElementById("print").addEventListener("click", () => window.print());
 for (const button of document.querySelectorAll("#language-switch .lang-button")) {
   button.addEventListener("click", () => setLanguage(button.dataset.lang));
@@ -221,6 +298,7 @@ for (const button of document.querySelectorAll("#language-switch .lang-button"))
 onLanguageChange(() => {
   renderHeader();
   if (state.board) renderServices(state.board, true);
+  renderConfirm();
   renderTicket();
 });
 

@@ -46,8 +46,14 @@ def index() -> str:
     g.prefer_browser_language = True
     branch = current_app.config["DEFAULT_BRANCH"]
     counters = [c.name for c in current_service().config(branch).counters]
-    demo_links = (current_app.config.get("DEMO_LINKS") or []) if current_app.config.get("DEMO") else []
-    return render_page("index.html", "index", counters=counters, demo_links=demo_links)
+    demo = bool(current_app.config.get("DEMO"))
+    demo_links = (current_app.config.get("DEMO_LINKS") or []) if demo else []
+    # the demo's consoles left to the person reading this (the simulation works the others)
+    demo_yours = [link for link in demo_links if link.get("yours")]
+    simulates_all = demo and current_app.config.get("DEMO_HUMAN_COUNTERS") == []
+    return render_page(
+        "index.html", "index", counters=counters, demo_links=demo_links, demo_yours=demo_yours, demo_simulates_all=simulates_all
+    )
 
 
 def hall_board() -> str:
