@@ -430,3 +430,24 @@ def test_state_is_rebuilt_from_the_log_on_start(app: Flask, client: FlaskClient,
     for key in ("seq", "counters", "now_serving"):
         assert after[key] == before[key]
     assert [w["ticket"] for w in after["waiting"]] == ["A002"]
+
+
+def test_back_to_back_tickets_are_each_told_their_own_forecast(client: FlaskClient, tokens: Tokens, clock: ManualClock) -> None:
+    """Issue 9, defect 9: a printed range is the ticket's own forecast (the one stored on its
+    event and scored by replay), not a range computed before the ticket existed."""
+    act(client, tokens, "1", "open")
+    printed = []
+    for _ in range(4):
+        clock.advance(1)
+        answer = take(client, tokens).json
+        printed.append((answer["ticket"]["ticket"], answer["ticket"]["wait"]))
+    p50s = [wait["p50"] for _, wait in printed]
+    # each new customer has one more person ahead of them at the one open counter
+    assert p50s == sorted(p50s) and len(set(p50s)) == len(p50s), printed
+    exported = [json.loads(x) for x in client.get(f"{API}/export", headers=tokens.auth("manager")).data.decode().splitlines()]
+    told = {line["ticket"]: line["told"] for line in exported if line["type"] == "ticket_issued"}
+    assert all(told[label] == wait for label, wait in printed)
+    out = io.StringIO()
+    replay([json.dumps(line) for line in exported], out)
+    rows = {row["ticket"]: {q: float(row[q]) for q in ("p10", "p50", "p90")} for row in csv.DictReader(io.StringIO(out.getvalue())) if row["quantity"] == "wait"}
+    assert rows == told
