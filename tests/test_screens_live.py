@@ -7,6 +7,7 @@ Needs Debian's /usr/bin/chromium, the playwright package (never ``playwright ins
 from __future__ import annotations
 
 import itertools
+import json
 import re
 import time
 from collections.abc import Iterator
@@ -500,3 +501,24 @@ def test_reduced_motion_stops_the_flashing(live_server: LiveServer, browser: Any
         assert board.evaluate("getComputedStyle(document.querySelector('.cb-hero')).animationName") == "none"
     finally:
         ctx.close()
+
+
+def test_the_kiosk_prints_each_tickets_own_promise(live_server: LiveServer, context: Any) -> None:
+    """Issue 9, defect 9: back-to-back tickets were printed the same range, computed before they
+    existed. Each printout is now the range stored on that ticket's event (its own forecast)."""
+    act(live_server, "teller1", "/counters/1/open")
+    kiosk = screen(context, live_server, "/kiosk", "kiosk")
+    shown: list[tuple[str, str]] = []
+    for _ in range(3):
+        with kiosk.expect_response(lambda r: r.url.endswith("/tickets") and r.request.method == "POST") as answer:
+            kiosk.click("button[data-service=deposit]")
+        ticket = answer.value.json()["ticket"]
+        expected = kiosk.evaluate("w => import('/static/js/format.js').then(m => m.formatRange(w))", ticket["wait"])
+        expect(kiosk.locator("#ticket-number")).to_have_text(ticket["ticket"])
+        expect(kiosk.locator("#ticket-wait")).to_have_text(expected)
+        shown.append((ticket["ticket"], expected))
+        kiosk.click("#done")
+    exported = requests.get(f"{live_server.url}/api/v1/branches/main/export", headers=live_server.tokens.auth("manager"), timeout=10)
+    told = {line["ticket"]: line["told"] for line in map(json.loads, exported.text.splitlines()) if line["type"] == "ticket_issued"}
+    assert len(told) == 3 and len({json.dumps(t, sort_keys=True) for t in told.values()}) == 3, told
+    assert [label for label, _ in shown] == sorted(told)
