@@ -268,11 +268,7 @@ def shots(url: str, tokens: dict[str, str], clock: ShiftedClock) -> list[Shot]:
     state = board(url, tokens)
     waiting = [t["ticket"] for t in state["waiting"] if t["service"] == "deposit"]
     calling = next(c["ticket"] for c in state["counters"] if c["status"] == "calling")
-    mine, longer = waiting[-2], waiting[-1]
-    day = state["day"]
-    earlier_promise_ms = int((clock.now() + timedelta(minutes=20)).timestamp() * 1000)
-    # an earlier estimate this phone remembers (called within 20 min): the page tells the customer the wait grew
-    remembered = f"localStorage.setItem('queue_board.ticket.{day}.{longer}.promise', '{earlier_promise_ms}');"
+    mine = waiting[-2]
     estimated = "[...document.querySelectorAll('.svc-wait-range')].every(e => !e.classList.contains('is-note') || !/Estimating|估算/.test(e.textContent))"
     return [
         Shot("hall", "/board/hall", tokens["display"], ready=estimated),
@@ -282,14 +278,6 @@ def shots(url: str, tokens: dict[str, str], clock: ShiftedClock) -> list[Shot]:
         Shot("teller", "/teller/2", tokens["teller2"]),
         Shot("kiosk", "/kiosk", tokens["kiosk"]),
         Shot("ticket-waiting", ticket_path(url, tokens, mine), None, ready="!document.getElementById('range').hidden"),
-        Shot(
-            "ticket-longer-wait",
-            ticket_path(url, tokens, longer),
-            None,
-            layouts=("phone",),
-            init=remembered,
-            ready="!document.getElementById('notice').hidden",
-        ),
         Shot("ticket-called", ticket_path(url, tokens, calling), None, layouts=("phone", "landscape")),
     ]
 
