@@ -340,3 +340,13 @@ def test_a_call_still_waiting_for_its_customer_stays_on_the_hall_board(live_serv
     for width, height in ((1920, 1080), (1080, 1920), (390, 844)):
         hall.set_viewport_size({"width": width, "height": height})
         expect(hall.locator(f'#now-serving li[data-ticket="{waiting}"]')).to_be_visible()
+
+
+def test_the_counter_board_asks_for_a_tap_until_sound_is_unlocked(live_server: LiveServer, context: Any) -> None:
+    """The board above a counter is a wall screen too: it asks like the hall does."""
+    board = screen(context, live_server, "/board/counter/1", "display")
+    prompt = board.locator("#sound-prompt")
+    expect(prompt).to_be_visible()
+    expect(prompt).to_contain_text("Tap the screen to turn on sound")
+    board.mouse.click(960, 540)
+    expect(prompt).to_be_hidden()
