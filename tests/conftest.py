@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -279,6 +280,19 @@ class ServerProcess:
         assert response.status_code == 201, (path, response.status_code, response.text)
         data: dict[str, Any] = response.json()
         return data
+
+
+@contextmanager
+def screen_context(browser: Any, init_script: str = "") -> Iterator[Any]:
+    """A fresh browser profile (its own localStorage) at 1920×1080, with ``init_script`` run in every page."""
+    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
+    ctx.set_default_timeout(8000)
+    if init_script:
+        ctx.add_init_script(init_script)
+    try:
+        yield ctx
+    finally:
+        ctx.close()
 
 
 CHROMIUM = Path("/usr/bin/chromium")

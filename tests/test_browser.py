@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import LiveServer
+from conftest import LiveServer, screen_context
 from playwright import sync_api
 from test_screens_live import act, open_page
 
@@ -30,10 +30,8 @@ expect = sync_api.expect
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh browser profile (its own localStorage), 1920×1080."""
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    ctx.set_default_timeout(8000)
-    yield ctx
-    ctx.close()
+    with screen_context(browser) as ctx:
+        yield ctx
 
 
 def open_screen(context: Any, live: LiveServer, path: str, token: str, errors: list[str] | None = None) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer
+from conftest import CHROMIUM, CHROMIUM_ARGS, LiveServer, screen_context
 from test_screens_live import (
     FAKE_SPEECH,
     FAKE_VIBRATION,
@@ -42,11 +42,8 @@ DEVICE_CLOCK_BEHIND = """
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh profile, 1920×1080, short offline grace, fake speech and vibration (sound stays blocked until a tap)."""
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    ctx.set_default_timeout(8000)
-    ctx.add_init_script(TEST_OPTIONS + FAKE_SPEECH + FAKE_VIBRATION)
-    yield ctx
-    ctx.close()
+    with screen_context(browser, TEST_OPTIONS + FAKE_SPEECH + FAKE_VIBRATION) as ctx:
+        yield ctx
 
 
 class TicketFeed:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import LiveServer
+from conftest import LiveServer, screen_context
 from playwright import sync_api
 from test_screens_live import TEST_OPTIONS, act, open_page, take
 
@@ -30,11 +30,8 @@ REASONS = [
 
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    ctx.set_default_timeout(8000)
-    ctx.add_init_script(TEST_OPTIONS)
-    yield ctx
-    ctx.close()
+    with screen_context(browser, TEST_OPTIONS) as ctx:
+        yield ctx
 
 
 def console(

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import LiveServer
+from conftest import LiveServer, screen_context
 from playwright import sync_api
 
 pytestmark = pytest.mark.browser
@@ -69,11 +69,8 @@ expect = sync_api.expect
 @pytest.fixture
 def context(browser: Any) -> Iterator[Any]:
     """A fresh browser profile, 1920×1080, short offline grace, fake speech and vibration."""
-    ctx = browser.new_context(viewport={"width": 1920, "height": 1080})
-    ctx.set_default_timeout(8000)
-    ctx.add_init_script(TEST_OPTIONS + FAKE_SPEECH + FAKE_VIBRATION)
-    yield ctx
-    ctx.close()
+    with screen_context(browser, TEST_OPTIONS + FAKE_SPEECH + FAKE_VIBRATION) as ctx:
+        yield ctx
 
 
 def open_page(context: Any, url: str, errors: list[str] | None = None, *, live: bool = True) -> Any:
