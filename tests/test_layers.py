@@ -1,7 +1,8 @@
 """Import directions between the layers, read from the source with ``ast`` (nothing is imported).
 
-- ``queue_board/core/`` and ``queue_board/forecast/`` are pure: no web framework, database,
-  plotting, CLI or progress bars, and none of the shell's layers or the simulator;
+- ``queue_board/core/``, ``queue_board/forecast/`` and ``queue_board/reports/`` are pure: no web
+  framework, database, plotting, CLI or progress bars, and none of the shell's layers or the simulator;
+- ``queue_board/core/`` does not read the reports (the reports read the core);
 - ``simulations/`` drives the core only: not the store, service, web, CLI or evaluation;
 - matplotlib lives in ``queue_board/evaluation/`` alone;
 - ``queue_board/service/`` is the shell but framework-free: no Flask;
@@ -216,7 +217,7 @@ def f():
 
 def test_every_layer_is_found() -> None:
     """The rules below would pass vacuously on a tree they cannot see."""
-    for layer in ("core", "forecast", "store", "service", "web", "cli", "evaluation"):
+    for layer in ("core", "forecast", "reports", "store", "service", "web", "cli", "evaluation"):
         assert any(_within(name, [f"queue_board.{layer}"]) for name in MODULES), layer
     assert "simulations.oracle" in MODULES
     assert any(i.module == "queue_board.core.branch" for i in MODULES["queue_board.forecast.monte_carlo"].imports)
@@ -227,13 +228,20 @@ def test_every_layer_is_found() -> None:
 
 def test_core_and_forecast_are_pure() -> None:
     """No framework, database, plotting, CLI, the shell's layers or the simulator in the pure centre."""
-    pure = [n for n in MODULES if _within(n, ["queue_board.core", "queue_board.forecast"])]
+    pure = [n for n in MODULES if _within(n, ["queue_board.core", "queue_board.forecast", "queue_board.reports"])]
 
     def forbidden(module: str) -> bool:
         # queue_board itself (its __init__) is the Flask app factory
         return _is_framework(module) or _within(module, [*SHELL, "simulations"]) or module == "queue_board"
 
     found = _violations(pure, forbidden, "core/ and forecast/ are pure")
+    assert not found, _report(found)
+
+
+def test_core_does_not_read_the_reports() -> None:
+    """Reports are computed from the core's records; the core never depends on them."""
+    core = [n for n in MODULES if _within(n, ["queue_board.core", "queue_board.forecast"])]
+    found = _violations(core, lambda module: _within(module, ["queue_board.reports"]), "core/ does not import reports/")
     assert not found, _report(found)
 
 

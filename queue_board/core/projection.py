@@ -12,6 +12,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from queue_board.core.activity import ActivityLog
 from queue_board.core.branch import BranchState, Rejection, apply, validate
 from queue_board.core.events import Event, round_percentiles
 from queue_board.forecast.durations import BranchModel, Priors, learn, learn_after, learn_promise
@@ -35,6 +36,9 @@ class Projection:
     scenarios: int = 128
     seed: int = 20260302
     state: BranchState = field(default_factory=BranchState)
+    #: the manager's records (counter time, tickets' stories); ``None`` where nobody reads them
+    #: (replays, the simulator), which saves their memory
+    activity: ActivityLog | None = None
     model: BranchModel = field(init=False)
     forecaster: Forecaster = field(init=False)
 
@@ -54,6 +58,8 @@ class Projection:
             learn(self.model, self.state, event)
             apply(self.state, event)
             learn_after(self.model, self.state, event)
+            if self.activity is not None:
+                self.activity.record(event)
         return rejection
 
     def accept(self, event: Event) -> tuple[Event, Rejection | None]:
@@ -67,14 +73,17 @@ class Projection:
         rejection = self.submit(event)
         if rejection is not None or event.type != "ticket_issued" or event.told is not None:
             return event, rejection
-        assert event.ticket is not None
-        promise = self.promise(event.ticket)
+        label = event.ticket
+        assert label is not None
+        promise = self.promise(label)
         event = dataclasses.replace(
             event,
             told=round_percentiles(_values(promise.told)) if promise.told is not None else None,
             told_raw=round_percentiles(_values(promise.raw)) if promise.raw is not None else None,
         )
         learn_promise(self.model, self.state, event)
+        if self.activity is not None:
+            self.activity.record_promise(label, event.told)
         return event, None
 
     def promise(self, label: str) -> Promise:

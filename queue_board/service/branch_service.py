@@ -7,7 +7,9 @@ their public methods:
   caught up with the event store (configuration included);
 - :class:`~queue_board.service.commands.BranchCommands`: every write, one event at a time;
 - :class:`~queue_board.service.refresh.ForecastRefresher`: forecasts, off the request path;
-- :class:`~queue_board.service.boards.BoardPublisher`: board views and their pushes.
+- :class:`~queue_board.service.boards.BoardPublisher`: board views and their pushes;
+- :class:`~queue_board.service.reports.BranchReports`: the manager's dashboard, history and
+  overview (pushed after every board).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from queue_board.service.commands import Accepted, BranchCommands
 from queue_board.service.errors import ProblemError
 from queue_board.service.projections import ProjectionRegistry
 from queue_board.service.refresh import ForecastRefresher
+from queue_board.service.reports import BranchReports
 from queue_board.store.event_store import EventStore
 
 
@@ -43,6 +46,7 @@ class BranchService:
         priors: Priors | None = None,
         scenarios: int = 128,
         default_config: BranchConfig | None = None,
+        target_minutes: float = 10.0,
         publish: Publisher | None = None,
         start_task: Callable[..., Any] = _direct,
         offload: Callable[..., Any] = _direct,
@@ -56,6 +60,8 @@ class BranchService:
             self.projections, scenarios=scenarios, start_task=start_task, offload=offload, on_refreshed=self._refreshed
         )
         self.boards = BoardPublisher(self.projections, self.forecasts, self.clock, publish)
+        self.reports = BranchReports(self.projections, self.clock, target_minutes=target_minutes)
+        self.boards.subscribe(self.reports.board_pushed)
         self.commands = BranchCommands(self.projections, clock=self.clock, offload=offload, after_write=self._written)
         # what the web layer calls, by the part that does it
         self.lock = self.projections.lock

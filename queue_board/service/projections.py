@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from queue_board.core.activity import ActivityLog
 from queue_board.core.branch import BranchState
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.projection import Projection
@@ -47,7 +48,9 @@ class ProjectionRegistry:
         with self.lock(branch):
             projection = self._projections.get(branch)
             if projection is None:
-                projection = self._projections[branch] = Projection(priors=self.priors, scenarios=self.scenarios)
+                projection = self._projections[branch] = Projection(
+                    priors=self.priors, scenarios=self.scenarios, activity=ActivityLog()
+                )
             return projection
 
     def catch_up(self, branch: str, projection: Projection, conn: Any = None) -> None:

@@ -1,0 +1,198 @@
+"""The manager's live view of today, and the one-row summary of a branch for the overview of
+every branch. Both are the history report over today's records up to ``now``, plus what is
+happening this minute: each counter's state and for how long, queues and their longest wait,
+pauses past their declared minutes, transactions running far past their expected range."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from queue_board.core.activity import WRAP_UP_LIMIT_SECONDS, Activity, DayActivity, Segment
+from queue_board.reports.columns import ACTIVITIES, day_columns
+from queue_board.reports.history import DEFAULT_TARGET_MINUTES, history, utilisation
+from queue_board.reports.quality import quality
+from queue_board.reports.tables import Table, ordered
+
+#: a transaction is "running long" once it passes this multiple of its learned p90
+RUNNING_LONG_FACTOR = 1.5
+
+#: how a service's transaction length is looked up: (service, counter) → (p10, p50, p90) seconds
+ExpectedRange = Callable[[str, str], tuple[float, float, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class Waiting:
+    """A ticket in the queue now (from the branch state)."""
+
+    label: str
+    service: str
+    issued_at: float
+
+
+def _row_dict(table: Table, index: int = 0) -> dict[str, Any]:
+    return dict(zip(table.columns, table.rows[index], strict=True)) if table.rows else {}
+
+
+def _current(day: DayActivity | None, counter: str) -> Segment | None:
+    return day.current.get(counter) if day is not None else None
+
+
+def dashboard(
+    day: DayActivity | None,
+    *,
+    now: float,
+    counters: Sequence[str],
+    waiting: Sequence[Waiting],
+    expected: ExpectedRange,
+    target_minutes: float = DEFAULT_TARGET_MINUTES,
+) -> dict[str, Any]:
+    """Today's live dashboard as JSON-ready data. ``counters`` are the branch's configured
+    counters (a counter that has not opened today is shown closed)."""
+    columns = day_columns(day, now) if day is not None else None
+    report = history([columns] if columns else [], target_minutes=target_minutes)
+    promises = quality([columns] if columns else [])
+    names = ordered([*counters, *(day.counters if day else [])])
+    by_counter = {row[0]: dict(zip(report["by_counter"].columns, row, strict=True)) for row in report["by_counter"].rows}
+    running = {t.counter: t for t in (day.transactions if day else []) if t.outcome == "running"}
+
+    counter_views: list[dict[str, Any]] = []
+    paused_over: list[dict[str, Any]] = []
+    running_long: list[dict[str, Any]] = []
+    for name in names:
+        segment = _current(day, name)
+        activity = segment.activity if segment is not None else Activity.CLOSED
+        view: dict[str, Any] = {
+            "counter": name,
+            "activity": str(activity),
+            "since": segment.start if segment is not None else None,
+            "ticket": None,
+            "service": None,
+            "reason": segment.reason if segment is not None else None,
+            "declared_minutes": segment.declared_minutes if segment is not None else None,
+            "over_by_s": None,
+            "expected": None,
+            "running_long": False,
+            "served": by_counter.get(name, {}).get("served", 0),
+            "utilisation_open": by_counter.get(name, {}).get("utilisation_open"),
+            "utilisation_staffed": by_counter.get(name, {}).get("utilisation_staffed"),
+        }
+        if segment is not None and activity is Activity.WRAP_UP and now - segment.start > WRAP_UP_LIMIT_SECONDS:
+            # the same cut the reports make: a long "wrap-up" is idle time
+            view["activity"] = str(Activity.IDLE)
+            view["since"] = segment.start + WRAP_UP_LIMIT_SECONDS
+        if segment is not None and activity is Activity.PAUSED:
+            over = segment.overrun(now)
+            if over > 0:
+                view["over_by_s"] = round(over, 1)
+                paused_over.append({"counter": name, "reason": segment.reason, "declared_minutes": segment.declared_minutes, "since": segment.start, "over_by_s": round(over, 1)})
+        transaction = running.get(name)
+        if transaction is not None and activity is Activity.SERVING:
+            view["ticket"] = transaction.ticket
+            view["service"] = transaction.service
+            started = transaction.started_at if transaction.started_at is not None else transaction.called_at
+            expected_range = expected(transaction.service, name)
+            view["expected"] = {"p10": round(expected_range[0], 1), "p50": round(expected_range[1], 1), "p90": round(expected_range[2], 1)}
+            view["started_at"] = transaction.started_at
+            elapsed = now - started
+            if transaction.started_at is not None and elapsed > RUNNING_LONG_FACTOR * expected_range[2]:
+                view["running_long"] = True
+                running_long.append(
+                    {"counter": name, "ticket": transaction.ticket, "service": transaction.service, "started_at": started, "elapsed_s": round(elapsed, 1), "expected_p90_s": round(expected_range[2], 1)}
+                )
+        counter_views.append(view)
+
+    queues: dict[str, list[Waiting]] = {}
+    for ticket in waiting:
+        queues.setdefault(ticket.service, []).append(ticket)
+    waiting_views: list[dict[str, Any]] = [
+        {
+            "service": service,
+            "waiting": len(queue),
+            "longest_wait_s": round(now - min(t.issued_at for t in queue), 1),
+            "longest_ticket": min(queue, key=lambda t: t.issued_at).label,
+        }
+        for service, queue in sorted(queues.items())
+    ]
+
+    timeline: dict[str, list[list[Any]]] = {name: [] for name in names}
+    for segment in day.all_segments(now) if day is not None else []:
+        timeline.setdefault(segment.counter, []).append([segment.start, segment.end, str(segment.activity), segment.reason])
+
+    totals = report["totals"]
+    seconds = columns.counter_time.seconds.sum(axis=(0, 1)) if columns is not None and columns.counter_time.counters else None
+    util_open, util_staffed = utilisation(seconds) if seconds is not None else (None, None)
+    return {
+        "now": now,
+        "day": day.day.isoformat() if day else None,
+        "utc_offset": day.utc_offset if day else None,
+        "target_minutes": target_minutes,
+        "activities": [str(a) for a in ACTIVITIES],
+        "counters": counter_views,
+        "timeline": timeline,
+        "utilisation": {"open": util_open, "staffed": util_staffed},
+        "waiting": waiting_views,
+        "waiting_total": len(waiting),
+        "longest_wait_s": max((float(w["longest_wait_s"]) for w in waiting_views), default=None),
+        "alerts": {"paused_over": paused_over, "running_long": running_long},
+        "today": _row_dict(totals),
+        "promises": _row_dict(promises["quality_totals"]),
+        "by_service": report["by_service"].as_dict(),
+        "by_hour": report["by_hour"].as_dict(),
+    }
+
+
+def branch_summary(branch: str, view: dict[str, Any]) -> dict[str, Any]:
+    """The overview's row for a branch, from its :func:`dashboard`, with why it needs attention."""
+    counters = view["counters"]
+    open_counters = [c for c in counters if c["activity"] != str(Activity.CLOSED)]
+    staffed = [c for c in open_counters if c["activity"] != str(Activity.PAUSED)]
+    today = view["today"]
+    target = float(view["target_minutes"]) * 60.0
+    longest = view["longest_wait_s"]
+    reasons: list[str] = []
+    score = 0.0
+    if view["waiting_total"] and not staffed:
+        reasons.append("queue_no_staffed_counter")
+        score += 100.0
+    if longest is not None and longest > target:
+        reasons.append("wait_over_target")
+        score += 10.0 * longest / target
+    if view["alerts"]["paused_over"]:
+        reasons.append("pause_overrun")
+        score += 5.0 * len(view["alerts"]["paused_over"])
+    if view["alerts"]["running_long"]:
+        reasons.append("transaction_running_long")
+        score += 2.0 * len(view["alerts"]["running_long"])
+    service_level = today.get("service_level")
+    if service_level is not None and service_level < 0.8:
+        reasons.append("service_level_low")
+        score += 10.0 * (0.8 - service_level)
+    broken = view["promises"].get("broken_share")
+    if broken is not None and broken > 0.1:
+        reasons.append("promises_broken")
+        score += 10.0 * broken
+    if longest is not None:
+        # among branches with nothing flagged, the longer queue first
+        score += longest / target
+    return {
+        "branch": branch,
+        "open_counters": len(open_counters),
+        "staffed_counters": len(staffed),
+        "counters": len(counters),
+        "waiting": view["waiting_total"],
+        "longest_wait_s": longest,
+        "utilisation_open": view["utilisation"]["open"],
+        "utilisation_staffed": view["utilisation"]["staffed"],
+        "service_level": service_level,
+        "arrivals": today.get("arrivals", 0),
+        "broken_share": broken,
+        "attention": reasons,
+        "attention_score": round(score, 3),
+    }
+
+
+def sort_by_attention(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Branches that need attention first (highest score), then by name."""
+    return sorted(rows, key=lambda row: (-float(row["attention_score"]), str(row["branch"])))
