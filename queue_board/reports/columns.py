@@ -14,7 +14,6 @@ import numpy as np
 import numpy.typing as npt
 
 from queue_board.core.activity import Activity, DayActivity, Segment, shown_top_seconds
-from queue_board.core.branch import TicketStatus
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
