@@ -20,7 +20,7 @@ __all__ = ["ROOT", "create_app"]
 
 def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     """Build the app: settings, extensions (event store, live push, languages), the branch
-    service, blueprints, maintenance commands. Never migrates: see ``queue-board db upgrade``."""
+    service, blueprints, staff sign-in, maintenance commands. Never migrates: see ``queue-board db upgrade``."""
     # imported here, not at the top, so that `queue-board serve` can switch to gevent
     # before Flask, SQLAlchemy and redis import the socket and ssl modules
     from flask import Flask
@@ -33,6 +33,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     from queue_board.web.i18n import init_babel
     from queue_board.web.live import live
     from queue_board.web.service import bind_service
+    from queue_board.web.staff import staff_accounts, staff_bp
     from queue_board.web.tickets import tickets_bp
 
     app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
@@ -50,6 +51,9 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     app.register_blueprint(boards_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(staff_bp)
+    # after its blueprint: the failed sign-in limit is put around this app's login view
+    staff_accounts.init_app(app)
     register_app_commands(app, create_app)
     return app
 
@@ -63,7 +67,7 @@ def _branch_service(app: Flask) -> BranchService:
     from queue_board.web.database import database
     from queue_board.web.live import live, run_here
 
-    return BranchService(
+    service = BranchService(
         database.store(app),
         clock=app.config.get("CLOCK") or SystemClock(parse_timezone(app.config["TIMEZONE"])),
         priors=Priors(service_seconds=float(app.config["PRIOR_SERVICE_SECONDS"])),
@@ -73,6 +77,7 @@ def _branch_service(app: Flask) -> BranchService:
         start_task=run_here if app.config["FORECAST_INLINE"] else live.task_starter(app),
         offload=live.offloader(app),
     )
+    return service
 
 
 def _instance_secret(app: Flask) -> str:

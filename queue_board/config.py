@@ -47,6 +47,8 @@ class Config:
         self.FORECAST_INLINE: bool = _env("FORECAST_INLINE", False)
         #: prior median transaction length before a service has history (seconds)
         self.PRIOR_SERVICE_SECONDS: float = _env("PRIOR_SERVICE_SECONDS", 300.0)
+        #: service level: a customer called within this many minutes was served in time (reports' default)
+        self.SERVICE_LEVEL_TARGET_MINUTES: float = _env("SERVICE_LEVEL_TARGET_MINUTES", 10.0)
         #: largest accepted request body (an import of a year of logs fits)
         self.MAX_CONTENT_LENGTH: int = _env("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
         #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example)
@@ -56,6 +58,26 @@ class Config:
         #: signs ticket links; empty = generated once and kept in the instance folder, so printed
         #: tickets stay valid across restarts (set it explicitly when several processes serve)
         self.SECRET_KEY: str = _env("SECRET_KEY", "")
+        # staff sign-in (docs/staff-accounts.md) ----------------------------------------------
+        #: a signed-in staff user is signed out after this many minutes without a request
+        self.STAFF_IDLE_MINUTES: int = _env("STAFF_IDLE_MINUTES", 60)
+        #: and, however busy, this many hours after signing in (a shift, then sign in again)
+        self.STAFF_SESSION_HOURS: float = _env("STAFF_SESSION_HOURS", 12.0)
+        #: failed sign-ins allowed per user name (a Flask-Limiter limit); each address gets 4 times as many
+        self.LOGIN_FAILURE_LIMIT: str = _env("LOGIN_FAILURE_LIMIT", "5 per 15 minutes")
+        #: where those failures are counted: ``memory://`` for one process, ``redis://…`` when
+        #: several share the load (else each process counts its own, and the limit multiplies)
+        self.RATELIMIT_STORAGE_URI: str = _env("RATELIMIT_STORAGE_URI", "memory://")
+        #: send the session cookie over HTTPS only: turn on wherever the server is behind HTTPS
+        #: (off by default because ``serve`` and ``demo`` speak plain HTTP themselves)
+        self.SESSION_COOKIE_SECURE: bool = _env("SESSION_COOKIE_SECURE", False)
+        #: never readable by scripts, never sent with another site's requests (CSRF's first line)
+        self.SESSION_COOKIE_HTTPONLY: bool = True
+        self.SESSION_COOKIE_SAMESITE: str = "Lax"
+        #: every request of a signed-in user pushes the idle expiry forward
+        self.SESSION_REFRESH_EACH_REQUEST: bool = True
+        #: CSRF tokens live as long as the session (a console stays open all day), not an hour
+        self.WTF_CSRF_TIME_LIMIT: int | None = None
         self.TESTING: bool = False
 
     def as_mapping(self) -> dict[str, Any]:

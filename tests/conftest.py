@@ -4,6 +4,7 @@ manual clock, and a live server on loopback for Socket.IO and browser tests."""
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -316,3 +317,56 @@ def browser() -> Iterator[Any]:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+# staff sign-in ------------------------------------------------------------------------------
+STAFF_PASSWORD = "correct horse battery"
+CSRF_INPUT = re.compile(r'name="csrf_token"(?: type="hidden")? value="([^"]+)"')
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the first form (or of the console's ``data-csrf``) on a page."""
+    found = CSRF_INPUT.search(html) or re.search(r'data-csrf="([^"]+)"', html)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def sign_in(client: FlaskClient, username: str, password: str = STAFF_PASSWORD, query: str = "") -> Any:
+    """Sign in through the form, as a browser does: GET the form (its CSRF token), POST it."""
+    page = client.get(f"/login{query}")
+    return client.post(
+        f"/login{query}", data={"csrf_token": csrf_token_in(page.get_data(as_text=True)), "username": username, "password": password}
+    )
+
+
+def signed_in_session(url: str, username: str, password: str, console: str = "") -> tuple[requests.Session, str]:
+    """A ``requests`` session signed in at the server ``url``, and the CSRF token for its writes
+    (read from the page the sign-in lands on, or from the teller console path ``console``)."""
+    http = requests.Session()
+    form = http.get(f"{url}/login", timeout=10)
+    answer = http.post(
+        f"{url}/login",
+        data={"csrf_token": csrf_token_in(form.text), "username": username, "password": password},
+        timeout=10,
+        allow_redirects=False,
+    )
+    assert answer.status_code == 303, (answer.status_code, answer.text[:500])
+    landing = http.get(f"{url}{console or answer.headers['Location']}", timeout=10)
+    return http, csrf_token_in(landing.text)
+
+
+def sign_in_in_browser(context: Any, url: str, username: str, password: str, path: str = "/login") -> Any:
+    """A new page of ``context`` that signs in through the form at ``url + path`` (a sign-in page,
+    or a console's "sign in" link) and waits for where it lands."""
+    page = context.new_page()
+    page.goto(f"{url}{path}")
+    return submit_sign_in(page, username, password)
+
+
+def submit_sign_in(page: Any, username: str, password: str) -> Any:
+    """Fill in and send the sign-in form ``page`` shows; the page once it has landed."""
+    page.fill("#username", username)
+    page.fill("#password", password)
+    with page.expect_navigation():
+        page.click("#sign-in")
+    return page

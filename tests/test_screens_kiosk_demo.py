@@ -2,7 +2,8 @@
 
 4. ``queue-board demo`` leaves counter 1 to the person (and says so, in the console and on the
    index page); the rest of the simulated branch runs fine without it.
-6. Restarting the demo keeps its tokens (and its day): screens left open reconnect and keep working.
+6. Restarting the demo keeps its tokens (and its day): screens left open reconnect and keep working;
+   people at consoles sign in again, with the passwords they had.
 7. The kiosk says plainly that no open counter serves a service (and when one usually opens, if
    the log knows), lets the customer choose, and keeps its buttons on screen in every layout.
 """
@@ -25,7 +26,19 @@ from typing import Any
 import numpy as np
 import pytest
 import requests
-from conftest import TZ, LiveServer, ManualClock, Tokens, create_tokens, free_port, make_test_app, stop_process
+from conftest import (
+    TZ,
+    LiveServer,
+    ManualClock,
+    Tokens,
+    create_tokens,
+    free_port,
+    make_test_app,
+    sign_in_in_browser,
+    signed_in_session,
+    stop_process,
+    submit_sign_in,
+)
 from test_screens_live import TEST_OPTIONS, act, expect, open_page, screen
 from werkzeug.serving import make_server
 
@@ -54,6 +67,8 @@ class DemoProcess:
     process: subprocess.Popen[bytes] | None = None
     output: str = ""
     links: dict[str, str] = field(default_factory=dict)
+    #: the printed staff accounts: user name → password
+    accounts: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -88,6 +103,8 @@ class DemoProcess:
         manager = re.search(r"manager API token: (\S+)", self.output)
         assert manager, self.output
         self.links["manager"] = manager.group(1)
+        self.accounts = dict(re.findall(r"Manager sign-in: \S+ {2}user (\S+) {2}password (\S+)", self.output))
+        self.accounts.update(re.findall(r"as (teller\S+) / password ([^\s,]+)", self.output))
 
     def stop(self) -> None:
         stop_process(self.process)
@@ -129,9 +146,12 @@ def wait_for(condition: Any, timeout: float = 20.0, what: str = "") -> Any:
 def test_the_demo_leaves_counter_1_to_the_person_and_says_so(demo: DemoProcess) -> None:
     demo.speed = 600  # 08:55 -> 09:00 in half a second
     demo.start()
-    assert "You play counter 1: open its teller console" in demo.output
     teller = demo.links["Teller console, counter 1"]
-    assert f"You play counter 1: open its teller console {teller}" in " ".join(demo.output.split())
+    # the person's console needs no token: they sign in as the teller of counter 1
+    assert teller == f"{demo.url}/teller/1"
+    assert f"You play counter 1: sign in at {demo.url}/login as teller1 / password {demo.accounts['teller1']}" in demo.output
+    assert f"Manager sign-in: {demo.url}/login  user manager  password {demo.accounts['manager']}" in demo.output
+    assert not any("token=" in url for name, url in demo.links.items() if name.startswith("Teller console"))
     # the simulation opens the other counters at 09:00, never counter 1
     board = wait_for(lambda: (b := demo.snapshot()) and statuses(b)["4"] != "closed" and b, what="counters to open")
     time.sleep(1.0)
@@ -140,15 +160,17 @@ def test_the_demo_leaves_counter_1_to_the_person_and_says_so(demo: DemoProcess) 
     assert all(statuses(board)[name] != "closed" for name in ("2", "3", "4")), statuses(board)
     index = requests.get(f"{demo.url}/?lang=en", timeout=10).text
     assert "You play counter 1" in index
-    assert 'class="yours"' in index and teller.replace("&", "&amp;") in index
+    assert 'class="yours"' in index and teller in index
+    assert f"<code>teller1</code> / <code>{demo.accounts['teller1']}</code>" in index
     zh = requests.get(f"{demo.url}/?lang=zh-Hant", timeout=10).text
     assert "您負責 1 號櫃檯" in zh
-    # the person's console works: open counter 1 and call the next deposit customer
-    token = teller.split("token=")[1]
-    headers = {"Authorization": f"Bearer {token}"}
+    # the person's console works: sign in as teller1 and open counter 1
+    http, csrf = signed_in_session(demo.url, "teller1", demo.accounts["teller1"])
     api = f"{demo.url}/api/v1/branches/main/counters/1"
-    assert requests.post(f"{api}/open", headers=headers, timeout=10).status_code == 201
+    assert http.post(f"{api}/open", headers={"X-CSRFToken": csrf}, timeout=10).status_code == 201
     assert statuses(demo.snapshot())["1"] == "idle"
+    # the teller of counter 1 acts for counter 1 only
+    assert http.post(f"{api.removesuffix('/1')}/2/close", headers={"X-CSRFToken": csrf}, timeout=10).status_code == 403
 
 
 def test_the_other_counters_run_the_simulated_day_without_counter_1() -> None:
@@ -187,30 +209,42 @@ def test_the_demo_command_chooses_who_plays_which_counter() -> None:
 def test_screens_left_open_keep_working_across_a_demo_restart(demo: DemoProcess, browser: Any) -> None:
     demo.start()
     before = dict(demo.links)
+    accounts = dict(demo.accounts)
     day = demo.snapshot()["day"]
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     context.set_default_timeout(10000)
     context.add_init_script(TEST_OPTIONS)
     try:
         hall = open_page(context, before["Hall board"])
-        teller = open_page(context, before["Teller console, counter 1"])
+        teller = sign_in_in_browser(context, demo.url, "teller1", accounts["teller1"])
+        expect(teller.locator("body")).to_have_attribute("data-connection", "live")
         kiosk = open_page(context, before["Kiosk"])
         board = open_page(context, before["Board above counter 1"])
-        pages = (hall, teller, kiosk, board)
-        for page in pages:
+        screens = (hall, kiosk, board)
+        for page in (*screens, teller):
             page.evaluate("window.__sameDocument = true")
 
         demo.stop()
-        for page in pages:
+        for page in (*screens, teller):
             expect(page.locator("#connection-banner")).to_contain_text("Connection lost since", timeout=15000)
         demo.start()
         assert demo.links == before, "the restarted demo printed other links"
+        assert demo.accounts == accounts, "the restarted demo printed other passwords"
 
-        for page in pages:
+        for page in screens:
             expect(page.locator("body")).to_have_attribute("data-connection", "live", timeout=30000)
             expect(page.locator("#connection-banner")).to_be_hidden()
         assert demo.snapshot()["day"] == day
-        # the person's console still acts: open counter 1, and every open screen sees it
+        # the teller's session ended with the old server: the console says so and offers to sign
+        # in again, with the same password, and comes back to the same console
+        expect(teller.locator("#sign-in-offer")).to_be_visible(timeout=30000)
+        expect(teller.locator("body")).to_have_attribute("data-connection", "refused")
+        with teller.expect_navigation():
+            teller.locator("#sign-in-link").click()
+        submit_sign_in(teller, "teller1", accounts["teller1"])
+        assert teller.url == f"{demo.url}/teller/1?branch=main"
+        expect(teller.locator("body")).to_have_attribute("data-connection", "live")
+        # the person's console acts again: open counter 1, and every open screen sees it
         open_button = teller.locator("button[data-action=open]")
         expect(open_button).to_be_enabled()
         open_button.click()
@@ -218,7 +252,7 @@ def test_screens_left_open_keep_working_across_a_demo_restart(demo: DemoProcess,
         expect(hall.locator('#counters li[data-counter="1"]')).to_have_attribute("data-status", "idle")
         expect(board.locator("#counter-board")).to_have_attribute("data-status", "idle")
         expect(kiosk.locator("button[data-service=deposit]")).to_be_visible()
-        for page in pages:
+        for page in screens:
             assert page.evaluate("window.__sameDocument") is True, "a screen reloaded"
     finally:
         context.close()

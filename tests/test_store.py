@@ -54,7 +54,7 @@ def test_upgrade_is_idempotent(store_url: str) -> None:
     store.upgrade()
     try:
         with store.engine.connect() as conn:
-            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
     finally:
         store.close()
 

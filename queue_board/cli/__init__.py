@@ -1,4 +1,4 @@
-"""Command line: ``queue-board serve | demo | replay | evaluate | token | db | branch | export | import``.
+"""Command line: ``queue-board serve | demo | replay | evaluate | token | user | db | branch | export | import``.
 
 ``serve`` and ``demo`` bring the database's schema to head before they serve; the maintenance
 commands (:mod:`.maintenance`) are also registered on the Flask app, so ``flask --app queue_board …``
@@ -71,7 +71,7 @@ def serve(host: str, port: int, database_url: str | None, branch_config: str | N
 )
 @click.option("--human-counter", "human_counters", multiple=True, help="leave this counter to you (repeatable; default: 1)")
 @click.option("--simulate-all", is_flag=True, help="the simulation works every counter, none is left to you")
-@click.option("--new-tokens", is_flag=True, help="forget the kept tokens and day: screens left open must be opened again")
+@click.option("--new-tokens", is_flag=True, help="forget the kept tokens, staff passwords and day: screens left open must be opened again, staff sign in anew")
 def demo(
     host: str,
     port: int,

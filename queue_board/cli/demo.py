@@ -7,7 +7,9 @@ left to that person by default (``--human-counter`` names others, ``--simulate-a
 simulation works the others, which serve its customers too.
 
 The database is recreated at every start, but the screens' tokens and the demo's day are kept
-beside it (:class:`DemoKeeper`), so screens left open reconnect to a restarted demo.
+beside it (:class:`DemoKeeper`), so screens left open reconnect to a restarted demo. People sign
+in: a branch manager ``manager`` and, for each counter left to a person, a teller ``teller<n>``
+assigned to it, with passwords made up once and kept there too.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from sqlalchemy.engine import make_url
 
 from queue_board.config import ROOT
 from queue_board.core.branch_config import DEMO_CONFIG
+from queue_board.core.staff import MIN_PASSWORD_LENGTH
 from queue_board.service.branch_service import BranchService
 from queue_board.service.clock import AcceleratedClock, SystemClock
 from queue_board.service.errors import ProblemError
-from queue_board.store.event_store import EventStore, hash_token
+from queue_board.store.event_store import EventStore, hash_token, verify_password
 from queue_board.store.event_store import tokens as token_table
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,8 @@ MAX_BATCHES_PER_LOOK = 20
 DEFAULT_HUMAN_COUNTER = "1"
 #: a restart this soon after the last start keeps the demo's day (its tokens are kept regardless)
 KEEP_DAY_FOR = timedelta(hours=12)
+#: the demo's branch manager (a teller per counter left to a person is ``teller<counter>``)
+DEMO_MANAGER = "manager"
 
 
 def demo_start(now: datetime) -> datetime:
@@ -90,14 +95,16 @@ def people_counters(human_counters: tuple[str, ...], *, simulate_all: bool, coun
 @dataclass
 class DemoKeeper:
     """What a restarted demo keeps, in a JSON file: its tokens, so that screens left open
-    reconnect, and its day, so that a restart later the same day resumes the same date.
+    reconnect, its staff users' passwords, so that the ones printed last time still work, and its
+    day, so that a restart later the same day resumes the same date.
 
-    The database itself is recreated at every start; the tokens are written into the new one
-    with the values they had (only their hashes are stored there).
+    The database itself is recreated at every start; the tokens and users are written into the
+    new one with the values they had (only their hashes are stored there).
     """
 
     path: Path
     tokens: dict[str, str] = field(default_factory=dict)
+    passwords: dict[str, str] = field(default_factory=dict)
     day: date | None = None
 
     @classmethod
@@ -115,6 +122,11 @@ class DemoKeeper:
             tokens = kept.get("tokens", {})
             if isinstance(tokens, dict):
                 keeper.tokens = {str(k): str(v) for k, v in tokens.items() if isinstance(v, str) and len(v) >= 24}
+            passwords = kept.get("passwords", {})
+            if isinstance(passwords, dict):
+                keeper.passwords = {
+                    str(k): v for k, v in passwords.items() if isinstance(v, str) and len(v) >= MIN_PASSWORD_LENGTH
+                }
             started = datetime.fromisoformat(kept["started_at"])
             if timedelta(0) <= now - started <= KEEP_DAY_FOR:
                 keeper.day = date.fromisoformat(kept["day"])
@@ -131,15 +143,40 @@ class DemoKeeper:
             _restore_token(store, value, name, role, counter)
         return value
 
+    def user(
+        self, store: EventStore, username: str, role: str, counter: str | None = None, display_name: str | None = None
+    ) -> str:
+        """The kept password of demo user ``username`` (made up the first time), the user written
+        into ``store`` with it (or given it, if the database was not recreated)."""
+        password = self.passwords.get(username)
+        if password is None:
+            # letters and digits only: easy to read off the console and type
+            password = self.passwords[username] = "".join(secrets.choice(PASSWORD_ALPHABET) for _ in range(12))
+        existing = store.find_user(username)
+        if existing is None:
+            store.create_user(username, password, role, [DEMO_BRANCH], counter, display_name)
+        elif not verify_password(existing.password_hash, password):
+            store.set_password(username, password)
+        return password
+
     def save(self, started_at: datetime) -> None:
-        """Write the file (readable by its owner only: the tokens are credentials)."""
+        """Write the file (readable by its owner only: the tokens and passwords are credentials)."""
         assert self.day is not None
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        body = {"day": self.day.isoformat(), "started_at": started_at.isoformat(), "tokens": self.tokens}
+        body = {
+            "day": self.day.isoformat(),
+            "started_at": started_at.isoformat(),
+            "tokens": self.tokens,
+            "passwords": self.passwords,
+        }
         partial = self.path.with_name(self.path.name + ".tmp")
         partial.write_text(json.dumps(body, indent=2) + "\n", encoding="utf-8")
         partial.chmod(0o600)
         partial.replace(self.path)
+
+
+#: the demo's passwords: no look-alikes (0/O, 1/l/I)
+PASSWORD_ALPHABET = "abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 def _restore_token(store: EventStore, value: str, name: str, role: str, counter: str | None) -> None:
@@ -177,8 +214,8 @@ def run_demo(
     human_counters: tuple[str, ...],
     new_tokens: bool = False,
 ) -> None:
-    """Start a fresh demo database at head with the kept tokens and day, print the screens'
-    links, run server and simulation; ``human_counters`` are left to people."""
+    """Start a fresh demo database at head with the kept tokens, passwords and day, print the
+    screens' links and how to sign in, run server and simulation; ``human_counters`` are left to people."""
     from queue_board import create_app
     from queue_board.web.database import database
     from queue_board.web.live import live
@@ -214,29 +251,45 @@ def run_demo(
     display = keeper.token(store, "display", "hall board", "display", None)
     kiosk = keeper.token(store, "kiosk", "kiosk", "kiosk", None)
     manager = keeper.token(store, "manager", "manager", "manager", None)
+    # people sign in: the branch manager, and a teller assigned to each counter left to a person
+    accounts: list[dict[str, Any]] = [
+        {"username": DEMO_MANAGER, "password": keeper.user(store, DEMO_MANAGER, "manager", None, "Demo manager"), "counter": ""}
+    ]
+    for counter_name in human_counters:
+        username = f"teller{counter_name}"
+        password = keeper.user(store, username, "teller", counter_name, f"Teller at counter {counter_name}")
+        accounts.append({"username": username, "password": password, "counter": counter_name})
     # "label" is for the console; the index page words each link in its reader's language from "screen"
     links: list[dict[str, Any]] = [
         {"screen": "hall", "counter": "", "label": "Hall board", "url": f"{base}/board/hall?token={display}"},
         {"screen": "kiosk", "counter": "", "label": "Kiosk", "url": f"{base}/kiosk?token={kiosk}"},
     ]
-    # per counter: its teller console, then the board above it (a display token bound to it)
-    for screen, role, path, token_name, label in (
-        ("teller", "teller", "teller", "teller {}", "Teller console, counter {}"),
-        ("counter", "display", "board/counter", "board above counter {}", "Board above counter {}"),
-    ):
-        for counter in DEMO_CONFIG.counters:
-            token = keeper.token(store, f"{screen} {counter.name}", token_name.format(counter.name), role, counter.name)
-            links.append(
-                {
-                    "screen": screen,
-                    "counter": counter.name,
-                    "label": label.format(counter.name),
-                    "url": f"{base}/{path}/{counter.name}?token={token}",
-                    "yours": screen == "teller" and counter.name in human_counters,
-                }
-            )
+    # per counter: its teller console (no token: a teller signs in), then the board above it
+    # (a display token bound to it: a wall screen does not sign in)
+    for counter in DEMO_CONFIG.counters:
+        links.append(
+            {
+                "screen": "teller",
+                "counter": counter.name,
+                "label": f"Teller console, counter {counter.name}",
+                "url": f"{base}/teller/{counter.name}",
+                "yours": counter.name in human_counters,
+            }
+        )
+    for counter in DEMO_CONFIG.counters:
+        token = keeper.token(store, f"counter {counter.name}", f"board above counter {counter.name}", "display", counter.name)
+        links.append(
+            {
+                "screen": "counter",
+                "counter": counter.name,
+                "label": f"Board above counter {counter.name}",
+                "url": f"{base}/board/counter/{counter.name}?token={token}",
+                "yours": False,
+            }
+        )
     keeper.save(wall)
     app.config["DEMO_LINKS"] = links
+    app.config["DEMO_ACCOUNTS"] = accounts
     app.config["DEMO_HUMAN_COUNTERS"] = list(human_counters)
 
     managed = [c.name for c in DEMO_CONFIG.counters if c.name not in human_counters]
@@ -251,17 +304,27 @@ def run_demo(
     for link in links:
         click.echo(f"  {link['label']:<28} {link['url']}")
     click.echo(f"  manager API token: {manager}")
-    yours = {link["counter"]: link["url"] for link in links if link.get("yours")}
-    if len(yours) == 1:
-        ((mine, console),) = yours.items()
+    login = f"{base}/login"
+    click.echo(f"  Manager sign-in: {login}  user {DEMO_MANAGER}  password {accounts[0]['password']}")
+    tellers = [account for account in accounts if account["counter"]]
+    if len(tellers) == 1:
+        (mine,) = tellers
         click.echo(
-            f"You play counter {mine}: open its teller console {console} and call the next customer;"
+            f"You play counter {mine['counter']}: sign in at {login} as {mine['username']} / password {mine['password']}"
+            " (that opens its teller console) and call the next customer;"
             " the simulation works the other counters and plays the customers."
         )
-    elif yours:
-        click.echo(f"You play counters {', '.join(yours)}: open their teller consoles above; the simulation works the others.")
+    elif tellers:
+        click.echo(
+            f"You play counters {', '.join(t['counter'] for t in tellers)}: sign in at {login} as "
+            + ", ".join(f"{t['username']} / password {t['password']}" for t in tellers)
+            + " (one browser profile each); the simulation works the others."
+        )
     else:
         click.echo("The simulation works every counter (--simulate-all); --human-counter 1 leaves one to you.")
-    click.echo(f"  Screens left open reconnect after a restart: the tokens are kept in {keeper.path} (--new-tokens for new ones).")
+    click.echo(
+        f"  Screens left open reconnect after a restart: the tokens and passwords are kept in {keeper.path}"
+        " (--new-tokens for new ones); people sign in again after a restart."
+    )
     click.echo("  Ctrl-C stops the demo.")
     live.serve_forever(app, host, port)

@@ -1,4 +1,4 @@
-"""The maintenance commands: ``token``, ``db``, ``branch``, ``export``, ``import``.
+"""The maintenance commands: ``token``, ``user``, ``db``, ``branch``, ``export``, ``import``.
 
 They also run as ``flask --app queue_board …`` with that app's settings (the factory registers
 them with :func:`register_app_commands`); as ``queue-board …`` they build an app from
@@ -9,6 +9,8 @@ schema is not at head, and says to run ``queue-board db upgrade``.
 from __future__ import annotations
 
 import json
+import secrets
+import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, NoReturn
@@ -18,8 +20,19 @@ from flask import Flask, current_app, has_app_context
 from flask.cli import ScriptInfo
 
 from queue_board.core.branch_config import ConfigError
+from queue_board.core.staff import (
+    USER_ROLES,
+    display_name_problem,
+    normalise_username,
+    parse_role,
+    password_problem,
+    staff_problem,
+    unique_branches,
+    username_problem,
+)
 from queue_board.service.config_files import load_config_file
 from queue_board.service.errors import ProblemError
+from queue_board.store.event_store import UserExists
 from queue_board.web.auth import ROLES, validate_grant
 from queue_board.web.database import current_store, database
 from queue_board.web.service import current_service
@@ -129,6 +142,142 @@ def token_revoke(token_id: int, database_url: str | None) -> None:
     click.echo(f"revoked token {token_id}")
 
 
+# staff users --------------------------------------------------------------------------
+ROLE_HELP = "admin, area_manager (or area-manager), manager (of one branch) or teller"
+password_stdin_option = click.option(
+    "--password-stdin", is_flag=True, help="read the password from the first line of standard input (scripts)"
+)
+generate_password_option = click.option(
+    "--generate-password", is_flag=True, help="make up a strong password and print it (once)"
+)
+
+
+def generated_password() -> str:
+    """A password for someone to be handed: 16 characters from a URL-safe alphabet (96 bits)."""
+    return secrets.token_urlsafe(12)
+
+
+def read_password(password_stdin: bool, generate: bool) -> tuple[str, bool]:
+    """The new password, and whether it was generated (then the command prints it): from
+    standard input, generated, or typed twice at a hidden prompt. Fails if it breaks the policy."""
+    if password_stdin and generate:
+        fail("give --password-stdin or --generate-password, not both")
+    if generate:
+        return generated_password(), True
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt="Repeat the password")
+    problem = password_problem(password)
+    if problem:
+        fail(f"{problem}; nothing was changed")
+    return password, False
+
+
+@click.group()
+def user() -> None:
+    """Staff accounts: managers and tellers who sign in to the browser (devices use tokens)."""
+
+
+@user.command("create")
+@click.option("--username", required=True, help="what they sign in with: a-z, 0-9, '.', '_', '-' (stored lower-cased)")
+@click.option("--role", "role_name", required=True, help=ROLE_HELP)
+@click.option("--branch", "branches", multiple=True, help="their branch; repeat for an area manager's branches; none for an admin")
+@click.option("--counter", default=None, help="a teller's counter (else they pick one when they sign in)")
+@click.option("--display-name", default=None, help="the name the pages greet them with (default: the user name)")
+@password_stdin_option
+@generate_password_option
+@database_option
+def user_create(
+    username: str,
+    role_name: str,
+    branches: tuple[str, ...],
+    counter: str | None,
+    display_name: str | None,
+    password_stdin: bool,
+    generate_password: bool,
+    database_url: str | None,
+) -> None:
+    """Create a staff user; asks for the password twice unless it comes from standard input or is generated."""
+    role = parse_role(role_name)
+    if role is None:
+        fail(f"unknown role {role_name!r}; expected one of {', '.join(USER_ROLES)} (area-manager works too)")
+    name = normalise_username(username)
+    named = unique_branches(branches)
+    problem = username_problem(name) or staff_problem(role, named, counter)
+    if display_name is not None:
+        problem = problem or display_name_problem(display_name)
+    if problem:
+        fail(f"{problem}; nothing was created")
+    with command_app(database_url):
+        store = current_store()
+        if store.find_user(name) is not None:
+            fail(f"there is a user {name!r} already; nothing was created")
+        if counter is not None:
+            configured = [c.name for c in current_service().config(named[0]).counters]
+            if configured and counter not in configured:
+                fail(f"branch {named[0]} has no counter {counter!r} (it has {', '.join(configured)}); nothing was created")
+        password, generated = read_password(password_stdin, generate_password)
+        try:
+            created = store.create_user(name, password, role, named, counter, display_name)
+        except UserExists as exc:
+            fail(f"{exc}; nothing was created")
+    where = f" at {', '.join(created.branches)}" if created.branches else " (every branch)"
+    click.echo(f"created {created.role} {created.username}{where}{f', counter {counter}' if counter else ''}")
+    if generated:
+        click.echo(f"password: {password}  (shown only now)")
+
+
+@user.command("list")
+@database_option
+def user_list(database_url: str | None) -> None:
+    """List staff users (id, user name, role, branches, counter, name, state, last sign-in; never a password)."""
+    with command_app(database_url):
+        for row in current_store().list_users():
+            state = "disabled" if row.disabled else "live"
+            branches = ",".join(row.branches) or "*"
+            click.echo(
+                f"{row.id}\t{row.username}\t{row.role}\t{branches}\t{row.counter or '-'}\t{row.display_name}"
+                f"\t{state}\t{row.last_sign_in_at or 'never signed in'}"
+            )
+
+
+@user.command("disable")
+@click.argument("username")
+@database_option
+def user_disable(username: str, database_url: str | None) -> None:
+    """Disable USERNAME: they can no longer sign in, and their open sessions end now."""
+    name = normalise_username(username)
+    with command_app(database_url):
+        store = current_store()
+        found = store.find_user(name)
+        if found is None:
+            fail(f"no user {name!r}")
+        if found.disabled:
+            fail(f"user {name!r} is disabled already")
+        store.disable_user(name)
+    click.echo(f"disabled {name}: signed out everywhere")
+
+
+@user.command("set-password")
+@click.argument("username")
+@password_stdin_option
+@generate_password_option
+@database_option
+def user_set_password(username: str, password_stdin: bool, generate_password: bool, database_url: str | None) -> None:
+    """Give USERNAME a new password; it signs them out everywhere."""
+    name = normalise_username(username)
+    with command_app(database_url):
+        store = current_store()
+        if store.find_user(name) is None:
+            fail(f"no user {name!r}")
+        password, generated = read_password(password_stdin, generate_password)
+        store.set_password(name, password)
+    click.echo(f"new password set for {name}: their sessions have ended")
+    if generated:
+        click.echo(f"password: {password}  (shown only now)")
+
+
 # database and branches ------------------------------------------------------------------
 @click.group()
 def db() -> None:
@@ -206,7 +355,7 @@ def import_command(branch_id: str, path: str, database_url: str | None) -> None:
     click.echo(f"imported {count} events into branch {branch_id}")
 
 
-MAINTENANCE = (token, db, branch, export_command, import_command)
+MAINTENANCE = (token, user, db, branch, export_command, import_command)
 
 
 def register_app_commands(app: Flask, factory: AppFactory) -> None:

@@ -5,6 +5,9 @@ transaction that first takes the branch's write lock (``BEGIN IMMEDIATE`` on SQL
 ``FOR UPDATE`` row lock on PostgreSQL), so several server processes sharing one database
 never give two events the same number. The schema is managed by Alembic
 (``queue_board/store/migrations``); :meth:`EventStore.upgrade` brings a database to the head.
+
+Beside the log it keeps the credentials: bearer tokens (SHA-256 hashes) and staff users
+(argon2 password hashes, :class:`StaffUser`).
 """
 
 from __future__ import annotations
@@ -12,14 +15,17 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import (
     Column,
     Connection,
@@ -42,9 +48,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from queue_board.core.events import Event, event_to_json, parse_event
+from queue_board.core.staff import normalise_username
 
 #: Alembic's script directory: the schema's revisions
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -89,6 +96,23 @@ tokens = Table(
     Column("revoked_at", String(40), nullable=True),
 )
 
+staff_users = Table(
+    "staff_users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),
+    Column("display_name", String(120), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("branches", Text, nullable=False),
+    Column("counter", String(64), nullable=True),
+    Column("created_at", String(40), nullable=False),
+    Column("password_changed_at", String(40), nullable=False),
+    Column("last_sign_in_at", String(40), nullable=True),
+    Column("disabled_at", String(40), nullable=True),
+    UniqueConstraint("username", name="uq_staff_users_username"),
+)
+
 Index("ix_events_branch_at", events.c.branch, events.c.at)
 
 
@@ -114,9 +138,63 @@ class TokenRecord:
     counter: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class StaffUser:
+    """A staff user as stored (the password only as its argon2 hash, kept out of ``repr``)."""
+
+    id: int
+    username: str
+    display_name: str
+    role: str
+    branches: tuple[str, ...]
+    counter: str | None
+    created_at: str
+    password_changed_at: str
+    last_sign_in_at: str | None
+    disabled_at: str | None
+    password_hash: str = field(repr=False)
+
+    @property
+    def disabled(self) -> bool:
+        """Whether the user was disabled (and so can no longer sign in)."""
+        return self.disabled_at is not None
+
+
+class UserExists(ValueError):
+    """A user with that name exists already."""
+
+
 def hash_token(token: str) -> str:
     """SHA-256 of a bearer token: what the database keeps."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: argon2id with the library's recommended costs (about 50 ms and 64 MiB per hash)
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    """The argon2 hash of a password: what the database keeps."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """Whether ``password`` is the one ``password_hash`` was made from."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@cache
+def _decoy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def spend_a_verification() -> None:
+    """Take as long as checking a password does, for a user who does not exist: a sign-in
+    for an unknown name must not answer faster than one with a wrong password."""
+    verify_password(_decoy_hash(), "not the password")
 
 
 def _utc_now() -> str:
@@ -134,13 +212,42 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=10000")
+        # SQLite's own wait is short: the long wait for the write lock is _on_begin's, which yields
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SLICE_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # take the write lock at the start, so catch-up reads and the append see one state
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        _begin_immediate(conn)
+
+
+#: how long SQLite itself waits for a lock inside one call (milliseconds)
+SQLITE_BUSY_SLICE_MS = 20
+#: how long a transaction waits in all for the write lock before "database is locked"
+SQLITE_LOCK_WAIT_SECONDS = 10.0
+
+
+def _begin_immediate(conn: Connection) -> None:
+    """``BEGIN IMMEDIATE``, waiting up to ``SQLITE_LOCK_WAIT_SECONDS`` for the write lock in
+    short slices with a ``time.sleep`` between them.
+
+    Under gevent (``serve``, ``demo``) a writer holds the lock while its forecast runs in an OS
+    thread and its greenlet waits; a reader blocked inside SQLite's own busy wait would hold the
+    event loop, so the writer could never finish and both would wait the whole timeout. The
+    sleep, patched by gevent, lets the writer finish first; under threads it is a plain sleep.
+    """
+    deadline = time.monotonic() + SQLITE_LOCK_WAIT_SECONDS
+    pause = 0.002
+    while True:
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            return
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.05)
 
 
 @cache
@@ -156,7 +263,7 @@ class ConflictingSequence(RuntimeError):
 
 
 class EventStore:
-    """Append-only event log plus branch configuration and bearer tokens."""
+    """Append-only event log plus branches, bearer tokens and staff users."""
 
     def __init__(self, url: str) -> None:
         self.url = url
@@ -344,3 +451,106 @@ class EventStore:
                 update(tokens).where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None)).values(revoked_at=_utc_now())
             )
         return bool(result.rowcount)
+
+    # staff users ------------------------------------------------------------------
+    def create_user(
+        self,
+        username: str,
+        password: str,
+        role: str,
+        branches: tuple[str, ...] | list[str] = (),
+        counter: str | None = None,
+        display_name: str | None = None,
+    ) -> StaffUser:
+        """Create a staff user (name normalised, password hashed); :class:`UserExists` if taken.
+
+        The caller checks role, branches, counter and password first
+        (:mod:`queue_board.core.staff`): the store keeps what it is given.
+        """
+        name = normalise_username(username)
+        now = _utc_now()
+        try:
+            with self.engine.begin() as conn:
+                for branch in branches:
+                    self._ensure_branch(conn, branch)
+                result = conn.execute(
+                    insert(staff_users).values(
+                        username=name,
+                        display_name=(display_name or "").strip() or name,
+                        password_hash=hash_password(password),
+                        role=role,
+                        branches=json.dumps(list(branches)),
+                        counter=counter,
+                        created_at=now,
+                        password_changed_at=now,
+                    )
+                )
+        except IntegrityError:
+            raise UserExists(f"there is a user {name!r} already") from None
+        key = result.inserted_primary_key
+        user = self.get_user(int(key[0])) if key else self.find_user(name)
+        assert user is not None
+        return user
+
+    def find_user(self, username: str) -> StaffUser | None:
+        """The user of that name (however it is capitalised or padded), disabled ones too."""
+        return self._user(staff_users.c.username == normalise_username(username))
+
+    def get_user(self, user_id: int) -> StaffUser | None:
+        """The user with that id, disabled ones too."""
+        return self._user(staff_users.c.id == user_id)
+
+    def _user(self, condition: Any) -> StaffUser | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(staff_users).where(condition)).mappings().first()
+        return _staff_user(row) if row is not None else None
+
+    def list_users(self) -> list[StaffUser]:
+        """Every user, in the order they were created."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(staff_users).order_by(staff_users.c.id)).mappings().all()
+        return [_staff_user(row) for row in rows]
+
+    def set_password(self, username: str, password: str) -> bool:
+        """Give the user a new password; this also ends every session they have (the sessions'
+        id holds ``password_changed_at``). ``False`` if there is no such user."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(staff_users)
+                .where(staff_users.c.username == normalise_username(username))
+                .values(password_hash=hash_password(password), password_changed_at=_utc_now())
+            )
+        return bool(result.rowcount)
+
+    def disable_user(self, username: str) -> bool:
+        """Disable a user for good: no sign-in, and every session of theirs ends at its next
+        request. ``False`` if there is no such user, or they were disabled already."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                update(staff_users)
+                .where(staff_users.c.username == normalise_username(username), staff_users.c.disabled_at.is_(None))
+                .values(disabled_at=_utc_now())
+            )
+        return bool(result.rowcount)
+
+    def record_sign_in(self, user_id: int) -> None:
+        """Note when the user last signed in (shown by ``queue-board user list``)."""
+        with self.engine.begin() as conn:
+            conn.execute(update(staff_users).where(staff_users.c.id == user_id).values(last_sign_in_at=_utc_now()))
+
+
+def _staff_user(row: Any) -> StaffUser:
+    branches = json.loads(row["branches"] or "[]")
+    return StaffUser(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        role=row["role"],
+        branches=tuple(str(b) for b in branches) if isinstance(branches, list) else (),
+        counter=row["counter"],
+        created_at=row["created_at"],
+        password_changed_at=row["password_changed_at"],
+        last_sign_in_at=row["last_sign_in_at"],
+        disabled_at=row["disabled_at"],
+        password_hash=row["password_hash"],
+    )

@@ -1,62 +1,130 @@
-"""Bearer tokens with roles. A token is bound to a branch (and a teller or display to a counter).
+"""Who the caller is: a bearer token (devices and programs) or a signed-in staff user (people).
 
-Roles, from most to least powerful: ``admin`` (every branch, configuration, import),
+Token roles, from most to least powerful: ``admin`` (every branch, configuration, import),
 ``manager`` (one branch: everything but configuration), ``teller`` (one counter's
-actions), ``kiosk`` (take and cancel tickets), ``display`` (read-only boards).
+actions), ``kiosk`` (take and cancel tickets), ``display`` (read-only boards). A token is bound
+to a branch (and a teller or display to a counter).
+
+Staff users (:mod:`queue_board.core.staff`, signed in by :mod:`queue_board.web.staff`) get a
+grant of the same kind: an ``admin`` everywhere, a ``manager`` on their branch, a ``teller`` at
+the counter they are assigned or picked at sign-in, and an ``area_manager`` with a manager's
+powers on each of its :attr:`Grant.branches`.
 
 One loader turns a token into a grant, :func:`load_grant`, for HTTP (:func:`current_grant`,
-from ``Authorization: Bearer …``) and Socket.IO (the ``token`` of the connect payload) alike.
+from ``Authorization: Bearer …``) and Socket.IO (the ``token`` of the connect payload) alike;
+without a token both fall back to the signed-in user (:func:`session_grant`). A request that
+changes something on the strength of the session cookie alone must also carry the page's CSRF
+token in ``X-CSRFToken``; a bearer token is never sent by a browser on its own, so it needs none.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from flask import g, request
+from flask import g, request, session
+from flask_login import current_user
+from flask_wtf.csrf import validate_csrf
+from wtforms import ValidationError
 
-from queue_board.service.errors import forbidden, unauthorized
-from queue_board.store.event_store import TokenRecord
+from queue_board.core.text import N_
+from queue_board.service.errors import ProblemError, forbidden, unauthorized
+from queue_board.store.event_store import StaffUser, TokenRecord
 from queue_board.web.database import current_store
 
 ROLES = ("admin", "manager", "teller", "kiosk", "display")
+#: methods that change something: with a session they need the CSRF header
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+#: the request header carrying the page's CSRF token (the console sends it with every write)
+CSRF_HEADER = "X-CSRFToken"
+#: where the session keeps the counter a teller without an assigned counter picked at sign-in
+PICKED_COUNTER = "qb_counter"
 
 
 @dataclass(frozen=True, slots=True)
 class Grant:
-    """What the caller may do, from their token."""
+    """What the caller may do, from their token or their staff account.
+
+    ``branch`` is the one branch of a token, a manager or a teller; ``branches`` the branches
+    an area manager covers (``None`` for everyone else). ``user`` says the grant comes from a
+    signed-in staff user rather than a token (the messages then speak of "you", not "this token").
+    """
 
     name: str
     role: str
     branch: str | None
     counter: str | None
+    branches: frozenset[str] | None = None
+    user: bool = False
 
     @classmethod
     def from_record(cls, record: TokenRecord) -> Grant:
         """Build from a stored token."""
         return cls(name=record.name, role=record.role, branch=record.branch, counter=record.counter)
 
+    @classmethod
+    def from_user(cls, user: StaffUser, counter: str | None = None) -> Grant:
+        """Build from a staff user; ``counter`` is the teller's counter for this session."""
+        one_branch = user.branches[0] if user.role in ("manager", "teller") and user.branches else None
+        return cls(
+            name=user.username,
+            role=user.role,
+            branch=one_branch,
+            counter=counter if user.role == "teller" else None,
+            branches=frozenset(user.branches) if user.role == "area_manager" else None,
+            user=True,
+        )
+
     @property
     def actor(self) -> str:
         """How the event log names who did something."""
         return f"{self.role}:{self.name}"
 
+    def role_at(self, branch: str) -> str | None:
+        """The role this grant acts with at ``branch``: its own at its branch, ``manager`` for an
+        area manager on each of its branches, ``admin`` everywhere for an admin; ``None`` elsewhere."""
+        if self.role == "admin":
+            return "admin"
+        if self.role == "area_manager":
+            return "manager" if self.branches is not None and branch in self.branches else None
+        return self.role if self.branch == branch else None
+
     def can_read(self, branch: str) -> bool:
         """Whether boards and snapshots of ``branch`` may be read."""
-        return self.role == "admin" or self.branch == branch
+        return self.role_at(branch) is not None
+
+    def manages(self, branch: str) -> bool:
+        """Whether this grant runs ``branch``: an admin, an area manager covering it, its manager."""
+        return self.role_at(branch) in ("admin", "manager")
+
+    def visible_branches(self, all_branches: Iterable[str]) -> list[str]:
+        """Those of ``all_branches`` this grant may read, in the order given."""
+        return [branch for branch in all_branches if self.can_read(branch)]
 
     def require_branch(self, branch: str, *roles: str) -> None:
-        """Raise 403 unless the token is for ``branch`` and has one of ``roles`` (admin always may)."""
-        if self.role == "admin":
+        """Raise 403 unless the grant is for ``branch`` and acts there with one of ``roles``
+        (admin always may; an area manager acts as ``manager`` on its branches)."""
+        role = self.role_at(branch)
+        if role == "admin":
             return
-        if self.branch != branch:
+        if role is None:
+            if self.user:
+                raise ProblemError(403, "forbidden", N_("you may not act for branch %(branch)s"), params={"branch": branch})
             raise forbidden(f"this token is not for branch {branch!r}")
-        if self.role not in roles:
+        if role not in roles:
             raise forbidden(f"role {self.role!r} may not do this; needs one of {list(roles)}")
 
     def require_counter(self, branch: str, counter: str) -> None:
-        """Raise 403 unless the token may act for ``counter`` (tellers only for their own)."""
+        """Raise 403 unless the grant may act for ``counter`` (tellers only for their own)."""
         self.require_branch(branch, "manager", "teller")
         if self.role == "teller" and self.counter != counter:
+            if self.user:
+                raise ProblemError(
+                    403,
+                    "forbidden",
+                    N_("you are signed in for counter %(mine)s, not counter %(counter)s"),
+                    params={"mine": self.counter or "-", "counter": counter},
+                )
             raise forbidden(f"this teller token is bound to counter {self.counter!r}, not {counter!r}")
 
 
@@ -69,17 +137,66 @@ def load_grant(token: object) -> Grant | None:
     return Grant.from_record(record) if record is not None else None
 
 
+def signed_in_user() -> StaffUser | None:
+    """The staff user signed in with this request's session (Flask-Login), or ``None``.
+
+    Expiry, disabling and password changes are judged when the session is loaded
+    (:mod:`queue_board.web.staff.sessions`): a user returned here is live.
+    """
+    record = getattr(current_user, "record", None)
+    return record if isinstance(record, StaffUser) else None
+
+
+def session_grant() -> Grant | None:
+    """The grant of the signed-in staff user, or ``None``. A teller's counter is the one they
+    picked at sign-in (kept in the session), else the one they are assigned."""
+    user = signed_in_user()
+    if user is None:
+        return None
+    counter = None
+    if user.role == "teller":
+        picked = session.get(PICKED_COUNTER)
+        counter = picked if isinstance(picked, str) and picked else user.counter
+    return Grant.from_user(user, counter)
+
+
+def require_csrf_header() -> None:
+    """Raise 403 unless the request carries this session's CSRF token in ``X-CSRFToken``."""
+    try:
+        validate_csrf(request.headers.get(CSRF_HEADER))
+    except ValidationError as exc:
+        raise ProblemError(
+            403,
+            "csrf_failed",
+            N_("a signed-in change needs the page's CSRF token in the X-CSRFToken header (%(reason)s); reload the page"),
+            params={"reason": str(exc)},
+        ) from None
+
+
 def current_grant() -> Grant:
-    """The HTTP caller's grant from ``Authorization: Bearer …`` (once per request); 401 if none."""
+    """The HTTP caller's grant (once per request): ``Authorization: Bearer …`` if the request
+    has that header, else the signed-in staff user, whose writes must carry the CSRF header;
+    401 if neither."""
     cached: Grant | None = g.get("grant")
     if cached is not None:
         return cached
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise unauthorized("send a token as 'Authorization: Bearer <token>' (create one with 'queue-board token create')")
-    found = load_grant(token)
-    if found is None:
-        raise unauthorized("unknown or revoked token")
+    header = request.headers.get("Authorization")
+    if header is not None:
+        # a program that sends a header means its token: never fall back to a cookie it may also hold
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise unauthorized("send a token as 'Authorization: Bearer <token>' (create one with 'queue-board token create')")
+        found = load_grant(token)
+        if found is None:
+            raise unauthorized("unknown or revoked token")
+    else:
+        found = session_grant()
+        if found is None:
+            raise unauthorized(
+                "send a token as 'Authorization: Bearer <token>' (create one with 'queue-board token create'), or sign in at /login"
+            )
+        if request.method in UNSAFE_METHODS:
+            require_csrf_header()
     g.grant = found
     return found
 

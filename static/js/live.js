@@ -12,6 +12,10 @@ const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOpt
  * The page's token and branch. The token comes from `?token=` (then is kept in localStorage
  * under the page kind, and taken out of the address bar so it does not linger on screen or in
  * history); the branch from `?branch=`, else the server's default branch.
+ *
+ * A page the server rendered for a signed-in staff user (`<body data-session="1" data-csrf="…">`)
+ * works through the session cookie instead: `session` is true, no token is used, and writes
+ * carry `csrf` in the X-CSRFToken header.
  */
 export function pageSettings(kind) {
   const body = document.body;
@@ -34,9 +38,13 @@ export function pageSettings(kind) {
       token = null;
     }
   }
+  const session = body.dataset.session === "1";
   return {
     kind,
-    token: token || null,
+    // a signed-in console acts as its user, never as a token someone left in this browser
+    token: session ? null : token || null,
+    session,
+    csrf: session ? body.dataset.csrf || null : null,
     branch: params.get("branch") || body.dataset.defaultBranch || "main",
     root: body.dataset.root || "",
   };
@@ -245,8 +253,12 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     onBoard(board, info);
   };
 
-  if (!settings.token) {
-    status("refused", () => _("This screen needs a token: open it with ?token=… (create one with `queue-board token create`)."));
+  if (!settings.token && !settings.session) {
+    if (offerSignIn()) {
+      status("refused", () => _("Sign in to use this screen, or open it with ?token=… (create one with `queue-board token create`)."));
+    } else {
+      status("refused", () => _("This screen needs a token: open it with ?token=… (create one with `queue-board token create`)."));
+    }
     return { clock, socket: null, connected: () => false, refresh: async () => {} };
   }
 
@@ -266,8 +278,9 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
 
   const socket = window.io({
     path: `${settings.root}/socket.io`,
-    // a counter board says which counter it is: a display token bound to a counter shows only that one
-    auth: { token: settings.token, branch: settings.branch, counter: document.body.dataset.counter || undefined },
+    // a counter board says which counter it is: a display token bound to a counter shows only that one;
+    // a signed-in page sends no token, and the server takes the session cookie sent with the handshake
+    auth: { token: settings.token || undefined, branch: settings.branch, counter: document.body.dataset.counter || undefined },
     reconnection: true,
     reconnectionDelay: 1000,
     reconnectionDelayMax: 15000,
@@ -287,7 +300,8 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     if (socket.active) {
       status("lost");
     } else {
-      // refused by the server (bad token, wrong branch): retrying would not help
+      // refused by the server (bad token, wrong branch, a session that ended): retrying would not help
+      if (settings.session) offerSignIn();
       status("refused", () => _("The server refused this screen: %(reason)s", { reason: error.message }));
     }
   });
@@ -302,6 +316,14 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   // for operators' consoles and the browser tests: the socket and the last seq seen
   window.queueBoardLive = { socket, clock, lastSeq: () => lastSeq };
   return { clock, socket, connected: () => socket.connected, refresh, status };
+}
+
+/** Show the page's "sign in" offer, if it has one (the teller console); whether it did. */
+function offerSignIn() {
+  const offer = document.getElementById("sign-in-offer");
+  if (!offer) return false;
+  offer.hidden = false;
+  return true;
 }
 
 /** An error answer of the API, with its JSON `message` for people. */
@@ -326,13 +348,19 @@ export function uuid4() {
 const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 /**
- * Call the JSON API under /api/v1 (or `base`) with the page's token. A write with an `idempotencyKey`
+ * Call the JSON API under /api/v1 (or `base`) with the page's token, or as its signed-in user
+ * (the session cookie, and the CSRF token on writes). A write with an `idempotencyKey`
  * is retried (same key) when the network fails or the server is briefly unavailable, so the
  * server stores it once. Throws ApiError with the server's `message`.
  */
 export async function api(settings, path, { method = "GET", body, idempotencyKey, retries = 0, base = "/api/v1" } = {}) {
   // errors come back in the screen's language, which need not be the browser's
-  const headers = { Accept: "application/json", "Accept-Language": language(), Authorization: `Bearer ${settings.token}` };
+  const headers = { Accept: "application/json", "Accept-Language": language() };
+  if (settings.session) {
+    if (method !== "GET" && method !== "HEAD" && settings.csrf) headers["X-CSRFToken"] = settings.csrf;
+  } else {
+    headers.Authorization = `Bearer ${settings.token}`;
+  }
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (idempotencyKey) headers["Idempotency-Key"] = idempotencyKey;
   const url = `${settings.root}${base}${path}`;
@@ -342,6 +370,7 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
       response = await fetch(url, {
         method,
         headers,
+        credentials: "same-origin",
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
       });
@@ -359,6 +388,8 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
       data = null;
     }
     if (response.ok) return data;
+    // a signed-in page whose session ended (idle, signed out elsewhere, new password): offer to sign in again
+    if (response.status === 401 && settings.session) offerSignIn();
     if ((response.status === 502 || response.status === 503) && attempt < retries) {
       await sleep(400 * 2 ** attempt);
       continue;

@@ -90,11 +90,9 @@ def _int_arg(name: str, default: int, low: int, high: int) -> int:
 
 # branches and configuration ------------------------------------------------------------
 def list_branches() -> Response:
-    """Every branch (admin)."""
+    """The branches the caller may read (an admin: every one; an area manager: its own)."""
     caller = current_grant()
-    ids = current_store().branch_ids()
-    if caller.role != "admin":
-        ids = [b for b in ids if b == caller.branch]
+    ids = caller.visible_branches(current_store().branch_ids())
     return jsonify(branches=[{"id": b, "name": current_service().config(b).name} for b in ids])
 
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, send_from_directory
+from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, request, send_from_directory, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_wtf.csrf import generate_csrf
 
 from queue_board.config import ROOT
 from queue_board.core.events import MAX_NAME_LENGTH
-from queue_board.web.auth import current_grant
+from queue_board.web.auth import current_grant, signed_in_user
 from queue_board.web.i18n import catalogue_module
 from queue_board.web.pages import render_page
 from queue_board.web.service import current_service
+from queue_board.web.staff.guard import current_path, forbidden_page, signed_in_grant
 
 #: where ``npm install`` puts the browser build of socket.io-client, relative to the repository root
 VENDOR_DIR = ("node_modules", "socket.io-client", "dist")
@@ -51,8 +55,16 @@ def index() -> str:
     # the demo's consoles left to the person reading this (the simulation works the others)
     demo_yours = [link for link in demo_links if link.get("yours")]
     simulates_all = demo and current_app.config.get("DEMO_HUMAN_COUNTERS") == []
+    # the demo's staff accounts and their passwords (a demo's, on the machine running it)
+    demo_accounts = (current_app.config.get("DEMO_ACCOUNTS") or []) if demo else []
     return render_page(
-        "index.html", "index", counters=counters, demo_links=demo_links, demo_yours=demo_yours, demo_simulates_all=simulates_all
+        "index.html",
+        "index",
+        counters=counters,
+        demo_links=demo_links,
+        demo_yours=demo_yours,
+        demo_simulates_all=simulates_all,
+        demo_accounts=demo_accounts,
     )
 
 
@@ -82,9 +94,38 @@ def catalogue() -> Response:
     return response
 
 
-def teller_console(counter: str) -> str:
-    """A teller's console, bound to one counter."""
-    return _counter_page("teller.html", "teller", counter)
+def teller_console(counter: str) -> ResponseReturnValue:
+    """A teller's console, bound to one counter.
+
+    With a token (``?token=``, kept by the browser) the page is a shell like every screen. With
+    a signed-in staff user it works through the session instead (``data-session``, and the
+    CSRF token its writes send): a teller opens only their own counter, someone who manages the
+    branch any counter of it. With neither, the page offers to sign in.
+    """
+    if not counter or len(counter) > MAX_NAME_LENGTH:
+        abort(404)
+    # offered when the page has no token, or when the server refuses the session (it ended)
+    sign_in_url = url_for("staff.login", next=current_path())
+    grant = signed_in_grant()
+    if grant is None:
+        return render_page("teller.html", "teller", counter=counter, sign_in_url=sign_in_url)
+    branch = request.args.get("branch") or current_app.config["DEFAULT_BRANCH"]
+    if grant.role == "teller":
+        if grant.branch != branch:
+            return forbidden_page(_("Your account does not cover branch %(branch)s.", branch=branch))
+        if grant.counter is None:
+            # signed in, but no counter picked yet
+            return redirect(url_for("staff.pick_counter"))
+        if grant.counter != counter:
+            return forbidden_page(
+                _("You are signed in for counter %(mine)s of branch %(branch)s; this console is another counter's.",
+                  mine=grant.counter, branch=branch)
+            )
+    elif not grant.manages(branch):
+        return forbidden_page(_("Your account does not cover branch %(branch)s.", branch=branch))
+    return render_page(
+        "teller.html", "teller", counter=counter, sign_in_url=sign_in_url, staff_user=signed_in_user(), csrf=generate_csrf()
+    )
 
 
 def kiosk() -> str:

@@ -13,20 +13,26 @@ from typing import Any
 from flask import current_app, session
 from flask_socketio import emit, join_room
 
-from queue_board.web.auth import load_grant
+from queue_board.web.auth import load_grant, session_grant
 from queue_board.web.service import current_service
 from queue_board.web.sockets.rooms import board_room
 
 
 def on_connect(auth: dict[str, Any] | None = None) -> None:
-    """Authenticate with ``{"token": …, "branch": …}`` and join the branch room."""
+    """Authenticate with ``{"token": …, "branch": …}`` and join the branch room; without a
+    token, as the staff user signed in with the handshake's session cookie (the teller console)."""
     auth = auth if isinstance(auth, dict) else {}
     branch = auth.get("branch") or current_app.config["DEFAULT_BRANCH"]
-    grant = load_grant(auth.get("token"))
+    token = auth.get("token")
+    # a token that is given but wrong is refused: it never falls back to a cookie
+    grant = load_grant(token) if token else session_grant()
     if grant is None:
-        raise ConnectionRefusedError("unauthorized: unknown or missing token")
+        if token:
+            raise ConnectionRefusedError("unauthorized: unknown or missing token")
+        raise ConnectionRefusedError("unauthorized: no token, and nobody is signed in (or the session has ended)")
     if not isinstance(branch, str) or not grant.can_read(branch):
-        raise ConnectionRefusedError(f"forbidden: this token is not for branch {branch!r}")
+        who = "you are not signed in" if grant.user else "this token is not"
+        raise ConnectionRefusedError(f"forbidden: {who} for branch {branch!r}")
     service = current_service()
     if not service.branch_exists(branch):
         raise ConnectionRefusedError(f"not found: no branch {branch!r}")
