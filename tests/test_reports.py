@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
-from report_day import DAY_START, at, report_day_events
+from report_day import at, report_day_events
 
-from queue_board.core.activity import Activity, ActivityLog, shown_bottom_seconds, shown_top_seconds
-from queue_board.core.events import format_ts, parse_event
+from queue_board.core.activity import ActivityLog, shown_bottom_seconds, shown_top_seconds
 from queue_board.core.projection import Projection
 from queue_board.reports.columns import day_columns
-from queue_board.reports.dashboard import Waiting, branch_summary, dashboard, sort_by_attention
+from queue_board.reports.dashboard import Waiting, branch_summary, dashboard, sort_by_attention, today_figures
 from queue_board.reports.history import Filters, history
 from queue_board.reports.quality import quality
 from queue_board.reports.story import ticket_story
 from queue_board.reports.tables import Table
+from simulations.branch_sim import simulate
+from simulations.scenarios import demo_branch
 
 
 def _projection(until: str | None = None) -> Projection:
@@ -193,22 +194,44 @@ def test_live_dashboard_flags_a_transaction_far_past_its_range() -> None:
     assert counters["1"]["running_long"] and counters["1"]["service"] == "A"
 
 
+def _summary(branch: str, until: str) -> dict[str, object]:
+    projection = _projection(until)
+    waiting = [Waiting(t.label, t.service, t.issued_at) for t in projection.state.waiting_tickets()]
+    day = projection.activity.today if projection.activity else None
+    return branch_summary(branch, day, now=at(until), counters=["1", "2"], waiting=waiting, expected=lambda s, c: (60, 120, 200))
+
+
 def test_overview_row_and_attention_order() -> None:
-    quiet = branch_summary("quiet", _dashboard("09:04:00"))
-    busy = branch_summary("busy", _dashboard("09:22:00"))
+    quiet = _summary("quiet", "09:04:00")
+    busy = _summary("busy", "09:22:00")
     assert (busy["open_counters"], busy["staffed_counters"], busy["waiting"]) == (2, 1, 2)
     assert "pause_overrun" in busy["attention"] and "wait_over_target" in busy["attention"]
     assert [row["branch"] for row in sort_by_attention([quiet, busy])] == ["busy", "quiet"]
 
 
-def test_days_roll_over_and_a_closed_day_keeps_its_columns() -> None:
-    projection = _projection()
-    tomorrow = DAY_START + timedelta(days=1)
-    event = parse_event({"ts": format_ts(tomorrow), "type": "counter_opened", "counter": "1", "services": ["A"]})
-    assert projection.submit(event) is None
-    log = projection.activity
-    assert log is not None and sorted(log.days) == [date(2026, 3, 2), date(2026, 3, 3)]
-    yesterday = log.days[date(2026, 3, 2)]
-    assert yesterday.closed and not yesterday.current
-    assert day_columns(yesterday) is day_columns(yesterday)  # worked out once
-    assert log.today is not None and log.today.current["1"].activity is Activity.IDLE
+@pytest.mark.parametrize("until", ["09:04:00", "09:22:00", "09:38:40", "10:00:00"])
+def test_the_overview_row_has_the_dashboards_figures(until: str) -> None:
+    view, row = _dashboard(until), _summary("day", until)
+    today, promises, util = view["today"], view["promises"], view["utilisation"]
+    assert (row["arrivals"], row["service_level"], row["broken_share"]) == (today["arrivals"], today["service_level"], promises["broken_share"])  # type: ignore[index]
+    assert (row["utilisation_open"], row["utilisation_staffed"]) == (util["open"], util["staffed"])  # type: ignore[index]
+    assert (row["waiting"], row["longest_wait_s"]) == (view["waiting_total"], view["longest_wait_s"])
+
+
+def test_the_overview_row_agrees_with_the_history_on_a_simulated_day() -> None:
+    projection = Projection(activity=ActivityLog())
+    for event in simulate(demo_branch(), 1, date(2026, 3, 2), seed=5):
+        assert projection.submit(event) is None
+        if event.type == "ticket_issued":
+            # a promise as the live server would record it (the simulator does not)
+            projection.activity.record_promise(event.ticket, (60.0, 300.0, 600.0))  # type: ignore[union-attr,arg-type]
+    day = projection.activity.today  # type: ignore[union-attr]
+    assert day is not None and len(day.tickets) > 100
+    for now in (day.first_at + 3 * 3600, day.last_at):
+        figures = today_figures(day, now=now)
+        report = history([day_columns(day, now)])
+        totals = _row(report["totals"])
+        assert figures["service_level"] == totals["service_level"]
+        assert figures["utilisation_open"] == totals["utilisation_open"]
+        assert figures["utilisation_staffed"] == totals["utilisation_staffed"]
+        assert figures["broken_share"] == _row(quality([day_columns(day, now)])["quality_totals"])["broken_share"]

@@ -166,10 +166,14 @@ class DayActivity:
         event once the day is over), a long wrap-up split into wrap-up and idle."""
         until = self.last_at if now is None or self.closed else max(now, self.last_at)
         result: list[Segment] = []
-        for segment in [*self.segments, *self.current.values()]:
+        for segment in self.segments:
+            if segment.activity is Activity.WRAP_UP:
+                result.extend(split_wrap_up(segment))
+            else:
+                result.append(segment)
+        for segment in self.current.values():
             # a segment that began this instant is still the counter's state: kept, 0 s long
-            end = segment.end if segment.end is not None else max(until, segment.start)
-            result.extend(split_wrap_up(dataclasses.replace(segment, end=end)))
+            result.extend(split_wrap_up(dataclasses.replace(segment, end=max(until, segment.start))))
         result.sort(key=lambda s: (s.start, s.counter))
         return result
 

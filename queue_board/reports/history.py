@@ -194,11 +194,23 @@ def history(days: Sequence[DayColumns], *, target_minutes: float = DEFAULT_TARGE
 
     by_day: list[tuple[Cell, ...]] = []
     for day in days:
-        iso = day.day.isoformat()
+        # each day from its own columns: a year's report stays linear in its days
+        day_tickets = _concat_tickets([day], filters)
+        day_transactions = _concat_transactions([day], filters)
         seconds = _counter_seconds([day], filters)
         day_time = sum(seconds.values(), np.zeros((24, len(ACTIVITIES)))).sum(axis=0)
         by_day.append(
-            (iso, *_ticket_row(tickets, tickets.day == iso, transactions, transactions.day == iso, target), *_time_row(day_time)[4:])
+            (
+                day.day.isoformat(),
+                *_ticket_row(
+                    day_tickets,
+                    np.ones(day_tickets.service.size, dtype=bool),
+                    day_transactions,
+                    np.ones(day_transactions.service.size, dtype=bool),
+                    target,
+                ),
+                *_time_row(day_time)[4:],
+            )
         )
     tables["by_day"] = Table("by_day", ("day", *TICKET_COLUMNS, "open_min", "utilisation_open", "utilisation_staffed"), by_day)
 
