@@ -26,12 +26,14 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     from flask import Flask
 
     from queue_board.cli.maintenance import register_app_commands
+    from queue_board.cli.report import report_command
     from queue_board.config import Config
     from queue_board.web.api import api_bp, health_bp
     from queue_board.web.boards import boards_bp
     from queue_board.web.database import database
     from queue_board.web.i18n import init_babel
     from queue_board.web.live import live
+    from queue_board.web.manage import manage_bp
     from queue_board.web.service import bind_service
     from queue_board.web.staff import staff_accounts, staff_bp
     from queue_board.web.tickets import tickets_bp
@@ -52,9 +54,11 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     app.register_blueprint(boards_bp)
     app.register_blueprint(tickets_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(manage_bp)
     # after its blueprint: the failed sign-in limit is put around this app's login view
     staff_accounts.init_app(app)
     register_app_commands(app, create_app)
+    app.cli.add_command(report_command)
     return app
 
 
@@ -73,10 +77,12 @@ def _branch_service(app: Flask) -> BranchService:
         priors=Priors(service_seconds=float(app.config["PRIOR_SERVICE_SECONDS"])),
         scenarios=int(app.config["FORECAST_SCENARIOS"]),
         default_config=_default_branch_config(app),
+        target_minutes=float(app.config["SERVICE_LEVEL_TARGET_MINUTES"]),
         publish=live.publisher(app),
         start_task=run_here if app.config["FORECAST_INLINE"] else live.task_starter(app),
         offload=live.offloader(app),
     )
+    service.reports.on_push(*live.manager_pushes(app))
     return service
 
 

@@ -17,10 +17,11 @@ fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 
 if ! command -v npm >/dev/null 2>&1; then
-    echo "npm is needed to install socket.io-client for the boards (Node.js 18 or newer)" >&2
+    echo "npm is needed to install the browser libraries: socket.io-client for the screens, echarts for the managers' charts (Node.js 18 or newer)" >&2
     exit 1
 fi
-if [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+if [ ! -f node_modules/socket.io-client/dist/socket.io.min.js ] || [ ! -f node_modules/echarts/dist/echarts.min.js ] \
+    || [ package-lock.json -nt node_modules/.package-lock.json ]; then
     npm ci --no-audit --no-fund --loglevel=error
 fi
 

@@ -171,6 +171,7 @@ def test_http_and_socketio_accept_the_same_tokens(app: Flask, tokens: Tokens, ki
 URLS = {
     ("/", "GET"),
     ("/api/v1/branches", "GET"),
+    ("/api/v1/overview", "GET"),
     ("/api/v1/branches/<branch>/config", "GET"),
     ("/api/v1/branches/<branch>/config", "PUT"),
     ("/api/v1/branches/<branch>/counters/<counter>/<action>", "POST"),
@@ -178,6 +179,10 @@ URLS = {
     ("/api/v1/branches/<branch>/events", "POST"),
     ("/api/v1/branches/<branch>/export", "GET"),
     ("/api/v1/branches/<branch>/import", "POST"),
+    ("/api/v1/branches/<branch>/reports/dashboard", "GET"),
+    ("/api/v1/branches/<branch>/reports/history", "GET"),
+    ("/api/v1/branches/<branch>/reports/history/<table>.csv", "GET"),
+    ("/api/v1/branches/<branch>/reports/tickets/<day>/<ticket>", "GET"),
     ("/api/v1/branches/<branch>/snapshot", "GET"),
     ("/api/v1/branches/<branch>/tickets", "POST"),
     ("/api/v1/branches/<branch>/tickets/<ticket>/cancel", "POST"),
@@ -190,6 +195,11 @@ URLS = {
     ("/login", "GET"),
     ("/login", "POST"),
     ("/logout", "POST"),
+    ("/manage", "GET"),
+    ("/manage/<branch>", "GET"),
+    ("/manage/<branch>/history", "GET"),
+    ("/manage/<branch>/promises", "GET"),
+    ("/manage/<branch>/tickets/<day>/<ticket>", "GET"),
     ("/sign-in/counter", "GET"),
     ("/sign-in/counter", "POST"),
     ("/static/<path:filename>", "GET"),
@@ -198,6 +208,7 @@ URLS = {
     ("/t/<signed>/state", "GET"),
     ("/t/links", "POST"),
     ("/teller/<counter>", "GET"),
+    ("/vendor/echarts.min.js", "GET"),
     ("/vendor/socket.io.min.js", "GET"),
 }
 

@@ -1,4 +1,4 @@
-"""Command line: ``queue-board serve | demo | replay | evaluate | token | user | db | branch | export | import``.
+"""Command line: ``queue-board serve | demo | replay | evaluate | report | token | user | db | branch | export | import``.
 
 ``serve`` and ``demo`` bring the database's schema to head before they serve; the maintenance
 commands (:mod:`.maintenance`) are also registered on the Flask app, so ``flask --app queue_board …``
@@ -15,6 +15,7 @@ from typing import Any, TextIO, cast
 import click
 
 from queue_board.cli.maintenance import APP_FACTORY, MAINTENANCE, database_option, fail, settings
+from queue_board.cli.report import report_command
 from queue_board.core.branch_config import ConfigError
 from simulations.scenarios import SCENARIOS
 
@@ -175,6 +176,6 @@ def evaluate(logs: tuple[str, ...], plots_dir: str | None, simulate: tuple[tuple
         fail(str(exc))
 
 
-for _command in MAINTENANCE:
+for _command in (*MAINTENANCE, report_command):
     cli.add_command(_command)
 

@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from queue_board.core.activity import DayActivity
+from queue_board.core.branch_config import BranchConfig
 from queue_board.core.projection import Projection
 from queue_board.reports.columns import day_columns
 from queue_board.reports.dashboard import Waiting, branch_summary, dashboard, sort_by_attention
@@ -83,6 +84,12 @@ def parse_target(value: str | None, default: float) -> float:
     return minutes
 
 
+def names_config(config: BranchConfig) -> dict[str, Any]:
+    """The configuration as pages need it to word a report: services' and pause reasons' names
+    in every language, the reasons in effect included (the stored form leaves out the defaults)."""
+    return {**config.to_dict(), "pause_reasons": [reason.to_dict() for reason in config.reasons]}
+
+
 class BranchReports:
     """Reports of the branches of one store."""
 
@@ -111,31 +118,45 @@ class BranchReports:
         local = datetime.fromtimestamp(now, timezone(timedelta(seconds=day.utc_offset))).date()
         return day if day.day == local else None
 
+    def _live_inputs(self, projection: Projection) -> dict[str, Any]:
+        """What the dashboard and the overview row read of a projection now (under its lock)."""
+        now = self._now(projection)
+        state = projection.state
+
+        def expected(service: str, counter: str) -> tuple[float, float, float]:
+            found = projection.service_range(service, counter)
+            return (found.p10, found.p50, found.p90)
+
+        return {
+            "day": self._today(projection, now),
+            "now": now,
+            "counters": [c.name for c in self.projections.config_of(state).counters],
+            "waiting": [Waiting(t.label, t.service, t.issued_at) for t in state.waiting_tickets()],
+            "expected": expected,
+        }
+
     def dashboard(self, branch: str, *, target_minutes: float | None = None, catch_up: bool = True) -> dict[str, Any]:
         """Today's live dashboard of ``branch``."""
         projection = self._projection(branch, catch_up)
         with self.projections.lock(branch):
-            now = self._now(projection)
-            state = projection.state
-            config = self.projections.config_of(state)
-
-            def expected(service: str, counter: str) -> tuple[float, float, float]:
-                found = projection.service_range(service, counter)
-                return (found.p10, found.p50, found.p90)
-
-            view = dashboard(
-                self._today(projection, now),
-                now=now,
-                counters=[c.name for c in config.counters],
-                waiting=[Waiting(t.label, t.service, t.issued_at) for t in state.waiting_tickets()],
-                expected=expected,
-                target_minutes=target_minutes or self.target_minutes,
-            )
-            view["seq"] = state.seq
+            inputs = self._live_inputs(projection)
+            day = inputs.pop("day")
+            view = dashboard(day, **inputs, target_minutes=target_minutes or self.target_minutes)
+            view["seq"] = projection.state.seq
+            config = self.projections.config_of(projection.state)
         view["branch"] = branch
-        # services' and pause reasons' names in every language, for the page to word them
-        view["config"] = config.to_dict()
+        view["config"] = names_config(config)
         return view
+
+    def summary(self, branch: str, *, catch_up: bool = True) -> dict[str, Any]:
+        """The branch's row of the overview (cheap: plain Python over today's records)."""
+        projection = self._projection(branch, catch_up)
+        with self.projections.lock(branch):
+            inputs = self._live_inputs(projection)
+            day = inputs.pop("day")
+            row = branch_summary(branch, day, **inputs, target_minutes=self.target_minutes)
+            row["seq"] = projection.state.seq
+        return row
 
     def latest_day(self, branch: str) -> date | None:
         """The branch's latest recorded day."""
@@ -159,6 +180,11 @@ class BranchReports:
         tables.update(quality(columns, service=filters.service, counter=filters.counter))
         return tables
 
+    def utc_offsets(self, branch: str, period: Period) -> dict[str, float]:
+        """Each recorded day's UTC offset in seconds (for local times of a report's rows)."""
+        activity = self._projection(branch, True).activity
+        return {d.day.isoformat(): d.utc_offset for d in activity.in_range(period.start, period.end)} if activity is not None else {}
+
     def story(self, branch: str, day: str, ticket: str) -> dict[str, Any]:
         """One ticket's timeline; 404 if the day or the ticket is not in the log."""
         try:
@@ -172,11 +198,12 @@ class BranchReports:
             story = ticket_story(record, ticket, self._now(projection)) if record is not None else None
         if story is None:
             raise not_found(f"no ticket {ticket!r} on {day} at branch {branch!r}")
+        story["config"] = names_config(self.projections.config_of(projection.state))
         return story
 
     def overview(self, branches: Sequence[str]) -> list[dict[str, Any]]:
         """One row per branch, the ones that need attention first."""
-        return sort_by_attention([branch_summary(b, self.dashboard(b)) for b in branches if self.projections.exists(b)])
+        return sort_by_attention([self.summary(b) for b in branches if self.projections.exists(b)])
 
     # pushing ----------------------------------------------------------------------------
     def on_push(self, dashboard_push: Push, overview_push: Push) -> None:
@@ -189,7 +216,7 @@ class BranchReports:
         if not self._pushes:
             return
         view = self.dashboard(branch, catch_up=False)
-        row = branch_summary(branch, view)
+        row = self.summary(branch, catch_up=False)
         for push_dashboard, push_overview in self._pushes:
             push_dashboard(branch, view)
             push_overview(branch, row)

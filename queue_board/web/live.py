@@ -17,7 +17,7 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 
 from queue_board.service.branch_service import Publisher
-from queue_board.web.sockets import publisher, register_handlers
+from queue_board.web.sockets import manager_pushes, publisher, register_handlers
 
 T = TypeVar("T")
 
@@ -57,6 +57,10 @@ class LivePush:
     def publisher(self, app: Flask) -> Publisher:
         """How ``app``'s branch service pushes boards (and nudges ticket pages)."""
         return publisher(self.server(app))
+
+    def manager_pushes(self, app: Flask) -> tuple[Publisher, Publisher]:
+        """How ``app``'s reports push a branch's dashboard and its row of the overview."""
+        return manager_pushes(self.server(app))
 
     def task_starter(self, app: Flask) -> Callable[..., Any]:
         """How ``app`` starts a background task: a greenlet under gevent, else a thread."""

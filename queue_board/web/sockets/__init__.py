@@ -2,7 +2,7 @@
 service pushes through them.
 
 ``/`` is the boards' namespace (:mod:`.boards`), ``/ticket`` the customers' ticket pages'
-(:mod:`.tickets`). :func:`register_handlers` runs once per app, on the app's own server, when
+(:mod:`.tickets`), ``/manage`` the managers' dashboards and overview (:mod:`.manage`). :func:`register_handlers` runs once per app, on the app's own server, when
 :class:`~queue_board.web.live.LivePush` binds it.
 """
 
@@ -16,8 +16,15 @@ from flask_socketio import SocketIO
 
 from queue_board.service.branch_service import Publisher
 from queue_board.web.database import database
-from queue_board.web.sockets import boards, tickets
-from queue_board.web.sockets.rooms import TICKET_NAMESPACE, board_room, tickets_room
+from queue_board.web.sockets import boards, manage, tickets
+from queue_board.web.sockets.rooms import (
+    MANAGE_NAMESPACE,
+    TICKET_NAMESPACE,
+    board_room,
+    dashboard_room,
+    overview_room,
+    tickets_room,
+)
 
 Connect = Callable[[dict[str, Any] | None], None]
 
@@ -28,6 +35,7 @@ def register_handlers(socketio: SocketIO) -> None:
     socketio.on_event("sync", boards.on_sync)
     socketio.on_event("connect", _when_schema_at_head(tickets.on_connect), namespace=TICKET_NAMESPACE)
     socketio.on_event("refresh", tickets.on_refresh, namespace=TICKET_NAMESPACE)
+    socketio.on_event("connect", _when_schema_at_head(manage.on_connect), namespace=MANAGE_NAMESPACE)
 
 
 def _when_schema_at_head(connect: Connect) -> Connect:
@@ -52,3 +60,15 @@ def publisher(socketio: SocketIO) -> Publisher:
         socketio.emit("changed", {"seq": payload.get("seq")}, to=tickets_room(branch), namespace=TICKET_NAMESPACE)
 
     return publish
+
+
+def manager_pushes(socketio: SocketIO) -> tuple[Publisher, Publisher]:
+    """What the reports push after every board: a branch's dashboard and its overview row."""
+
+    def push_dashboard(branch: str, view: dict[str, Any]) -> None:
+        socketio.emit("dashboard", view, to=dashboard_room(branch), namespace=MANAGE_NAMESPACE)
+
+    def push_row(branch: str, row: dict[str, Any]) -> None:
+        socketio.emit("branch_row", row, to=overview_room(branch), namespace=MANAGE_NAMESPACE)
+
+    return push_dashboard, push_row

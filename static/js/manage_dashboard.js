@@ -1,0 +1,562 @@
+// A branch's live dashboard (/manage/<branch>): today's figures, each counter's state and for how
+// long, the state timeline, utilisation, queues, alerts and the hourly picture. Live from the
+// `/manage` Socket.IO namespace only (a `dashboard` payload on connect and after every change;
+// never polled); the timers tick here on the server's clock (offset and rate from each payload's
+// `now`, so they are right in the accelerated demo too).
+
+import { formatClock, formatDate, formatElapsed, formatRange } from "./format.js";
+import { N_, _, language, ngettext, onLanguageChange } from "./i18n.js";
+import {
+  Names,
+  connectManage,
+  el,
+  fmtCount,
+  fmtDay,
+  fmtHour,
+  fmtMinutes,
+  fmtShare,
+  initNav,
+  page,
+  renderTable,
+  rowObjects,
+  setCsvLink,
+  setLocalCsvLink,
+  setText,
+  setTile,
+  showBranchName,
+} from "./manage_common.js";
+import { ACTIVITY_COLOURS, COLOURS, axisTooltip, baseOption, categoryAxis, chartOf, draw, pct, percentAxis, rightAxis, tooltipBox, valueAxis } from "./manage_charts.js";
+
+const HOUR_MS = 3_600_000;
+
+/** Each activity in words (never colour alone). */
+const ACTIVITY_WORDS = {
+  serving: N_("Serving"),
+  calling: N_("Calling"),
+  wrap_up: N_("Wrapping up"),
+  paused: N_("Paused"),
+  idle: N_("Idle"),
+  closed: N_("Closed"),
+};
+const ACTIVITY_SYMBOLS = { serving: "▶", calling: "»", wrap_up: "…", paused: "‖", idle: "●", closed: "✕" };
+const TIMELINE_ORDER = ["serving", "wrap_up", "paused", "idle", "closed"];
+
+function activityWord(activity) {
+  return ACTIVITY_WORDS[activity] ? _(ACTIVITY_WORDS[activity]) : activity;
+}
+
+const state = { payload: null, names: new Names(null), ticking: [] };
+let live = null;
+
+/** The server's time now (ms). */
+function serverNow() {
+  return live ? live.clock.now() : Date.now();
+}
+
+/** The branch's UTC offset in minutes (the browser's when the branch has no day yet). */
+function offsetMinutes(payload = state.payload) {
+  return payload && Number.isFinite(payload.utc_offset) ? payload.utc_offset / 60 : -new Date().getTimezoneOffset();
+}
+
+function clockAt(seconds, withSeconds = false) {
+  return formatClock(seconds * 1000, offsetMinutes(), withSeconds);
+}
+
+/** A node whose text follows the clock: `fn(nowMs)` → text, run now and every second. */
+function ticking(node, fn) {
+  state.ticking.push({ node, fn });
+  setText(node, fn(serverNow()));
+  return node;
+}
+
+function tick() {
+  const now = serverNow();
+  if (state.payload) setText(document.getElementById("clock"), formatClock(now, offsetMinutes(), true));
+  for (const { node, fn } of state.ticking) setText(node, fn(now));
+}
+
+/** Seconds since the payload's `now`, on the server's clock (for figures computed at `now`). */
+function sincePayload(now) {
+  return state.payload ? Math.max(0, now / 1000 - state.payload.now) : 0;
+}
+
+// tiles ---------------------------------------------------------------------------------------
+function renderTiles(p) {
+  const today = p.today || {};
+  const promises = p.promises || {};
+  setTile("waiting", String(p.waiting_total ?? 0), p.waiting_total ? ngettext("%(num)s service with a queue", "%(num)s services with a queue", p.waiting.length) : _("No one waiting"));
+  const longest = p.waiting.reduce((best, w) => (best && best.longest_wait_s >= w.longest_wait_s ? best : w), null);
+  const tile = document.getElementById("tile-longest");
+  if (longest) {
+    const target = p.target_minutes * 60;
+    setTile("longest", "", _("ticket %(ticket)s, %(service)s", { ticket: longest.longest_ticket, service: state.names.service(longest.service) }));
+    ticking(tile.querySelector(".mg-tile-value"), (now) => {
+      const seconds = longest.longest_wait_s + sincePayload(now);
+      if (seconds > target) tile.dataset.tone = "warn";
+      else delete tile.dataset.tone;
+      return formatElapsed(seconds * 1000);
+    });
+  } else {
+    setTile("longest", "—", _("No one waiting"));
+  }
+  setTile("served", fmtCount(today.served ?? 0), ngettext("of %(num)s arrival", "of %(num)s arrivals", today.arrivals ?? 0));
+  const level = today.service_level;
+  setTile(
+    "service-level",
+    fmtShare(level, 0),
+    _("called within %(num)s min", { num: p.target_minutes }),
+    level == null ? "" : level >= 0.8 ? "good" : "warn",
+  );
+  setTile("util-open", fmtShare(p.utilisation.open, 0), _("serving and wrap-up ÷ open time"));
+  setTile("util-staffed", fmtShare(p.utilisation.staffed, 0), _("the same ÷ open time less pauses"));
+  const broken = promises.broken_share;
+  setTile(
+    "broken",
+    fmtShare(broken, 0),
+    promises.promised ? ngettext("%(broken)s of %(num)s promise broken", "%(broken)s of %(num)s promises broken", promises.promised, { broken: promises.broken ?? 0 }) : _("No promises to check yet"),
+    broken == null ? "" : broken > 0.1 ? "warn" : "good",
+  );
+}
+
+// counter cards --------------------------------------------------------------------------------
+function shownActivity(counter) {
+  return counter.activity === "serving" && counter.ticket && counter.started_at == null ? "calling" : counter.activity;
+}
+
+function counterCard(counter, p) {
+  const activity = shownActivity(counter);
+  const card = el("li", "mg-counter");
+  card.dataset.counter = counter.counter;
+  card.dataset.activity = activity;
+  const head = el("div", "mg-counter-head");
+  head.append(el("h3", "mg-counter-name", state.names.counter(counter.counter)));
+  const status = el("p", "mg-counter-state");
+  status.append(el("span", "mg-state-symbol", ACTIVITY_SYMBOLS[activity] || "●"), document.createTextNode(" "));
+  let words = activityWord(activity);
+  if (activity === "paused") words = _("Paused (%(reason)s)", { reason: state.names.reason(counter.reason) });
+  status.append(el("span", "mg-state-word", words));
+  head.append(status);
+  card.append(head);
+
+  if (counter.since != null && activity !== "closed") {
+    const since = el("p", "mg-counter-since");
+    ticking(since, (now) => _("for %(time)s", { time: formatElapsed(now - counter.since * 1000) }));
+    card.append(since);
+  } else if (activity === "closed") {
+    card.append(el("p", "mg-counter-since", counter.since != null ? _("since %(time)s", { time: clockAt(counter.since) }) : _("not opened today")));
+  }
+
+  if (counter.ticket) {
+    const line = el("p", "mg-counter-ticket");
+    line.append(el("span", "ticket-label", counter.ticket), document.createTextNode(" "), el("span", "mg-counter-service", state.names.service(counter.service)));
+    card.append(line);
+    const expected = counter.expected ? formatRange(counter.expected) : null;
+    if (expected) card.append(el("p", "mg-counter-expected", _("expected %(range)s", { range: expected })));
+    if (counter.started_at != null) {
+      const running = el("p", "mg-counter-running");
+      ticking(running, (now) => _("transaction running %(time)s", { time: formatElapsed(now - counter.started_at * 1000) }));
+      card.append(running);
+    }
+  }
+
+  const flags = el("ul", "mg-flags");
+  if (activity === "paused" && counter.declared_minutes != null) {
+    const flag = el("li", "mg-flag");
+    flag.dataset.tone = "warn";
+    const declared = counter.declared_minutes;
+    ticking(flag, (now) => {
+      const over = (now - counter.since * 1000) / 1000 - declared * 60;
+      flag.hidden = over <= 0;
+      return _("paused %(over)s min past its %(declared)s min", { over: Math.max(1, Math.floor(over / 60)), declared });
+    });
+    flags.append(flag);
+  } else if (activity === "paused") {
+    flags.append(el("li", "mg-flag", _("no return time given")));
+  }
+  if (counter.running_long) {
+    const flag = el("li", "mg-flag", _("running long"));
+    flag.dataset.tone = "warn";
+    flags.append(flag);
+  }
+  if (flags.children.length) card.append(flags);
+
+  const facts = el("p", "mg-counter-facts");
+  facts.append(
+    el("span", null, ngettext("%(num)s served", "%(num)s served", counter.served || 0)),
+    el("span", null, _("%(share)s of open time busy", { share: fmtShare(counter.utilisation_open, 0) })),
+  );
+  card.append(facts);
+  return card;
+}
+
+function renderCounters(p) {
+  const list = document.getElementById("counter-cards");
+  list.replaceChildren(...p.counters.map((c) => counterCard(c, p)));
+  document.getElementById("counters-empty").hidden = p.counters.length > 0;
+}
+
+// alerts and queues ---------------------------------------------------------------------------
+function renderAlerts(p) {
+  const list = document.getElementById("alert-list");
+  const items = [];
+  const rows = [];
+  for (const a of p.alerts.paused_over) {
+    const li = el("li", "mg-alert");
+    li.dataset.kind = "pause";
+    li.append(el("span", "mg-alert-symbol", "‖"));
+    const text = el("span", "mg-alert-text");
+    ticking(text, (now) => {
+      const over = a.over_by_s + sincePayload(now);
+      return _("%(counter)s, paused (%(reason)s) since %(time)s: %(over)s min past its %(declared)s min", {
+        counter: state.names.counter(a.counter),
+        reason: state.names.reason(a.reason),
+        time: clockAt(a.since),
+        over: Math.max(1, Math.floor(over / 60)),
+        declared: a.declared_minutes,
+      });
+    });
+    li.append(text);
+    items.push(li);
+    rows.push(["pause_overrun", a.counter, a.reason || "", "", "", clockAt(a.since, true), a.declared_minutes ?? "", (a.over_by_s / 60).toFixed(1)]);
+  }
+  for (const a of p.alerts.running_long) {
+    const li = el("li", "mg-alert");
+    li.dataset.kind = "running";
+    li.append(el("span", "mg-alert-symbol", "▶"));
+    const text = el("span", "mg-alert-text");
+    ticking(text, (now) =>
+      _("%(counter)s, ticket %(ticket)s (%(service)s): running %(time)s, expected at most %(num)s min", {
+        counter: state.names.counter(a.counter),
+        ticket: a.ticket,
+        service: state.names.service(a.service),
+        time: formatElapsed((a.elapsed_s + sincePayload(now)) * 1000),
+        num: Math.round(a.expected_p90_s / 60),
+      }),
+    );
+    li.append(text);
+    items.push(li);
+    rows.push(["transaction_running_long", a.counter, "", a.ticket, a.service, clockAt(a.started_at, true), (a.expected_p90_s / 60).toFixed(1), (a.elapsed_s / 60).toFixed(1)]);
+  }
+  list.replaceChildren(...items);
+  document.getElementById("alerts-empty").hidden = items.length > 0;
+  setLocalCsvLink(
+    document.getElementById("alerts-csv"),
+    `${page.branch}-alerts-${p.day || "today"}.csv`,
+    ["alert", "counter", "reason", "ticket", "service", "since", "declared_or_expected_min", "over_or_elapsed_min"],
+    rows,
+  );
+}
+
+function renderWaiting(p) {
+  const table = {
+    columns: ["service", "waiting", "longest_wait", "longest_ticket"],
+    rows: p.waiting.map((w) => [w.service, w.waiting, w.longest_wait_s, w.longest_ticket]),
+  };
+  renderTable(document.getElementById("waiting-table"), table, {
+    names: state.names,
+    empty: _("No one is waiting."),
+    cell: {
+      longest_wait: (value) => {
+        const span = el("span");
+        ticking(span, (now) => formatElapsed((value + sincePayload(now)) * 1000));
+        return span;
+      },
+    },
+    caption: _("Waiting now by service"),
+  });
+  setLocalCsvLink(
+    document.getElementById("waiting-csv"),
+    `${page.branch}-waiting-${p.day || "today"}.csv`,
+    ["service", "waiting", "longest_wait_s", "longest_ticket"],
+    p.waiting.map((w) => [w.service, w.waiting, w.longest_wait_s, w.longest_ticket]),
+  );
+}
+
+// the timeline --------------------------------------------------------------------------------
+/** Every segment of today: {counter, activity, start, end, reason} in seconds (a running one ends now). */
+function segments(p) {
+  const out = [];
+  for (const c of p.counters) {
+    for (const [start, end, activity, reason] of p.timeline[c.counter] || []) {
+      out.push({ counter: c.counter, start, end: end ?? p.now, activity, reason });
+    }
+  }
+  return out;
+}
+
+function renderLegend(legend) {
+  legend.replaceChildren(
+    ...TIMELINE_ORDER.map((activity) => {
+      const li = el("li");
+      const swatch = el("span", "mg-swatch");
+      swatch.style.background = ACTIVITY_COLOURS[activity];
+      li.append(swatch, el("span", null, activityWord(activity)));
+      return li;
+    }),
+  );
+}
+
+function renderTimeline(p) {
+  const node = document.getElementById("timeline-chart");
+  const all = segments(p);
+  const counters = p.counters.map((c) => c.counter);
+  const offsetMs = offsetMinutes(p) * 60_000;
+  const open = all.filter((s) => s.activity !== "closed");
+  renderLegend(document.getElementById("timeline-legend"));
+  node.style.height = `${Math.max(150, counters.length * 42 + 56)}px`;
+  const chart = chartOf(node);
+  if (chart) {
+    const items = all.map((s) => ({ ...s, row: counters.indexOf(s.counter) }));
+    const first = open.length ? Math.min(...open.map((s) => s.start)) : p.now - 3600;
+    const min = Math.floor((first * 1000 + offsetMs) / HOUR_MS) * HOUR_MS;
+    // up to a quarter of an hour past now: the chart is about what has happened
+    const quarter = HOUR_MS / 4;
+    const max = Math.max(min + HOUR_MS, Math.ceil((p.now * 1000 + offsetMs + 60_000) / quarter) * quarter);
+    const echarts = window.echarts;
+    const option = baseOption({
+      useUTC: true, // the times are shifted to the branch's local time: show them as they are
+      legend: { show: false },
+      grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
+      tooltip: {
+        trigger: "item",
+        confine: true,
+        backgroundColor: "#0b1020",
+        borderColor: COLOURS.line,
+        formatter: (params) => {
+          const s = items[params.dataIndex];
+          if (!s) return "";
+          const reason = s.activity === "paused" ? ` (${state.names.reason(s.reason)})` : "";
+          const title = `${state.names.counter(s.counter)} · ${activityWord(s.activity)}${reason}`;
+          return tooltipBox(title, [
+            { colour: ACTIVITY_COLOURS[s.activity], label: `${clockAt(s.start)}–${clockAt(s.end)}`, value: formatElapsed((s.end - s.start) * 1000) },
+          ]);
+        },
+      },
+      xAxis: {
+        type: "time",
+        min,
+        max,
+        axisLine: { lineStyle: { color: COLOURS.line } },
+        axisLabel: { color: COLOURS.muted, formatter: "{HH}:{mm}", hideOverlap: true },
+        splitLine: { show: true, lineStyle: { color: COLOURS.line } },
+      },
+      yAxis: categoryAxis(
+        counters.map((c) => state.names.counter(c)),
+        { inverse: true, axisLabel: { color: COLOURS.text, fontWeight: "bold" } },
+      ),
+      series: [
+        {
+          type: "custom",
+          name: _("State"),
+          encode: { x: [1, 2], y: 0 },
+          data: items.map((s) => [s.row, s.start * 1000 + offsetMs, s.end * 1000 + offsetMs]),
+          renderItem: (params, api) => {
+            const s = items[params.dataIndex];
+            const row = api.value(0);
+            const start = api.coord([api.value(1), row]);
+            const end = api.coord([api.value(2), row]);
+            const height = api.size([0, 1])[1] * 0.64;
+            const shape = echarts.graphic.clipRectByRect(
+              { x: start[0], y: start[1] - height / 2, width: Math.max(1, end[0] - start[0]), height },
+              { x: params.coordSys.x, y: params.coordSys.y, width: params.coordSys.width, height: params.coordSys.height },
+            );
+            if (!shape) return null;
+            const rect = { type: "rect", shape, style: { fill: ACTIVITY_COLOURS[s.activity] || COLOURS.faint, opacity: s.activity === "closed" ? 0.55 : 1 } };
+            if (s.activity !== "paused" || shape.width < 30) return rect;
+            return {
+              type: "group",
+              children: [
+                rect,
+                {
+                  type: "text",
+                  style: {
+                    text: state.names.reason(s.reason),
+                    x: shape.x + shape.width / 2,
+                    y: shape.y + shape.height / 2,
+                    align: "center",
+                    verticalAlign: "middle",
+                    fill: "#1f1300",
+                    font: "600 11px sans-serif",
+                    width: shape.width - 6,
+                    overflow: "truncate",
+                  },
+                },
+              ],
+            };
+          },
+        },
+      ],
+    });
+    draw(node, option, { empty: !open.length });
+  }
+
+  // per counter: minutes in each state today, and utilisation
+  const totals = {};
+  for (const s of all) {
+    totals[s.counter] ||= { serving: 0, wrap_up: 0, paused: 0, idle: 0 };
+    if (s.activity in totals[s.counter]) totals[s.counter][s.activity] += s.end - s.start;
+  }
+  const columns = ["counter", "activity", "serving_min", "wrap_up_min", "paused_min", "idle_min", "open_min", "served", "utilisation_open", "utilisation_staffed"];
+  const rows = p.counters.map((c) => {
+    const t = totals[c.counter] || { serving: 0, wrap_up: 0, paused: 0, idle: 0 };
+    const openSeconds = t.serving + t.wrap_up + t.paused + t.idle;
+    return [c.counter, shownActivity(c), t.serving / 60, t.wrap_up / 60, t.paused / 60, t.idle / 60, openSeconds / 60, c.served, c.utilisation_open, c.utilisation_staffed];
+  });
+  renderTable(document.getElementById("timeline-table"), { columns, rows }, {
+    names: state.names,
+    format: { activity: (value) => activityWord(value) },
+    headers: { activity: _("Now") },
+    caption: _("Minutes in each state today, by counter"),
+    empty: _("Nothing recorded today yet."),
+  });
+  setLocalCsvLink(document.getElementById("timeline-csv"), `${page.branch}-counter-states-${p.day || "today"}.csv`, columns, rows.map((r) => r.map((v) => (typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v))));
+
+  const segmentColumns = ["counter", "activity", "from", "to", "length", "reason"];
+  const segmentRows = all.filter((s) => s.activity !== "closed" || s.start >= (open.length ? Math.min(...open.map((o) => o.start)) : 0)).map((s) => [s.counter, s.activity, s.start, s.end, s.end - s.start, s.activity === "paused" ? s.reason : ""]);
+  renderTable(document.getElementById("segments-table"), { columns: segmentColumns, rows: segmentRows }, {
+    names: state.names,
+    format: {
+      activity: (value) => activityWord(value),
+      from: (value) => clockAt(value, true),
+      to: (value) => clockAt(value, true),
+      length: (value) => formatElapsed(value * 1000),
+      reason: (value, row) => (row.activity === "paused" ? state.names.reason(value) : ""),
+    },
+    caption: _("Every state change today"),
+    empty: _("Nothing recorded today yet."),
+  });
+  setLocalCsvLink(
+    document.getElementById("segments-csv"),
+    `${page.branch}-segments-${p.day || "today"}.csv`,
+    ["counter", "activity", "from", "to", "seconds", "reason"],
+    segmentRows.map(([counter, activity, start, end, length, reason]) => [counter, activity, clockAt(start, true), clockAt(end, true), Math.round(length), reason || ""]),
+  );
+}
+
+// utilisation, hours, services -------------------------------------------------------------------
+function todayCsv(link, table, p) {
+  if (p.day) setCsvLink(link, table, { from: p.day, to: p.day });
+  else link.hidden = true;
+}
+
+function renderUtilisation(p) {
+  const labels = [_("All counters"), ...p.counters.map((c) => state.names.counter(c.counter))];
+  const open = [pct(p.utilisation.open), ...p.counters.map((c) => pct(c.utilisation_open))];
+  const staffed = [pct(p.utilisation.staffed), ...p.counters.map((c) => pct(c.utilisation_staffed))];
+  const node = document.getElementById("utilisation-chart");
+  node.style.height = `${Math.max(180, labels.length * 46 + 60)}px`;
+  draw(
+    node,
+    baseOption({
+      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((_i, v) => (v == null ? "—" : `${v} %`)) },
+      xAxis: percentAxis(),
+      yAxis: categoryAxis(labels, { inverse: true, axisLabel: { color: COLOURS.text } }),
+      series: [
+        { type: "bar", name: _("of open time"), data: open, barMaxWidth: 16, label: { show: true, position: "right", color: COLOURS.muted, formatter: (d) => (d.value == null ? "" : `${d.value} %`) } },
+        { type: "bar", name: _("of staffed time"), data: staffed, barMaxWidth: 16, label: { show: true, position: "right", color: COLOURS.muted, formatter: (d) => (d.value == null ? "" : `${d.value} %`) } },
+      ],
+    }),
+    { empty: open.every((v) => v == null) },
+  );
+  const table = {
+    columns: ["counter", "served", "utilisation_open", "utilisation_staffed"],
+    rows: p.counters.map((c) => [c.counter, c.served, c.utilisation_open, c.utilisation_staffed]),
+  };
+  table.rows.push(["", p.today.served ?? 0, p.utilisation.open, p.utilisation.staffed]);
+  renderTable(document.getElementById("utilisation-table"), table, {
+    names: state.names,
+    format: { counter: (value) => (value === "" ? _("All counters") : state.names.counter(value)) },
+    caption: _("Utilisation by counter"),
+  });
+  todayCsv(document.getElementById("utilisation-csv"), "by_counter", p);
+}
+
+function renderHours(p) {
+  const rows = rowObjects(p.by_hour);
+  draw(
+    document.getElementById("hours-chart"),
+    baseOption({
+      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (v == null ? "—" : i >= 2 ? _("%(num)s min", { num: v }) : String(v))) },
+      xAxis: categoryAxis(rows.map((r) => fmtHour(r.hour))),
+      yAxis: [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(valueAxis({ name: _("min"), splitLine: { show: false } }))],
+      series: [
+        { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth: 22 },
+        { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth: 22 },
+        { type: "line", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), smooth: true, connectNulls: true },
+        { type: "line", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), smooth: true, connectNulls: true, lineStyle: { type: "dashed" } },
+      ],
+    }),
+    { empty: !rows.length },
+  );
+  renderTable(document.getElementById("hours-table"), p.by_hour, {
+    names: state.names,
+    columns: ["hour", "arrivals", "served", "no_shows", "cancelled", "wait_p50_min", "wait_p90_min", "service_level", "utilisation_open"],
+    caption: _("Arrivals and served by hour"),
+    empty: _("Nothing recorded today yet."),
+  });
+  todayCsv(document.getElementById("hours-csv"), "by_hour", p);
+}
+
+function renderServices(p) {
+  const rows = rowObjects(p.by_service);
+  draw(
+    document.getElementById("services-chart"),
+    baseOption({
+      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (v == null ? "—" : i >= 2 ? _("%(num)s min", { num: v }) : String(v))) },
+      xAxis: categoryAxis(rows.map((r) => state.names.service(r.service)), { axisLabel: { color: COLOURS.text, interval: 0, width: 110, overflow: "truncate" } }),
+      yAxis: [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(valueAxis({ name: _("min"), splitLine: { show: false } }))],
+      series: [
+        { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth: 28 },
+        { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth: 28 },
+        { type: "scatter", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), symbol: "diamond", symbolSize: 14 },
+        { type: "scatter", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), symbol: "triangle", symbolSize: 14 },
+      ],
+    }),
+    { empty: !rows.length },
+  );
+  renderTable(document.getElementById("services-table"), p.by_service, {
+    names: state.names,
+    columns: ["service", "arrivals", "served", "no_shows", "cancelled", "wait_p50_min", "wait_p90_min", "wait_max_min", "service_level", "duration_p50_min"],
+    caption: _("Today by service"),
+    empty: _("Nothing recorded today yet."),
+  });
+  todayCsv(document.getElementById("services-csv"), "by_service", p);
+}
+
+// the whole page -------------------------------------------------------------------------------
+function render() {
+  const p = state.payload;
+  if (!p) return;
+  state.ticking = [];
+  state.names = new Names(p.config);
+  showBranchName(state.names);
+  document.title = [_("Dashboard"), state.names.branch(), "queue_board"].join(" — ");
+  setText(document.getElementById("today-date"), p.day ? fmtDay(p.day) : formatDate(p.now * 1000, offsetMinutes(p)));
+  document.body.dataset.seq = String(p.seq ?? "");
+  renderTiles(p);
+  renderCounters(p);
+  renderAlerts(p);
+  renderWaiting(p);
+  renderTimeline(p);
+  renderUtilisation(p);
+  renderHours(p);
+  renderServices(p);
+  tick();
+}
+
+initNav();
+live = connectManage(
+  { branch: page.branch },
+  {
+    dashboard: (payload) => {
+      if (!payload || payload.branch !== page.branch) return;
+      if (state.payload && payload.seq != null && state.payload.seq != null && payload.seq < state.payload.seq) return; // a late, older one
+      state.payload = payload;
+      render();
+      document.body.dataset.loaded = "1";
+    },
+  },
+);
+onLanguageChange(() => render());
+document.documentElement.dataset.lang = language();
+window.setInterval(tick, 1000);
