@@ -84,6 +84,8 @@ def main() -> None:
         ' "counters": [' + ",".join(f'{{"name": "{c}", "services": [["deposit"]]}}' for c in counters) + "]}"
     )
     env = {**os.environ, "QB_DATABASE_URL": database}
+    # the maintenance commands refuse a database whose schema is not at head
+    cli("db", "upgrade", env=env)
     cli("branch", "load-config", "main", str(config), env=env)
     manager = cli("token", "create", "--role", "manager", "--branch", "main", env=env)
     display = cli("token", "create", "--role", "display", "--branch", "main", env=env)

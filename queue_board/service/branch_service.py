@@ -61,7 +61,8 @@ class BranchService:
         )
         self.boards = BoardPublisher(self.projections, self.forecasts, self.clock, publish)
         self.reports = BranchReports(self.projections, self.clock, target_minutes=target_minutes)
-        self.boards.subscribe(self.reports.board_pushed)
+        self._start_task = start_task
+        self.boards.subscribe(self._push_reports)
         self.commands = BranchCommands(self.projections, clock=self.clock, offload=offload, after_write=self._written)
         # what the web layer calls, by the part that does it
         self.lock = self.projections.lock
@@ -78,6 +79,14 @@ class BranchService:
         self.schedule_refresh = self.forecasts.schedule
         self.subscribe = self.boards.subscribe
         self.snapshot_without_refresh = self.boards.board
+
+    def _push_reports(self, branch: str, board: dict[str, Any]) -> None:
+        # the managers' views follow the boards in a task of their own (a busy day's dashboard
+        # takes ~10 ms): the write answers and its boards go out without waiting for them. Not
+        # in the OS-thread pool the forecasts use: it reads the projection under the branch's
+        # lock, which under gevent is a greenlet lock that a foreign thread must not take
+        if self.reports.pushes and self.reports.claim_push(branch):
+            self._start_task(self.reports.board_pushed, branch, board)
 
     def _written(self, branch: str, event: Event | None) -> None:
         self.boards.push(branch, event)

@@ -9,6 +9,7 @@ Every figure comes from ``queue_board.reports`` over the activity each projectio
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
@@ -98,6 +99,10 @@ class BranchReports:
         self.clock = clock
         self.target_minutes = target_minutes
         self._pushes: list[tuple[Push, Push]] = []
+        #: branches whose dashboard push is scheduled and not yet built: a burst of events
+        #: makes one push of the latest state, not one each
+        self._pending: set[str] = set()
+        self._pending_lock = threading.Lock()
 
     # reading ----------------------------------------------------------------------------
     def _projection(self, branch: str, catch_up: bool) -> Projection:
@@ -210,9 +215,25 @@ class BranchReports:
         """Also push the dashboard and the overview row of a branch after each board push."""
         self._pushes.append((dashboard_push, overview_push))
 
+    @property
+    def pushes(self) -> bool:
+        """Whether anyone takes the dashboards and overview rows (a web app does, a command does not)."""
+        return bool(self._pushes)
+
+    def claim_push(self, branch: str) -> bool:
+        """Whether a push of ``branch``'s dashboard must be scheduled (``False``: one is already
+        waiting to be built, and it will show this change too)."""
+        with self._pending_lock:
+            if branch in self._pending:
+                return False
+            self._pending.add(branch)
+            return True
+
     def board_pushed(self, branch: str, _board: dict[str, Any]) -> None:
         """A board went out for ``branch`` (after an event or a refresh): so do its dashboard
         and its overview row (the pushing write has just caught up: no second look at the store)."""
+        with self._pending_lock:
+            self._pending.discard(branch)
         if not self._pushes:
             return
         view = self.dashboard(branch, catch_up=False)
