@@ -173,6 +173,25 @@ def test_the_demo_leaves_counter_1_to_the_person_and_says_so(demo: DemoProcess) 
     assert http.post(f"{api.removesuffix('/1')}/2/close", headers={"X-CSRFToken": csrf}, timeout=10).status_code == 403
 
 
+def test_the_demo_at_speed_20_fills_the_managers_dashboard_within_a_minute(demo: DemoProcess) -> None:
+    """The printed manager sign-in opens the branch's dashboard, and the simulated morning fills
+    it (counters open and serving, tickets issued and served, a timeline) within a minute."""
+    demo.speed = 20
+    demo.start()
+    started = time.monotonic()
+    http, _ = signed_in_session(demo.url, "manager", demo.accounts["manager"])
+    assert http.get(f"{demo.url}/manage/main", timeout=10).status_code == 200
+
+    def filled() -> dict[str, Any] | None:
+        view: dict[str, Any] = http.get(f"{demo.url}/api/v1/branches/main/reports/dashboard", timeout=10).json()
+        busy = [c for c in view["counters"] if c["activity"] == "serving"]
+        return view if view["today"].get("served", 0) >= 1 and busy and view["today"]["arrivals"] >= 3 else None
+
+    view = wait_for(filled, timeout=60.0 - (time.monotonic() - started), what="the dashboard to fill")
+    assert any(segments for segments in view["timeline"].values())
+    assert view["utilisation"]["open"] is not None
+
+
 def test_the_other_counters_run_the_simulated_day_without_counter_1() -> None:
     """Counter 1 serves deposits only; counters 2 and 3 serve them too: every customer is served or
     leaves, nobody is left waiting at the end of the day, and counter 1 is never touched."""
