@@ -8,8 +8,8 @@ Every figure comes from ``queue_board.reports`` over the activity each projectio
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
