@@ -205,21 +205,25 @@ export class ServerClock {
   }
 }
 
-/**
- * Connect to the branch's live feed. `onBoard(board, info)` gets every board state in order:
- * the `snapshot` on (re)connect and on `sync`, then each `board` push. Pushes carry the full
- * state with the branch's `seq`; an older one is dropped, the same seq (a forecast refresh)
- * replaces the view, and a jump of more than one asks the server for a `sync`.
- */
-export function connectLive(settings, { onBoard, onStatus } = {}) {
-  const body = document.body;
-  const clock = new ServerClock();
-  let lastSeq = null;
-  let pollTimer = null;
+/** How a page's socket retries after a drop (Socket.IO's options). */
+export const RECONNECTION = {
+  reconnection: true,
+  reconnectionDelay: 1000,
+  reconnectionDelayMax: 15000,
+  randomizationFactor: 0.5,
+};
 
+/**
+ * A page's connection state, as `status(value, message)`: `body[data-connection]`, and the banner,
+ * hidden when live; for a lost connection `lostWords(since)` once the grace period has passed
+ * (`body[data-offline-since]` meanwhile); else `message` (words or a function wording them), if any.
+ * `onStatus(value)` follows every change.
+ */
+export function connectionStatus(clock, lostWords, onStatus) {
+  const body = document.body;
   let lostAt = null;
   let lostTimer = null;
-  const status = (value, message) => {
+  return (value, message) => {
     body.dataset.connection = value;
     if (value !== "lost") {
       window.clearTimeout(lostTimer);
@@ -237,7 +241,7 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
         lostTimer = window.setTimeout(() => {
           if (lostAt === null) return;
           const since = formatClock(lostAt.server, lostAt.offset);
-          banner.show(() => _("Connection lost since %(time)s — reconnecting… The board may be out of date.", { time: since }));
+          banner.show(() => lostWords(since));
         }, OFFLINE_GRACE_MS());
       }
     } else if (message) {
@@ -245,6 +249,43 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     }
     if (onStatus) onStatus(value);
   };
+}
+
+/**
+ * Follow `socket`'s connection with `status`: live on connect; lost on a drop (the clock keeps the
+ * server's time meanwhile) or while it retries; `refused(error)` when the server turned it away.
+ */
+export function followConnection(socket, clock, status, refused) {
+  socket.on("connect", () => status("live"));
+  socket.on("disconnect", (reason) => {
+    status("lost");
+    clock.suspend(); // keep the server's time while away; a restarted server's first push resets it
+    // the server closed this connection on purpose: ask again (the client only retries on its own otherwise)
+    if (reason === "io server disconnect") socket.connect();
+  });
+  socket.on("connect_error", (error) => {
+    if (socket.active) status("lost");
+    else refused(error);
+  });
+}
+
+/**
+ * Connect to the branch's live feed. `onBoard(board, info)` gets every board state in order:
+ * the `snapshot` on (re)connect and on `sync`, then each `board` push. Pushes carry the full
+ * state with the branch's `seq`; an older one is dropped, the same seq (a forecast refresh)
+ * replaces the view, and a jump of more than one asks the server for a `sync`.
+ */
+export function connectLive(settings, { onBoard, onStatus } = {}) {
+  const body = document.body;
+  const clock = new ServerClock();
+  let lastSeq = null;
+  let pollTimer = null;
+
+  const status = connectionStatus(
+    clock,
+    (since) => _("Connection lost since %(time)s — reconnecting… The board may be out of date.", { time: since }),
+    onStatus,
+  );
 
   const accept = (board, info) => {
     clock.observe(board);
@@ -281,29 +322,15 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     // a counter board says which counter it is: a display token bound to a counter shows only that one;
     // a signed-in page sends no token, and the server takes the session cookie sent with the handshake
     auth: { token: settings.token || undefined, branch: settings.branch, counter: document.body.dataset.counter || undefined },
-    reconnection: true,
-    reconnectionDelay: 1000,
-    reconnectionDelayMax: 15000,
-    randomizationFactor: 0.5,
+    ...RECONNECTION,
   });
   status("connecting");
 
   // note: the server's `snapshot` may be delivered just before the client's own "connect" event
-  socket.on("connect", () => status("live"));
-  socket.on("disconnect", (reason) => {
-    status("lost");
-    clock.suspend(); // keep the server's time while away; a restarted server's first push resets it
-    // the server closed this connection on purpose: ask again (the client only retries on its own otherwise)
-    if (reason === "io server disconnect") socket.connect();
-  });
-  socket.on("connect_error", (error) => {
-    if (socket.active) {
-      status("lost");
-    } else {
-      // refused by the server (bad token, wrong branch, a session that ended): retrying would not help
-      if (settings.session) offerSignIn();
-      status("refused", () => _("The server refused this screen: %(reason)s", { reason: error.message }));
-    }
+  followConnection(socket, clock, status, (error) => {
+    // refused by the server (bad token, wrong branch, a session that ended): retrying would not help
+    if (settings.session) offerSignIn();
+    status("refused", () => _("The server refused this screen: %(reason)s", { reason: error.message }));
   });
   socket.on("snapshot", (board) => accept(board, { kind: "snapshot", event: null }));
   socket.on("board", (board) => {
@@ -345,6 +372,20 @@ export function uuid4() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
+/** The JSON body of `response`, or null when it has none (an empty answer, a proxy's error page). */
+export async function jsonOrNull(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+/** The words for a failed `response` whose body was `data`: the server's `message`, else its status. */
+export function failureMessage(response, data) {
+  return (data && data.message) || _("The server answered %(status)s", { status: `${response.status} ${response.statusText}`.trim() });
+}
+
 const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 /**
@@ -381,12 +422,7 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
       }
       throw new ApiError(0, "network", _("The server could not be reached. Check the connection and try again."));
     }
-    let data = null;
-    try {
-      data = await response.json();
-    } catch {
-      data = null;
-    }
+    const data = await jsonOrNull(response);
     if (response.ok) return data;
     // a signed-in page whose session ended (idle, signed out elsewhere, new password): offer to sign in again
     if (response.status === 401 && settings.session) offerSignIn();
@@ -394,7 +430,6 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
       await sleep(400 * 2 ** attempt);
       continue;
     }
-    const message = (data && data.message) || _("The server answered %(status)s", { status: `${response.status} ${response.statusText}`.trim() });
-    throw new ApiError(response.status, (data && data.error) || "http_error", message);
+    throw new ApiError(response.status, (data && data.error) || "http_error", failureMessage(response, data));
   }
 }

@@ -148,6 +148,46 @@ export function tooltipBox(title, lines = []) {
   return box;
 }
 
+/** The tooltip of baseOption (over one category of the axis) with `formatter`. */
+export function axisTip(formatter) {
+  return { ...baseOption().tooltip, formatter };
+}
+
+/** A tooltip over one item (a heat map's cell, a timeline's segment) with `formatter`. */
+export function itemTip(formatter) {
+  return { trigger: "item", confine: true, backgroundColor: "#0b1020", borderColor: COLOURS.line, formatter };
+}
+
+/**
+ * An axis tooltip over one category that is one row of `rows`: titled with the category, its
+ * lines `lines(row, params)` (`params`: the category's series, as ECharts gives them).
+ */
+export function rowTip(rows, lines) {
+  return axisTip((params) => {
+    const list = Array.isArray(params) ? params : [params];
+    return tooltipBox(list[0].name, lines(rows[list[0].dataIndex], list));
+  });
+}
+
+/** Make the chart `node` tall enough for `count` bars of `perBar` px and `extra` px (at least `least`). */
+export function fitHeight(node, count, perBar, extra, least = 200) {
+  node.style.height = `${Math.max(least, count * perBar + extra)}px`;
+  return node;
+}
+
+/** The two y axes of counts and waits: tickets on the left, minutes on the right. */
+export function ticketsAndMinutes() {
+  return [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(valueAxis({ name: _("min"), splitLine: { show: false } }))];
+}
+
+/** The bars of each row's arrivals and served. */
+export function arrivalsAndServed(rows, barMaxWidth) {
+  return [
+    { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth },
+    { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth },
+  ];
+}
+
 /** An axis tooltip over the series of one category, each value worded by `word(seriesIndex, value)`. */
 export function axisTooltip(word) {
   return (params) => {

@@ -4,9 +4,9 @@
 // pages, names of services and pause reasons in the page's language, and the live `/manage` feed.
 // Data reach the DOM through textContent only (the pages' CSP forbids inline script and style).
 
-import { counterName, formatClock, formatRange, nameIn, pauseReason } from "./format.js";
+import { counterName, formatRange, nameIn, pauseReason } from "./format.js";
 import { INTL_LOCALES, N_, _, language, ngettext, onLanguageChange, setLanguage, translatePage } from "./i18n.js";
-import { ServerClock, banner, el, setText } from "./live.js";
+import { ApiError, RECONNECTION, ServerClock, connectionStatus, connectionWords, el, failureMessage, followConnection, jsonOrNull, setText } from "./live.js";
 
 export { el, setText };
 
@@ -40,11 +40,9 @@ export function reportsPath(branch = page.branch) {
 // errors -------------------------------------------------------------------------------------
 
 /** An answer of the API that is not 2xx: its status, code, message and (for a 422) the field. */
-export class ReportError extends Error {
+export class ReportError extends ApiError {
   constructor(status, code, message, field = null) {
-    super(message);
-    this.status = status;
-    this.code = code;
+    super(status, code, message);
     this.field = field;
   }
 }
@@ -61,18 +59,12 @@ export async function getJson(url) {
   } catch {
     throw new ReportError(0, "network", _("The server could not be reached. Check the connection and try again."));
   }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
+  const data = await jsonOrNull(response);
   if (response.ok && data) return data;
   if (response.status === 401) {
     throw new ReportError(401, "unauthorized", _("Your session has ended: sign in again to see the reports."));
   }
-  const message = (data && data.message) || _("The server answered %(status)s", { status: `${response.status} ${response.statusText}`.trim() });
-  throw new ReportError(response.status, (data && data.error) || "http_error", message, (data && data.field) || null);
+  throw new ReportError(response.status, (data && data.error) || "http_error", failureMessage(response, data), (data && data.field) || null);
 }
 
 /** Show `error` (a ReportError) in the page's error box (`#report-error`), or hide the box with null. */
@@ -355,10 +347,7 @@ export function renderTable(container, table, options = {}) {
 /** Point a "Download CSV" link at the API's CSV of `table` with the page's query (from, to, filters, target). */
 export function setCsvLink(link, table, query, branch = page.branch) {
   if (!link) return;
-  const params = new URLSearchParams();
-  for (const key of ["from", "to", "service", "counter", "target"]) if (query[key]) params.set(key, query[key]);
-  const text = params.toString();
-  link.href = withQuery(`${reportsPath(branch)}/history/${encodeURIComponent(table)}.csv`, text);
+  link.href = withQuery(`${reportsPath(branch)}/history/${encodeURIComponent(table)}.csv`, queryString(query));
   link.removeAttribute("download"); // the server names the file (Content-Disposition)
   link.hidden = false;
 }
@@ -429,8 +418,9 @@ export function initNav() {
   translatePage();
 }
 
-/** Set the branch's name in the header (from its configuration) and the document title. */
-export function showBranchName(names) {
+/** Set the branch's name in the header (from its configuration), and the document title: `title`'s parts, the branch, "queue_board". */
+export function showBranchName(names, ...title) {
+  document.title = [...title, names.branch(), "queue_board"].join(" — ");
   const node = document.getElementById("branch-name");
   if (node && page.branch) setText(node, names.branch() || page.branch);
   const id = document.getElementById("branch-id");
@@ -443,22 +433,6 @@ export function showBranchName(names) {
 
 // the live feed -------------------------------------------------------------------------------
 
-const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOptions.offlineGraceMs) ?? 10_000;
-
-/** The indicator's words for a connection state. */
-function liveWords(state) {
-  switch (state) {
-    case "live":
-      return _("Live");
-    case "lost":
-      return _("Reconnecting…");
-    case "refused":
-      return _("Not connected");
-    default:
-      return _("Connecting…");
-  }
-}
-
 /**
  * Follow the `/manage` namespace with `auth` ({branch} or {overview: true}); `handlers` maps
  * event names to functions. Never polls: a dropped connection shows the banner after a grace
@@ -467,53 +441,24 @@ function liveWords(state) {
 export function connectManage(auth, handlers) {
   const clock = new ServerClock();
   let state = "connecting";
-  let lostAt = null;
-  let lostTimer = null;
   const indicator = document.querySelector("#live-state .live-text");
-
-  const status = (value, words = null) => {
-    state = value;
-    body.dataset.connection = value;
-    setText(indicator, liveWords(value));
-    if (value !== "lost") {
-      window.clearTimeout(lostTimer);
-      lostTimer = null;
-      lostAt = null;
-    }
-    if (value === "live") banner.hide();
-    else if (value === "lost" && lostAt === null) {
-      lostAt = clock.now();
-      lostTimer = window.setTimeout(() => {
-        const since = formatClock(lostAt, clock.utcOffsetMinutes);
-        banner.show(() => _("Connection lost since %(time)s — reconnecting… The figures may be out of date.", { time: since }));
-      }, OFFLINE_GRACE_MS());
-    } else if (words) banner.show(words, value === "refused" ? "error" : "warning");
-  };
-  onLanguageChange(() => setText(indicator, liveWords(state)));
+  const status = connectionStatus(
+    clock,
+    (since) => _("Connection lost since %(time)s — reconnecting… The figures may be out of date.", { time: since }),
+    (value) => {
+      state = value;
+      setText(indicator, connectionWords(value));
+    },
+  );
+  onLanguageChange(() => setText(indicator, connectionWords(state)));
 
   if (typeof window.io !== "function") {
     status("refused", () => _("Live updates are unavailable: the Socket.IO client did not load."));
     return { socket: null, clock };
   }
-  const socket = window.io("/manage", {
-    path: `${page.root}/socket.io`,
-    auth,
-    reconnection: true,
-    reconnectionDelay: 1000,
-    reconnectionDelayMax: 15000,
-    randomizationFactor: 0.5,
-  });
+  const socket = window.io("/manage", { path: `${page.root}/socket.io`, auth, ...RECONNECTION });
   status("connecting");
-  socket.on("connect", () => status("live"));
-  socket.on("disconnect", (reason) => {
-    status("lost");
-    clock.suspend();
-    if (reason === "io server disconnect") socket.connect();
-  });
-  socket.on("connect_error", (error) => {
-    if (socket.active) status("lost");
-    else status("refused", () => _("The server refused the live view: %(reason)s", { reason: error.message }));
-  });
+  followConnection(socket, clock, status, (error) => status("refused", () => _("The server refused the live view: %(reason)s", { reason: error.message })));
   for (const [name, handler] of Object.entries(handlers)) {
     socket.on(name, (payload) => {
       if (payload && Number.isFinite(payload.now)) clock.observe({ now: new Date(payload.now * 1000).toISOString() });
@@ -542,11 +487,14 @@ function todayIso() {
   return `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
 }
 
+/** The keys of a report's query (the address bar's, the API's). */
+const QUERY_KEYS = ["from", "to", "service", "counter", "target"];
+
 /** The report's query from the address bar: from, to, service, counter, target. */
 export function queryFromUrl() {
   const params = new URLSearchParams(window.location.search);
   const out = {};
-  for (const key of ["from", "to", "service", "counter", "target"]) {
+  for (const key of QUERY_KEYS) {
     const value = params.get(key);
     if (value) out[key] = value;
   }
@@ -556,12 +504,24 @@ export function queryFromUrl() {
 /** The query as a URL query string (without "?"), keeping `lang`. */
 export function queryString(query, { withLang = false } = {}) {
   const params = new URLSearchParams();
-  for (const key of ["from", "to", "service", "counter", "target"]) if (query[key]) params.set(key, query[key]);
-  if (withLang) {
-    const lang = new URLSearchParams(window.location.search).get("lang");
-    if (lang) params.set("lang", lang);
-  }
+  for (const key of QUERY_KEYS) if (query[key]) params.set(key, query[key]);
+  if (withLang) keepLang(params);
   return params.toString();
+}
+
+/** Add the address bar's `lang` to `params`, if it has one. */
+function keepLang(params) {
+  const lang = new URLSearchParams(window.location.search).get("lang");
+  if (lang) params.set("lang", lang);
+  return params;
+}
+
+/** A link to a manager's page at `path`, keeping the page's `?lang=` (and following a language switch). */
+export function manageLink(className, text, path) {
+  const a = el("a", className, text);
+  a.href = withQuery(path, keepLang(new URLSearchParams()).toString());
+  a.dataset.keepLang = "";
+  return a;
 }
 
 /**
@@ -602,7 +562,7 @@ export class PeriodForm {
   read() {
     const f = this.form.elements;
     const query = {};
-    for (const key of ["from", "to", "service", "counter", "target"]) {
+    for (const key of QUERY_KEYS) {
       const value = f[key].value.trim();
       if (value) query[key] = value;
     }
@@ -715,6 +675,80 @@ export class PeriodForm {
   markInvalid(field) {
     for (const input of this.form.querySelectorAll("input, select")) input.removeAttribute("aria-invalid");
     if (field && this.form.elements[field]) this.form.elements[field].setAttribute("aria-invalid", "true");
+  }
+}
+
+/**
+ * The report behind a period page (history, promises): `payload` (GET …/reports/history for the
+ * period form's query), the `names` of its configuration and the `query` it answers.
+ */
+export class PeriodReport {
+  constructor() {
+    this.payload = null;
+    this.names = new Names(null);
+    this.query = {};
+  }
+
+  /** The report's table `name` ({columns, rows}), if loaded. */
+  table(name) {
+    return this.payload && this.payload.tables[name];
+  }
+
+  /** Point `#<name>-csv` at the CSV of the report's table `name`. */
+  csv(name) {
+    setCsvLink(document.getElementById(`${name}-csv`), name, this.query);
+  }
+
+  /** Render the table `name` (or `shown` in its place) into `#<name>-table` with `options` (renderTable's), and its CSV link. */
+  showTable(name, options = {}, shown = this.table(name)) {
+    renderTable(document.getElementById(`${name}-table`), shown, { names: this.names, ...options });
+    this.csv(name);
+  }
+
+  /**
+   * Run the page: the nav bar, the period form, and a report loaded for each query it makes (the
+   * latest one wins). Each report titles the page (`title()`, the branch) and states its period,
+   * then `render()` draws it; a failure shows in the error box, marks the field it names, and
+   * marks `main` (its cards hide rather than show stale figures).
+   */
+  start(main, title, render) {
+    let latest = 0;
+    const draw = () => {
+      if (!this.payload) return;
+      this.names = new Names(this.payload.config);
+      showBranchName(this.names, title());
+      setText(document.getElementById("period-summary"), periodSummary(this.payload, this.names));
+      render();
+    };
+    const load = async (query) => {
+      const ticket = ++latest;
+      document.body.dataset.loading = "1";
+      try {
+        const payload = await getJson(withQuery(`${reportsPath()}/history`, queryString(query)));
+        if (ticket !== latest) return;
+        this.payload = payload;
+        form.loaded(payload);
+        this.query = { ...form.query };
+        form.markInvalid(null);
+        showError(null);
+        delete main.dataset.error;
+        draw();
+      } catch (error) {
+        if (ticket !== latest) return;
+        showError(error);
+        form.markInvalid(error.field);
+        main.dataset.error = "1";
+      } finally {
+        if (ticket === latest) {
+          delete document.body.dataset.loading;
+          document.body.dataset.loaded = "1";
+        }
+      }
+    };
+    initNav();
+    const form = new PeriodForm(load);
+    onLanguageChange(() => draw());
+    load(form.query);
   }
 }
 

@@ -13,7 +13,6 @@ import {
   fmtCount,
   fmtDay,
   fmtHour,
-  fmtMinutes,
   fmtShare,
   initNav,
   page,
@@ -25,7 +24,7 @@ import {
   setTile,
   showBranchName,
 } from "./manage_common.js";
-import { ACTIVITY_COLOURS, COLOURS, axisTooltip, baseOption, categoryAxis, chartOf, draw, pct, percentAxis, rightAxis, tooltipBox, valueAxis } from "./manage_charts.js";
+import { ACTIVITY_COLOURS, COLOURS, arrivalsAndServed, axisTip, axisTooltip, baseOption, categoryAxis, chartOf, draw, fitHeight, itemTip, pct, percentAxis, ticketsAndMinutes, tooltipBox } from "./manage_charts.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -241,17 +240,15 @@ function renderAlerts(p) {
   document.getElementById("alerts-empty").hidden = items.length > 0;
   setLocalCsvLink(
     document.getElementById("alerts-csv"),
-    `${page.branch}-alerts-${p.day || "today"}.csv`,
+    todayFile("alerts", p),
     ["alert", "counter", "reason", "ticket", "service", "since", "declared_or_expected_min", "over_or_elapsed_min"],
     rows,
   );
 }
 
 function renderWaiting(p) {
-  const table = {
-    columns: ["service", "waiting", "longest_wait", "longest_ticket"],
-    rows: p.waiting.map((w) => [w.service, w.waiting, w.longest_wait_s, w.longest_ticket]),
-  };
+  const rows = p.waiting.map((w) => [w.service, w.waiting, w.longest_wait_s, w.longest_ticket]);
+  const table = { columns: ["service", "waiting", "longest_wait", "longest_ticket"], rows };
   renderTable(document.getElementById("waiting-table"), table, {
     names: state.names,
     empty: _("No one is waiting."),
@@ -266,9 +263,9 @@ function renderWaiting(p) {
   });
   setLocalCsvLink(
     document.getElementById("waiting-csv"),
-    `${page.branch}-waiting-${p.day || "today"}.csv`,
+    todayFile("waiting", p),
     ["service", "waiting", "longest_wait_s", "longest_ticket"],
-    p.waiting.map((w) => [w.service, w.waiting, w.longest_wait_s, w.longest_ticket]),
+    rows,
   );
 }
 
@@ -282,6 +279,11 @@ function segments(p) {
     }
   }
   return out;
+}
+
+/** A CSV's file name for today's `kind` ("main-alerts-2026-03-02.csv"). */
+function todayFile(kind, p) {
+  return `${page.branch}-${kind}-${p.day || "today"}.csv`;
 }
 
 function renderLegend(legend) {
@@ -303,7 +305,7 @@ function renderTimeline(p) {
   const offsetMs = offsetMinutes(p) * 60_000;
   const open = all.filter((s) => s.activity !== "closed");
   renderLegend(document.getElementById("timeline-legend"));
-  node.style.height = `${Math.max(150, counters.length * 42 + 56)}px`;
+  fitHeight(node, counters.length, 42, 56, 150);
   const chart = chartOf(node);
   if (chart) {
     const items = all.map((s) => ({ ...s, row: counters.indexOf(s.counter) }));
@@ -317,21 +319,15 @@ function renderTimeline(p) {
       useUTC: true, // the times are shifted to the branch's local time: show them as they are
       legend: { show: false },
       grid: { left: 8, right: 16, top: 8, bottom: 8, containLabel: true },
-      tooltip: {
-        trigger: "item",
-        confine: true,
-        backgroundColor: "#0b1020",
-        borderColor: COLOURS.line,
-        formatter: (params) => {
-          const s = items[params.dataIndex];
-          if (!s) return "";
-          const reason = s.activity === "paused" ? ` (${state.names.reason(s.reason)})` : "";
-          const title = `${state.names.counter(s.counter)} · ${activityWord(s.activity)}${reason}`;
-          return tooltipBox(title, [
-            { colour: ACTIVITY_COLOURS[s.activity], label: `${clockAt(s.start)}–${clockAt(s.end)}`, value: formatElapsed((s.end - s.start) * 1000) },
-          ]);
-        },
-      },
+      tooltip: itemTip((params) => {
+        const s = items[params.dataIndex];
+        if (!s) return "";
+        const reason = s.activity === "paused" ? ` (${state.names.reason(s.reason)})` : "";
+        const title = `${state.names.counter(s.counter)} · ${activityWord(s.activity)}${reason}`;
+        return tooltipBox(title, [
+          { colour: ACTIVITY_COLOURS[s.activity], label: `${clockAt(s.start)}–${clockAt(s.end)}`, value: formatElapsed((s.end - s.start) * 1000) },
+        ]);
+      }),
       xAxis: {
         type: "time",
         min,
@@ -409,7 +405,7 @@ function renderTimeline(p) {
     caption: _("Minutes in each state today, by counter"),
     empty: _("Nothing recorded today yet."),
   });
-  setLocalCsvLink(document.getElementById("timeline-csv"), `${page.branch}-counter-states-${p.day || "today"}.csv`, columns, rows.map((r) => r.map((v) => (typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v))));
+  setLocalCsvLink(document.getElementById("timeline-csv"), todayFile("counter-states", p), columns, rows.map((r) => r.map((v) => (typeof v === "number" && !Number.isInteger(v) ? v.toFixed(2) : v))));
 
   const segmentColumns = ["counter", "activity", "from", "to", "length", "reason"];
   const segmentRows = all.filter((s) => s.activity !== "closed" || s.start >= (open.length ? Math.min(...open.map((o) => o.start)) : 0)).map((s) => [s.counter, s.activity, s.start, s.end, s.end - s.start, s.activity === "paused" ? s.reason : ""]);
@@ -427,7 +423,7 @@ function renderTimeline(p) {
   });
   setLocalCsvLink(
     document.getElementById("segments-csv"),
-    `${page.branch}-segments-${p.day || "today"}.csv`,
+    todayFile("segments", p),
     ["counter", "activity", "from", "to", "seconds", "reason"],
     segmentRows.map(([counter, activity, start, end, length, reason]) => [counter, activity, clockAt(start, true), clockAt(end, true), Math.round(length), reason || ""]),
   );
@@ -439,16 +435,34 @@ function todayCsv(link, table, p) {
   else link.hidden = true;
 }
 
+/** Today's arrivals and served (bars) with their waits (`waits`, minutes on the right), over `xAxis`. */
+function drawToday(id, rows, xAxis, barMaxWidth, waits) {
+  draw(
+    document.getElementById(id),
+    baseOption({
+      tooltip: axisTip(axisTooltip((i, v) => (v == null ? "—" : i >= 2 ? _("%(num)s min", { num: v }) : String(v)))),
+      xAxis,
+      yAxis: ticketsAndMinutes(),
+      series: [...arrivalsAndServed(rows, barMaxWidth), ...waits],
+    }),
+    { empty: !rows.length },
+  );
+}
+
+/** The table of today's report `table` in `#<id>-table`, and `#<id>-csv` at the report's CSV `csv` of today. */
+function todayTable(id, table, csv, p, options) {
+  renderTable(document.getElementById(`${id}-table`), table, { names: state.names, empty: _("Nothing recorded today yet."), ...options });
+  todayCsv(document.getElementById(`${id}-csv`), csv, p);
+}
+
 function renderUtilisation(p) {
   const labels = [_("All counters"), ...p.counters.map((c) => state.names.counter(c.counter))];
   const open = [pct(p.utilisation.open), ...p.counters.map((c) => pct(c.utilisation_open))];
   const staffed = [pct(p.utilisation.staffed), ...p.counters.map((c) => pct(c.utilisation_staffed))];
-  const node = document.getElementById("utilisation-chart");
-  node.style.height = `${Math.max(180, labels.length * 46 + 60)}px`;
   draw(
-    node,
+    fitHeight(document.getElementById("utilisation-chart"), labels.length, 46, 60, 180),
     baseOption({
-      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((_i, v) => (v == null ? "—" : `${v} %`)) },
+      tooltip: axisTip(axisTooltip((_i, v) => (v == null ? "—" : `${v} %`))),
       xAxis: percentAxis(),
       yAxis: categoryAxis(labels, { inverse: true, axisLabel: { color: COLOURS.text } }),
       series: [
@@ -473,54 +487,30 @@ function renderUtilisation(p) {
 
 function renderHours(p) {
   const rows = rowObjects(p.by_hour);
-  draw(
-    document.getElementById("hours-chart"),
-    baseOption({
-      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (v == null ? "—" : i >= 2 ? _("%(num)s min", { num: v }) : String(v))) },
-      xAxis: categoryAxis(rows.map((r) => fmtHour(r.hour))),
-      yAxis: [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(valueAxis({ name: _("min"), splitLine: { show: false } }))],
-      series: [
-        { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth: 22 },
-        { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth: 22 },
-        { type: "line", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), smooth: true, connectNulls: true },
-        { type: "line", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), smooth: true, connectNulls: true, lineStyle: { type: "dashed" } },
-      ],
-    }),
-    { empty: !rows.length },
-  );
-  renderTable(document.getElementById("hours-table"), p.by_hour, {
-    names: state.names,
+  drawToday("hours-chart", rows, categoryAxis(rows.map((r) => fmtHour(r.hour))), 22, [
+    { type: "line", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), smooth: true, connectNulls: true },
+    { type: "line", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), smooth: true, connectNulls: true, lineStyle: { type: "dashed" } },
+  ]);
+  todayTable("hours", p.by_hour, "by_hour", p, {
     columns: ["hour", "arrivals", "served", "no_shows", "cancelled", "wait_p50_min", "wait_p90_min", "service_level", "utilisation_open"],
     caption: _("Arrivals and served by hour"),
-    empty: _("Nothing recorded today yet."),
   });
-  todayCsv(document.getElementById("hours-csv"), "by_hour", p);
 }
 
 function renderServices(p) {
   const rows = rowObjects(p.by_service);
-  draw(
-    document.getElementById("services-chart"),
-    baseOption({
-      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (v == null ? "—" : i >= 2 ? _("%(num)s min", { num: v }) : String(v))) },
-      xAxis: categoryAxis(rows.map((r) => state.names.service(r.service)), { axisLabel: { color: COLOURS.text, interval: 0, width: 110, overflow: "truncate" } }),
-      yAxis: [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(valueAxis({ name: _("min"), splitLine: { show: false } }))],
-      series: [
-        { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth: 28 },
-        { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth: 28 },
-        { type: "scatter", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), symbol: "diamond", symbolSize: 14 },
-        { type: "scatter", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), symbol: "triangle", symbolSize: 14 },
-      ],
-    }),
-    { empty: !rows.length },
+  const xAxis = categoryAxis(
+    rows.map((r) => state.names.service(r.service)),
+    { axisLabel: { color: COLOURS.text, interval: 0, width: 110, overflow: "truncate" } },
   );
-  renderTable(document.getElementById("services-table"), p.by_service, {
-    names: state.names,
+  drawToday("services-chart", rows, xAxis, 28, [
+    { type: "scatter", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), symbol: "diamond", symbolSize: 14 },
+    { type: "scatter", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), symbol: "triangle", symbolSize: 14 },
+  ]);
+  todayTable("services", p.by_service, "by_service", p, {
     columns: ["service", "arrivals", "served", "no_shows", "cancelled", "wait_p50_min", "wait_p90_min", "wait_max_min", "service_level", "duration_p50_min"],
     caption: _("Today by service"),
-    empty: _("Nothing recorded today yet."),
   });
-  todayCsv(document.getElementById("services-csv"), "by_service", p);
 }
 
 // the whole page -------------------------------------------------------------------------------
@@ -529,8 +519,7 @@ function render() {
   if (!p) return;
   state.ticking = [];
   state.names = new Names(p.config);
-  showBranchName(state.names);
-  document.title = [_("Dashboard"), state.names.branch(), "queue_board"].join(" — ");
+  showBranchName(state.names, _("Dashboard"));
   setText(document.getElementById("today-date"), p.day ? fmtDay(p.day) : formatDate(p.now * 1000, offsetMinutes(p)));
   document.body.dataset.seq = String(p.seq ?? "");
   renderTiles(p);

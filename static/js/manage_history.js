@@ -2,45 +2,18 @@
 // transactions, utilisation and pauses, each as a chart with its table and its CSV, from
 // GET /api/v1/branches/<b>/reports/history (the period and filters live in the address bar).
 
-import { _, onLanguageChange } from "./i18n.js";
-import {
-  Names,
-  PeriodForm,
-  fmtCount,
-  fmtHour,
-  fmtMinutes,
-  fmtShare,
-  fmtShortDay,
-  getJson,
-  initNav,
-  periodSummary,
-  queryString,
-  renderTable,
-  reportsPath,
-  rowObjects,
-  setCsvLink,
-  setText,
-  setTile,
-  showBranchName,
-  showError,
-  weekdayName,
-  withQuery,
-} from "./manage_common.js";
-import { ACTIVITY_COLOURS, COLOURS, axisTooltip, baseOption, categoryAxis, draw, pct, percentAxis, rightAxis, tooltipBox, valueAxis } from "./manage_charts.js";
+import { _ } from "./i18n.js";
+import { PeriodReport, fmtCount, fmtHour, fmtMinutes, fmtShare, fmtShortDay, rowObjects, setTile, weekdayName } from "./manage_common.js";
+import { ACTIVITY_COLOURS, COLOURS, arrivalsAndServed, axisTip, axisTooltip, baseOption, categoryAxis, draw, fitHeight, itemTip, pct, percentAxis, rightAxis, rowTip, ticketsAndMinutes, tooltipBox, valueAxis } from "./manage_charts.js";
 
-const state = { payload: null, names: new Names(null), query: {} };
-const main = document.getElementById("history");
-
-function table(name) {
-  return state.payload && state.payload.tables[name];
-}
+const state = new PeriodReport();
 
 const minutesWord = (v) => (v == null ? "—" : _("%(num)s min", { num: fmtMinutes(v) }));
 const percentWord = (v) => (v == null ? "—" : `${v} %`);
 
 // sections ---------------------------------------------------------------------------------------
 function renderTotals() {
-  const t = rowObjects(table("totals"))[0] || {};
+  const t = rowObjects(state.table("totals"))[0] || {};
   const target = state.payload.target_minutes;
   setTile("arrivals", fmtCount(t.arrivals), _("%(no_shows)s no-shows, %(cancelled)s cancelled", { no_shows: t.no_shows ?? 0, cancelled: t.cancelled ?? 0 }));
   setTile("served", fmtCount(t.served), t.transactions != null ? _("%(num)s transactions", { num: t.transactions }) : "");
@@ -50,58 +23,54 @@ function renderTotals() {
   setTile("duration", t.duration_p50_min == null ? "—" : minutesWord(t.duration_p50_min), t.duration_p90_min == null ? "" : _("p90 %(num)s min", { num: t.duration_p90_min }));
   setTile("util-open", fmtShare(t.utilisation_open), _("%(num)s min open", { num: fmtMinutes(t.open_min) }));
   setTile("util-staffed", fmtShare(t.utilisation_staffed), _("%(num)s min paused", { num: fmtMinutes(t.paused_min) }));
-  setCsvLink(document.getElementById("totals-csv"), "totals", state.query);
+  state.csv("totals");
 }
 
 function renderByDay() {
-  const rows = rowObjects(table("by_day"));
+  const rows = rowObjects(state.table("by_day"));
   draw(
     document.getElementById("by_day-chart"),
     baseOption({
-      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (i === 2 ? percentWord(v) : v == null ? "—" : String(v))) },
+      tooltip: axisTip(axisTooltip((i, v) => (i === 2 ? percentWord(v) : v == null ? "—" : String(v)))),
       xAxis: categoryAxis(rows.map((r) => fmtShortDay(r.day))),
       yAxis: [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(percentAxis({ name: _("service level"), splitLine: { show: false } }))],
       dataZoom: rows.length > 31 ? [{ type: "inside" }, { type: "slider", height: 18, bottom: 0, textStyle: { color: COLOURS.muted } }] : [],
       grid: { left: 8, right: 16, top: 52, bottom: rows.length > 31 ? 30 : 8, containLabel: true },
       series: [
-        { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth: 24 },
-        { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth: 24 },
+        ...arrivalsAndServed(rows, 24),
         { type: "line", name: _("Service level"), yAxisIndex: 1, data: rows.map((r) => pct(r.service_level)), connectNulls: false, symbolSize: 7, itemStyle: { color: COLOURS.accent } },
       ],
     }),
     { empty: !rows.some((r) => r.arrivals) },
   );
-  renderTable(document.getElementById("by_day-table"), table("by_day"), { names: state.names, caption: _("By day") });
-  setCsvLink(document.getElementById("by_day-csv"), "by_day", state.query);
+  state.showTable("by_day", { caption: _("By day") });
 }
 
 function renderByHour() {
-  const rows = rowObjects(table("by_hour"));
+  const rows = rowObjects(state.table("by_hour"));
   draw(
     document.getElementById("by_hour-chart"),
     baseOption({
-      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (i >= 2 ? minutesWord(v) : v == null ? "—" : String(v))) },
+      tooltip: axisTip(axisTooltip((i, v) => (i >= 2 ? minutesWord(v) : v == null ? "—" : String(v)))),
       xAxis: categoryAxis(rows.map((r) => fmtHour(r.hour))),
-      yAxis: [valueAxis({ name: _("tickets"), minInterval: 1 }), rightAxis(valueAxis({ name: _("min"), splitLine: { show: false } }))],
+      yAxis: ticketsAndMinutes(),
       series: [
-        { type: "bar", name: _("Arrivals"), data: rows.map((r) => r.arrivals), barMaxWidth: 26 },
-        { type: "bar", name: _("Served"), data: rows.map((r) => r.served), barMaxWidth: 26 },
+        ...arrivalsAndServed(rows, 26),
         { type: "line", name: _("Median wait (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p50_min), smooth: true, connectNulls: true, itemStyle: { color: COLOURS.accent } },
         { type: "line", name: _("Wait p90 (min)"), yAxisIndex: 1, data: rows.map((r) => r.wait_p90_min), smooth: true, connectNulls: true, lineStyle: { type: "dashed" }, itemStyle: { color: COLOURS.danger } },
       ],
     }),
     { empty: !rows.length },
   );
-  renderTable(document.getElementById("by_hour-table"), table("by_hour"), { names: state.names, caption: _("By hour of the day") });
-  setCsvLink(document.getElementById("by_hour-csv"), "by_hour", state.query);
+  state.showTable("by_hour", { caption: _("By hour of the day") });
 }
 
 function renderByService() {
-  const rows = rowObjects(table("by_service"));
+  const rows = rowObjects(state.table("by_service"));
   draw(
     document.getElementById("by_service-chart"),
     baseOption({
-      tooltip: { ...baseOption().tooltip, formatter: axisTooltip((i, v) => (i === 4 ? percentWord(v) : minutesWord(v))) },
+      tooltip: axisTip(axisTooltip((i, v) => (i === 4 ? percentWord(v) : minutesWord(v)))),
       xAxis: categoryAxis(rows.map((r) => state.names.service(r.service)), { axisLabel: { color: COLOURS.text, interval: 0, width: 120, overflow: "truncate" } }),
       yAxis: [valueAxis({ name: _("min") }), rightAxis(percentAxis({ name: _("service level"), splitLine: { show: false } }))],
       series: [
@@ -114,14 +83,12 @@ function renderByService() {
     }),
     { empty: !rows.length },
   );
-  renderTable(document.getElementById("by_service-table"), table("by_service"), { names: state.names, caption: _("By service") });
-  setCsvLink(document.getElementById("by_service-csv"), "by_service", state.query);
+  state.showTable("by_service", { caption: _("By service") });
 }
 
 function renderByCounter() {
-  const rows = rowObjects(table("by_counter"));
-  const node = document.getElementById("by_counter-chart");
-  node.style.height = `${Math.max(200, rows.length * 44 + 70)}px`;
+  const rows = rowObjects(state.table("by_counter"));
+  const node = fitHeight(document.getElementById("by_counter-chart"), rows.length, 44, 70);
   const activities = [
     ["serving_min", "serving", _("Serving")],
     ["wrap_up_min", "wrap_up", _("Wrapping up")],
@@ -133,18 +100,11 @@ function renderByCounter() {
   draw(
     node,
     baseOption({
-      tooltip: {
-        ...baseOption().tooltip,
-        formatter: (params) => {
-          const list = Array.isArray(params) ? params : [params];
-          const row = rows[list[0].dataIndex];
-          return tooltipBox(list[0].name, [
-            ...list.map((p) => ({ colour: p.color, label: p.seriesName, value: minutesWord(p.value) })),
-            { label: _("Utilisation of open time"), value: fmtShare(row.utilisation_open) },
-            { label: _("Utilisation of staffed time"), value: fmtShare(row.utilisation_staffed) },
-          ]);
-        },
-      },
+      tooltip: rowTip(rows, (row, list) => [
+        ...list.map((p) => ({ colour: p.color, label: p.seriesName, value: minutesWord(p.value) })),
+        { label: _("Utilisation of open time"), value: fmtShare(row.utilisation_open) },
+        { label: _("Utilisation of staffed time"), value: fmtShare(row.utilisation_staffed) },
+      ]),
       xAxis: valueAxis({ name: _("min") }),
       yAxis: categoryAxis(labels, { inverse: true, axisLabel: { color: COLOURS.text, fontWeight: "bold" } }),
       series: [
@@ -177,31 +137,21 @@ function renderByCounter() {
     }),
     { empty: !rows.length },
   );
-  renderTable(document.getElementById("by_counter-table"), table("by_counter"), { names: state.names, caption: _("By counter") });
-  setCsvLink(document.getElementById("by_counter-csv"), "by_counter", state.query);
+  state.showTable("by_counter", { caption: _("By counter") });
 }
 
 function renderPauses() {
-  const rows = rowObjects(table("pauses"));
-  const node = document.getElementById("pauses-chart");
-  node.style.height = `${Math.max(200, rows.length * 44 + 70)}px`;
+  const rows = rowObjects(state.table("pauses"));
   draw(
-    node,
+    fitHeight(document.getElementById("pauses-chart"), rows.length, 44, 70),
     baseOption({
-      tooltip: {
-        ...baseOption().tooltip,
-        formatter: (params) => {
-          const list = Array.isArray(params) ? params : [params];
-          const row = rows[list[0].dataIndex];
-          return tooltipBox(list[0].name, [
-            { label: _("Pauses"), value: String(row.pauses) },
-            { label: _("Total (min)"), value: fmtMinutes(row.total_min) },
-            { label: _("Declared (min)"), value: fmtMinutes(row.declared_min) },
-            { colour: COLOURS.danger, label: _("Overrun (min)"), value: fmtMinutes(row.overrun_min) },
-            { label: _("Overran"), value: String(row.overran) },
-          ]);
-        },
-      },
+      tooltip: rowTip(rows, (row) => [
+        { label: _("Pauses"), value: String(row.pauses) },
+        { label: _("Total (min)"), value: fmtMinutes(row.total_min) },
+        { label: _("Declared (min)"), value: fmtMinutes(row.declared_min) },
+        { colour: COLOURS.danger, label: _("Overrun (min)"), value: fmtMinutes(row.overrun_min) },
+        { label: _("Overran"), value: String(row.overran) },
+      ]),
       xAxis: valueAxis({ name: _("min") }),
       yAxis: categoryAxis(rows.map((r) => state.names.reason(r.reason)), { inverse: true, axisLabel: { color: COLOURS.text } }),
       series: [
@@ -221,35 +171,26 @@ function renderPauses() {
     }),
     { empty: !rows.length },
   );
-  renderTable(document.getElementById("pauses-table"), table("pauses"), { names: state.names, caption: _("Pauses by reason"), empty: _("No pauses in this period.") });
-  setCsvLink(document.getElementById("pauses-csv"), "pauses", state.query);
+  state.showTable("pauses", { caption: _("Pauses by reason"), empty: _("No pauses in this period.") });
 }
 
 function renderHeatmap() {
-  const rows = rowObjects(table("heatmap"));
+  const rows = rowObjects(state.table("heatmap"));
   const hours = [...new Set(rows.map((r) => r.hour))].sort((a, b) => a - b);
   const weekdays = [...new Set(rows.map((r) => r.weekday))].sort((a, b) => a - b);
   const max = Math.max(1, ...rows.map((r) => r.wait_mean_min || 0));
-  const node = document.getElementById("heatmap-chart");
-  node.style.height = `${Math.max(200, weekdays.length * 40 + 110)}px`;
   draw(
-    node,
+    fitHeight(document.getElementById("heatmap-chart"), weekdays.length, 40, 110),
     baseOption({
       legend: { show: false },
-      tooltip: {
-        trigger: "item",
-        confine: true,
-        backgroundColor: "#0b1020",
-        borderColor: COLOURS.line,
-        formatter: (params) => {
-          const row = rows[params.dataIndex];
-          return tooltipBox(`${weekdayName(row.weekday, "long")} ${fmtHour(row.hour)}`, [
-            { label: _("Mean wait (min)"), value: fmtMinutes(row.wait_mean_min) },
-            { label: _("Wait p90 (min)"), value: fmtMinutes(row.wait_p90_min) },
-            { label: _("Tickets"), value: String(row.tickets) },
-          ]);
-        },
-      },
+      tooltip: itemTip((params) => {
+        const row = rows[params.dataIndex];
+        return tooltipBox(`${weekdayName(row.weekday, "long")} ${fmtHour(row.hour)}`, [
+          { label: _("Mean wait (min)"), value: fmtMinutes(row.wait_mean_min) },
+          { label: _("Wait p90 (min)"), value: fmtMinutes(row.wait_p90_min) },
+          { label: _("Tickets"), value: String(row.tickets) },
+        ]);
+      }),
       grid: { left: 8, right: 16, top: 8, bottom: 56, containLabel: true },
       xAxis: categoryAxis(hours.map(fmtHour), { splitArea: { show: false } }),
       yAxis: categoryAxis(weekdays.map((w) => weekdayName(w)), { inverse: true, axisLabel: { color: COLOURS.text } }),
@@ -277,16 +218,10 @@ function renderHeatmap() {
     }),
     { empty: !rows.length },
   );
-  renderTable(document.getElementById("heatmap-table"), table("heatmap"), { names: state.names, caption: _("Waits by weekday and hour") });
-  setCsvLink(document.getElementById("heatmap-csv"), "heatmap", state.query);
+  state.showTable("heatmap", { caption: _("Waits by weekday and hour") });
 }
 
 function render() {
-  if (!state.payload) return;
-  state.names = new Names(state.payload.config);
-  showBranchName(state.names);
-  document.title = [_("History"), state.names.branch(), "queue_board"].join(" — ");
-  setText(document.getElementById("period-summary"), periodSummary(state.payload, state.names));
   renderTotals();
   renderByDay();
   renderByHour();
@@ -296,37 +231,4 @@ function render() {
   renderHeatmap();
 }
 
-// loading ------------------------------------------------------------------------------------------
-let latest = 0;
-
-async function load(query) {
-  const ticket = ++latest;
-  document.body.dataset.loading = "1";
-  try {
-    const text = queryString(query);
-    const payload = await getJson(withQuery(`${reportsPath()}/history`, text));
-    if (ticket !== latest) return;
-    state.payload = payload;
-    form.loaded(payload);
-    state.query = { ...form.query };
-    form.markInvalid(null);
-    showError(null);
-    delete main.dataset.error;
-    render();
-  } catch (error) {
-    if (ticket !== latest) return;
-    showError(error);
-    form.markInvalid(error.field);
-    main.dataset.error = "1";
-  } finally {
-    if (ticket === latest) {
-      delete document.body.dataset.loading;
-      document.body.dataset.loaded = "1";
-    }
-  }
-}
-
-initNav();
-const form = new PeriodForm(load);
-onLanguageChange(() => render());
-load(form.query);
+state.start(document.getElementById("history"), () => _("History"), render);

@@ -5,7 +5,7 @@
 
 import { formatElapsed } from "./format.js";
 import { N_, _, onLanguageChange } from "./i18n.js";
-import { connectManage, el, fmtShare, initNav, managePath, setLocalCsvLink, setText, setTile, withQuery } from "./manage_common.js";
+import { connectManage, el, fmtShare, initNav, manageLink, managePath, setLocalCsvLink, setText, setTile } from "./manage_common.js";
 
 /** Why a branch needs attention, in words (branch_summary's codes, queue_board/reports/dashboard.py). */
 const REASONS = {
@@ -29,19 +29,12 @@ const rows = new Map();
 let sortFrame = 0;
 let targetMinutes = 10;
 
-function lang() {
-  return new URLSearchParams(window.location.search).get("lang");
-}
-
 function buildRow(branch) {
   const tr = el("tr");
   tr.dataset.branch = branch;
   const name = el("th");
   name.scope = "row";
-  const link = el("a", "mg-branch-link", branch);
-  link.href = withQuery(managePath(branch), lang() ? `lang=${encodeURIComponent(lang())}` : "");
-  link.dataset.keepLang = "";
-  name.append(link);
+  name.append(manageLink("mg-branch-link", branch, managePath(branch)));
   const cells = { name, reasons: el("td", "mg-reasons") };
   tr.append(name, cells.reasons);
   for (const key of ["counters", "waiting", "longest", "utilOpen", "utilStaffed", "serviceLevel", "broken", "arrivals"]) {

@@ -81,8 +81,7 @@ function describe(entry, story) {
 function render() {
   const story = state.story;
   if (!story) return;
-  showBranchName(state.names);
-  document.title = [_("Ticket %(ticket)s", { ticket: story.ticket }), story.day, state.names.branch(), "queue_board"].join(" — ");
+  showBranchName(state.names, _("Ticket %(ticket)s", { ticket: story.ticket }), story.day);
   setText(document.getElementById("story-day"), fmtDay(story.day));
 
   const told = toldText(story);
