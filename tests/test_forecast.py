@@ -217,3 +217,14 @@ def test_monte_carlo_median_beats_every_classic_predictor_on_the_sample_branch()
     assert result.score(ENGINE).n == 973
     # measured: engine 331 s, naive 606, QL 668, LES 503, HOL 451
     assert projection < 0.85 * min(classic.values())
+
+
+def test_a_call_more_than_a_day_off_counts_as_never() -> None:
+    """A hazard learned from a few days can die out and put a call at 10^204 s (the scripted day
+    of tests/report_day.py did, for A004): such scenarios are never, not a promise."""
+    from queue_board.forecast.monte_carlo import HORIZON_SECONDS, _range_or_never
+
+    draws = np.concatenate((np.linspace(600.0, 900.0, 90), np.full(10, 1.2e204)))
+    told = _range_or_never(draws)
+    assert told.p90 <= 900.0 < HORIZON_SECONDS
+    assert not np.isfinite(_range_or_never(np.full(10, 1e204)).p90)

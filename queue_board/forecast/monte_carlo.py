@@ -515,9 +515,16 @@ def _finite(draws: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(draws), draws, finite.max() if finite.size else 0.0)
 
 
+#: a call further off than this is no call: a hazard learned from a few days can die out
+#: (a teller who never called from a long wrap-up) and put a "call" at 10^200 seconds, which
+#: no customer can be told; such scenarios count as never
+HORIZON_SECONDS = 24 * 3600.0
+
+
 def _range_or_never(draws: np.ndarray) -> Range:
-    """Range over the scenarios in which the ticket is called (a customer told a wait is
-    assumed to stay); a ticket called in no scenario is never called."""
+    """Range over the scenarios in which the ticket is called within a day (a customer told
+    a wait is assumed to stay); a ticket called in no scenario is never called."""
+    draws = np.where(draws > HORIZON_SECONDS, np.inf, draws)
     finite = draws[np.isfinite(draws)]
     if finite.size == 0:
         return NEVER
