@@ -8,7 +8,9 @@ learn realistic durations), then drives headless Chromium and saves PNGs:
     .venv/bin/python scripts/screenshots.py --only hall    # just the hall board
 
 Screens: hall board, counter board (serving, paused, closed), teller console, kiosk (choice and
-ticket), the customer's ticket page (waiting, called, a longer wait), the printed ticket.
+ticket), the customer's ticket page (waiting, called, a longer wait), the printed ticket, and the
+managers' pages (overview, dashboard, history, promises, a ticket's story) over two simulated
+weeks of the branch and five more branches' mornings.
 Layouts: 1920×1080 landscape, 1080×1920 portrait, 390×844 phone. Languages: en, zh-Hant, zh-Hans.
 Needs ``npm install`` (the Socket.IO browser client) and Debian's /usr/bin/chromium.
 """
@@ -37,10 +39,18 @@ sys.path.insert(0, str(ROOT))
 
 from queue_board import create_app  # noqa: E402
 from queue_board.core.branch_config import DEMO_CONFIG  # noqa: E402
+from queue_board.core.events import event_to_json  # noqa: E402
 from queue_board.service.clock import SystemClock  # noqa: E402
 from queue_board.web.database import database  # noqa: E402
+from simulations.branch_sim import simulate  # noqa: E402
+from simulations.scenarios import demo_branch  # noqa: E402
 
 BRANCH = "main"
+#: days of simulated history before the photographed morning (the manager's history and promises)
+HISTORY_DAYS = 13
+#: the other branches of the managers' overview, each with its own simulated morning
+OTHER_BRANCHES = ("north", "harbour", "airport", "old-town", "market")
+MANAGER = ("manager", "screenshots-manager-pass")
 ZONE = timezone(timedelta(hours=8))
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -105,8 +115,9 @@ class Teller:
 
 
 @contextmanager
-def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str]]]:
-    """The app on a free loopback port with the demo branch and one token per screen."""
+def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str], Any]]:
+    """The app on a free loopback port with the demo branch (and its past two weeks), one token
+    per screen, a manager's account; yields the URL, the tokens and the branch service."""
     with tempfile.TemporaryDirectory() as tmp:
         app = create_app(
             {
@@ -119,8 +130,15 @@ def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str]]]:
         )
         database.store(app).upgrade()
         service = app.extensions["queue_board"]
-        service.set_config(BRANCH, DEMO_CONFIG.to_dict())
         store = service.store
+        # the past two weeks first: a configuration is an event at the clock's time, and a log
+        # only moves forward
+        first_day = clock.now().date() - timedelta(days=HISTORY_DAYS)
+        history = simulate(demo_branch(), HISTORY_DAYS, first_day, seed=11)
+        store.ensure_branch(BRANCH)
+        service.import_log(BRANCH, [event_to_json(e) + "\n" for e in history], actor="screenshots:history")
+        service.set_config(BRANCH, DEMO_CONFIG.to_dict())
+        store.create_user(MANAGER[0], MANAGER[1], "admin", display_name="Branch operations")
         tokens = {
             "display": store.create_token("hall screen", "display", BRANCH, None),
             "kiosk": store.create_token("kiosk", "kiosk", BRANCH, None),
@@ -133,12 +151,22 @@ def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str]]]:
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}", tokens
+            yield f"http://127.0.0.1:{server.server_port}", tokens, service
         finally:
             server.shutdown()
             thread.join(timeout=10)
             server.server_close()
             store.close()
+
+
+def other_branches(url: str, clock: ShiftedClock, admin_service: Any) -> None:
+    """Five more branches for the overview: each a simulated morning up to the clock's now."""
+    today = clock.now().date()
+    for seed, name in enumerate(OTHER_BRANCHES, start=21):
+        day = [e for e in simulate(demo_branch(), 1, today, seed=seed) if e.ts <= clock.now()]
+        admin_service.store.ensure_branch(name)
+        admin_service.import_log(name, [event_to_json(e) + "\n" for e in day], actor="screenshots:overview")
+        admin_service.set_config(name, DEMO_CONFIG.to_dict())
 
 
 def simulate_morning(branch: Branch, clock: ShiftedClock, start: datetime, seed: int) -> None:
@@ -224,6 +252,8 @@ def settle_final_state(branch: Branch, tellers: dict[str, Teller]) -> None:
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 LAYOUTS = {"landscape": (1920, 1080), "portrait": (1080, 1920), "phone": (390, 844)}
+#: the managers' pages are read on a laptop or a phone, not on a branch's screen
+MANAGER_LAYOUTS = {"laptop": (1366, 768), "phone": (390, 844)}
 #: quiet, quick screens for pictures: no sound, no offline grace period to wait out
 PAGE_OPTIONS = "window.queueBoardOptions = { chimeMs: 0 };"
 
@@ -307,7 +337,7 @@ def wait_until(page: Any, expression: str, timeout: float = 15.0) -> None:
 
 
 def shoot(
-    url: str, tokens: dict[str, str], clock: ShiftedClock, out: Path, only: set[str], quantize: bool
+    url: str, tokens: dict[str, str], clock: ShiftedClock, out: Path, only: set[str], quantize: bool, service: Any = None
 ) -> list[Path]:
     """Open each screen in Chromium, in each layout and language, and save its PNG."""
     from playwright.sync_api import sync_playwright
@@ -344,6 +374,8 @@ def shoot(
                         context.close()
             if not only or "kiosk" in only:
                 saved += shoot_kiosk_tickets(browser, url, tokens, out, quantize)
+            if service is not None and (not only or any(o.startswith("manage") for o in only)):
+                saved += shoot_manager(browser, url, service, out, quantize)
         finally:
             browser.close()
     return saved
@@ -379,6 +411,54 @@ def shoot_kiosk_tickets(browser: Any, url: str, tokens: dict[str, str], out: Pat
     return saved
 
 
+def manager_pages(service: Any) -> list[tuple[str, str]]:
+    """The managers' pages to photograph: (name, path); the ticket is the worst broken promise
+    of the branch's last week."""
+    from queue_board.service.reports import parse_period
+
+    reports = service.reports
+    period = parse_period(None, None, latest=reports.latest_day(BRANCH))
+    worst = reports.history(BRANCH, period)["broken_promises"].rows
+    pages = [
+        ("manage-overview", "/manage"),
+        ("manage-dashboard", f"/manage/{BRANCH}"),
+        ("manage-history", f"/manage/{BRANCH}/history"),
+        ("manage-promises", f"/manage/{BRANCH}/promises"),
+    ]
+    if worst:
+        pages.append(("manage-ticket", f"/manage/{BRANCH}/tickets/{worst[0][0]}/{worst[0][1]}"))
+    return pages
+
+
+def shoot_manager(browser: Any, url: str, service: Any, out: Path, quantize: bool) -> list[Path]:
+    """The managers' pages, signed in as a manager, on a laptop and a phone, in each language."""
+    saved: list[Path] = []
+    pages = manager_pages(service)
+    for language in LANGUAGES:
+        for layout, (width, height) in MANAGER_LAYOUTS.items():
+            phone = layout == "phone"
+            context = browser.new_context(
+                viewport={"width": width, "height": height}, device_scale_factor=2 if phone else 1, is_mobile=phone, has_touch=phone
+            )
+            page = context.new_page()
+            page.goto(f"{url}/login?lang={language}")
+            page.fill("#username", MANAGER[0])
+            page.fill("#password", MANAGER[1])
+            with page.expect_navigation():
+                page.click("#sign-in")
+            for name, path in pages:
+                page.goto(f"{url}{path}?lang={language}")
+                wait_until(page, "document.body.dataset.loaded === '1'", timeout=30)
+                if name == "manage-dashboard":
+                    page.wait_for_selector("body[data-connection=live]")
+                page.wait_for_timeout(1500)  # the charts' entry animation
+                file = out / f"{name}-{layout}-{language}.png"
+                save(page, file, quantize=quantize, full_page=True)
+                saved.append(file)
+            context.close()
+    return saved
+
+
 SCREEN_TITLES = {
     "hall": "Hall board",
     "counter-serving": "Counter board — serving",
@@ -391,6 +471,11 @@ SCREEN_TITLES = {
     "ticket-waiting": "Customer's ticket page — waiting",
     "ticket-longer-wait": "Customer's ticket page — the wait got longer",
     "ticket-called": "Customer's ticket page — your turn",
+    "manage-overview": "Manager — every branch side by side",
+    "manage-dashboard": "Manager — a branch's live dashboard",
+    "manage-history": "Manager — history of the last week",
+    "manage-promises": "Manager — promises kept and broken",
+    "manage-ticket": "Manager — the story of a broken promise",
 }
 
 
@@ -400,12 +485,13 @@ def write_index(out: Path) -> Path:
         "# Screens",
         "",
         "Generated by `scripts/screenshots.py` from a simulated morning at the demo branch; do not edit by hand.",
-        "Layouts: 1920×1080 landscape, 1080×1920 portrait, 390×844 phone (phones scroll: full page).",
+        "Layouts: 1920×1080 landscape, 1080×1920 portrait, 390×844 phone (phones scroll: full page);",
+        "the managers' pages at 1366×768 laptop and 390×844 phone (full page), signed in as a manager.",
         "",
     ]
     for name, title in SCREEN_TITLES.items():
         rows = []
-        for layout in (*LAYOUTS, ""):
+        for layout in (*LAYOUTS, *MANAGER_LAYOUTS, ""):
             files = [f"{name}-{layout}-{lang}.png" if layout else f"{name}-{lang}.png" for lang in LANGUAGES]
             if all((out / f).is_file() for f in files):
                 cells = " | ".join(
@@ -435,10 +521,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     start = datetime.now(ZONE).replace(hour=9, minute=0, second=0, microsecond=0)
     clock = ShiftedClock(start)
-    with live_app(clock) as (url, tokens):
+    with live_app(clock) as (url, tokens, service):
         branch = Branch(url, tokens)
         simulate_morning(branch, clock, start, args.seed)
-        saved = shoot(url, tokens, clock, args.out, set(args.only), not args.no_quantize)
+        other_branches(url, clock, service)
+        saved = shoot(url, tokens, clock, args.out, set(args.only), not args.no_quantize, service)
     for path in [*saved, write_index(args.out)]:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
