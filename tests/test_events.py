@@ -46,6 +46,14 @@ EVERY_TYPE: list[dict[str, Any]] = [
         "told": {"p10": 60.0, "p50": 120.5, "p90": 300.0}, "told_raw": {"p10": 55.0, "p50": 130.0, "p90": 280.0},
     },
     {"ts": TS, "type": "branch_configured", "config": DEMO_CONFIG.to_dict()},
+    {"ts": TS, "type": "feedback_recorded", "id": "F0001", "kind": "praise", "channel": "app", "category": "empathy", "text": "Kind teller"},
+    {
+        "ts": TS, "type": "feedback_recorded", "id": "F0002", "kind": "complaint", "channel": "in_person", "ticket": "A001",
+        "ticket_day": "2026-03-01", "category": "waiting", "aspect": "process", "text": "Waited far too long",
+        "owner": "Ms Lin", "deadline": "2026-03-04T17:00:00.000+08:00",
+    },
+    {"ts": TS, "type": "feedback_updated", "id": "F0002", "status": "in_progress", "owner": "Mr Wu", "note": "called back"},
+    {"ts": TS, "type": "feedback_updated", "id": "F0002", "status": "closed", "satisfaction": 4},
 ]
 
 
@@ -63,7 +71,7 @@ def test_every_type_of_the_spec_and_the_extensions_is_covered() -> None:
         "counter_opened", "counter_closed", "counter_paused", "counter_resumed", "ticket_issued",
         "ticket_called", "service_started", "service_finished", "ticket_no_show", "ticket_cancelled",
     }
-    extensions = {"ticket_recalled", "ticket_transferred", "branch_configured"}
+    extensions = {"ticket_recalled", "ticket_transferred", "branch_configured", "feedback_recorded", "feedback_updated"}
     assert {line["type"] for line in EVERY_TYPE} == spec | extensions == EVENT_TYPES
 
 

@@ -25,6 +25,10 @@ from queue_board.core.call_rule import next_ticket
 from queue_board.core.events import (
     EVENT_FIELDS,
     EVENT_TYPES,
+    FEEDBACK_CATEGORIES,
+    FEEDBACK_CHANNELS,
+    FEEDBACK_KINDS,
+    FEEDBACK_STATUSES,
     MAX_NAME_LENGTH,
     MAX_PAUSE_MINUTES,
     MAX_REASON_LENGTH,
@@ -271,7 +275,10 @@ configurations = st.sampled_from([DEMO_CONFIG.to_dict(), {"name": "Branch", "ser
 promises = st.lists(st.integers(0, 100_000), min_size=3, max_size=3).map(lambda v: dict(zip(("p10", "p50", "p90"), (x / 10 for x in sorted(v)), strict=True)))
 
 FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "ticket": names, "service": names, "counter": names, "services": work_profiles(), "config": configurations
+    "ticket": names, "service": names, "counter": names, "services": work_profiles(), "config": configurations,
+    # the complaint and praise log's required fields
+    "id": names, "text": names, "kind": st.sampled_from(FEEDBACK_KINDS), "channel": st.sampled_from(FEEDBACK_CHANNELS),
+    "category": st.sampled_from(FEEDBACK_CATEGORIES), "status": st.sampled_from(FEEDBACK_STATUSES),
 }
 
 

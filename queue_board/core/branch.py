@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 
 from queue_board.core.branch_config import BranchConfig
-from queue_board.core.events import Event, Profile
+from queue_board.core.events import FEEDBACK_TYPES, Event, Profile
 from queue_board.core.text import N_
 
 
@@ -126,6 +126,9 @@ class BranchState:
     arrivals: int = 0
     #: the branch's services and counters, from its latest ``branch_configured`` (None: never configured)
     config: BranchConfig | None = None
+    #: the complaint and praise log: each recorded id's status (what ``validate`` needs of it;
+    #: ``core.feedback`` keeps the rest). Complaints outlive the day: never cleared
+    feedback: dict[str, str] = field(default_factory=dict)
 
     def queued(self, service: str) -> list[str]:
         """Labels of the tickets waiting for ``service``, first in line first."""
@@ -179,6 +182,73 @@ def _is_new_day(state: BranchState, event: Event) -> bool:
     return state.day is not None and event.day > state.day
 
 
+#: the statuses a complaint or praise may go to from each status (docs/event-log.md "Feedback"):
+#: forward, or back to work after a resolution that did not hold; a closed one only reopens
+FEEDBACK_TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"open", "in_progress", "resolved", "closed"}),
+    "in_progress": frozenset({"in_progress", "resolved", "closed"}),
+    "resolved": frozenset({"open", "in_progress", "resolved", "closed"}),
+    "closed": frozenset({"open"}),
+}
+
+
+def _validate_feedback(state: BranchState, event: Event) -> Rejection | None:
+    """Why a complaint or praise cannot be recorded or updated now.
+
+    The sentences are English only for now: their translations come with the log's page (issue 11
+    item 7), so they are not marked for the catalogue yet."""
+    item = event.feedback
+    assert item is not None
+    if item.deadline is not None and item.deadline.timestamp() < event.at:
+        return Rejection(
+            "invalid", "the deadline %(deadline)s is already past", {"deadline": item.deadline.isoformat()}, field="deadline"
+        )
+    current = state.feedback.get(item.id)
+    if event.type == "feedback_recorded":
+        if current is not None:
+            return Rejection("conflict", "feedback %(id)s was already recorded", {"id": item.id}, field="id")
+        if item.ticket is not None and item.ticket_day is not None:
+            if item.ticket_day > event.day:
+                return Rejection(
+                    "invalid",
+                    "ticket day %(day)s is after the day the feedback is recorded",
+                    {"day": item.ticket_day.isoformat()},
+                    field="ticket_day",
+                )
+            # the state holds its current day's tickets only (an earlier day's are the service's to check)
+            held = item.ticket_day == state.day and item.ticket in state.tickets
+            if (item.ticket_day in (state.day, event.day)) and not held:
+                return Rejection(
+                    "not_found",
+                    "ticket %(ticket)s was not issued on %(day)s",
+                    {"ticket": item.ticket, "day": item.ticket_day.isoformat()},
+                    "ticket",
+                    field="ticket",
+                )
+        return None
+    if current is None:
+        return Rejection("not_found", "no feedback %(id)s was recorded", {"id": item.id}, "feedback")
+    assert item.status is not None
+    if item.status not in FEEDBACK_TRANSITIONS[current]:
+        if current == "closed":
+            return Rejection(
+                "conflict", "feedback %(id)s is closed; it can only be reopened (status open)", {"id": item.id}, field="status"
+            )
+        return Rejection(
+            "conflict",
+            "feedback %(id)s is %(status)s; it cannot go to %(needed)s",
+            {"id": item.id, "status": current, "needed": item.status},
+            field="status",
+        )
+    if current == "closed" and item.note is None:
+        return Rejection("invalid", "reopening closed feedback needs a note saying why", field="note")
+    if item.status == current and item.owner is None and item.deadline is None and item.note is None:
+        return Rejection(
+            "invalid", "an update must change the status or give an owner, a deadline or a note", field="status"
+        )
+    return None
+
+
 def validate(state: BranchState, event: Event) -> Rejection | None:
     """Why ``event`` cannot happen in ``state``, or ``None`` if it can."""
     if state.last_ts is not None and event.at < state.now:
@@ -193,6 +263,8 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
             N_("event is for branch %(branch)r, not %(current)r"),
             {"branch": event.branch, "current": state.branch},
         )
+    if event.type in FEEDBACK_TYPES:
+        return _validate_feedback(state, event)
     if _is_new_day(state, event):
         # judge the event against the morning state, as apply() will
         state = copy.deepcopy(state)
@@ -332,17 +404,15 @@ def _roll_over(state: BranchState) -> None:
 
 def apply(state: BranchState, event: Event) -> None:
     """Change ``state`` by one event that :func:`validate` accepted."""
+    if event.type in FEEDBACK_TYPES:
+        _apply_feedback(state, event)
+        return
     if state.day is None or event.day > state.day:
         if state.day is not None:
             state.now = event.at
             _roll_over(state)
         state.day = event.day
-    state.now = event.at
-    state.last_ts = event.ts
-    state.tz = event.ts.tzinfo  # type: ignore[assignment]
-    if state.branch is None and event.branch is not None:
-        state.branch = event.branch
-    state.seq += 1
+    _advance_log(state, event)
     now = event.at
     kind = event.type
 
@@ -421,6 +491,27 @@ def apply(state: BranchState, event: Event) -> None:
         ticket.called_at = ticket.started_at = None
         _queue_add(state, ticket)
         _set_free(counter, CounterStatus.WRAPPING_UP, now)
+
+
+def _advance_log(state: BranchState, event: Event) -> None:
+    """What every event does to the state: its clock, zone and branch, and one more ``seq``."""
+    state.now = event.at
+    state.last_ts = event.ts
+    state.tz = event.ts.tzinfo  # type: ignore[assignment]
+    if state.branch is None and event.branch is not None:
+        state.branch = event.branch
+    state.seq += 1
+
+
+def _apply_feedback(state: BranchState, event: Event) -> None:
+    """A complaint or praise moves the log on (``seq``, the clock) and nothing of the queue: it does
+    not start a new day either. The day starts at its first queue event, as in a log without
+    feedback, so a complaint written up in the evening or on a Sunday changes no day's records,
+    no learned rhythm and no overnight pause (docs/event-log.md "Feedback")."""
+    _advance_log(state, event)
+    item = event.feedback
+    assert item is not None
+    state.feedback[item.id] = item.status or "open"
 
 
 def _set_free(counter: Counter, status: CounterStatus, now: float) -> None:

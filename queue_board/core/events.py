@@ -44,6 +44,10 @@ EXTENSION_FIELDS: dict[str, tuple[str, ...]] = {
     "ticket_recalled": ("ticket", "counter"),
     "ticket_transferred": ("ticket", "counter", "service"),
     "branch_configured": ("config",),
+    # the complaint and praise log (docs/event-log.md "Feedback"): events of the branch's log that
+    # move no ticket and no counter; ``core.feedback`` projects them
+    "feedback_recorded": ("id", "kind", "channel", "category", "text"),
+    "feedback_updated": ("id", "status"),
 }
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {**SPEC_FIELDS, **EXTENSION_FIELDS}
@@ -52,12 +56,72 @@ EVENT_TYPES: frozenset[str] = frozenset(EVENT_FIELDS)
 MAX_REASON_LENGTH = 200
 MAX_PAUSE_MINUTES = 24 * 60
 
+#: the complaint and praise log's event types, and the words of its fields
+FEEDBACK_TYPES: frozenset[str] = frozenset({"feedback_recorded", "feedback_updated"})
+FEEDBACK_KINDS = ("complaint", "praise")
+FEEDBACK_CHANNELS = ("in_person", "phone", "written", "app")
+#: waiting, and the five service-quality dimensions (SERVQUAL)
+FEEDBACK_CATEGORIES = ("waiting", "tangibles", "reliability", "responsiveness", "assurance", "empathy")
+#: what the customer is unhappy (or happy) with: the result of the visit, or how it went
+FEEDBACK_ASPECTS = ("result", "process")
+FEEDBACK_STATUSES = ("open", "in_progress", "resolved", "closed")
+MAX_FEEDBACK_TEXT = 4000
+MAX_FEEDBACK_NOTE = 2000
+#: the customer's satisfaction when a complaint is closed: 1 (very unhappy) to 5 (very happy)
+SATISFACTION_RANGE = (1, 5)
+
 #: a wait range in seconds: (p10, p50, p90)
 Percentiles = tuple[float, float, float]
 
 #: fields of ``ticket_issued`` that the server records beside the spec's (see docs/event-log.md):
 #: the wait range the ticket was told, and the uncalibrated forecast it came from
 PROMISE_FIELDS = ("told", "told_raw")
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback:
+    """The fields of a ``feedback_recorded`` or ``feedback_updated`` event (docs/event-log.md).
+
+    A recorded complaint or praise carries ``kind``, ``channel``, ``category`` and ``text``
+    (``aspect``, the linked ``ticket`` of ``ticket_day``, ``owner`` and ``deadline`` are
+    optional); an update carries ``status`` and optionally ``owner``, ``deadline``, ``note``
+    and, when it closes, the customer's ``satisfaction``.
+    """
+
+    id: str
+    kind: str | None = None
+    channel: str | None = None
+    ticket: str | None = None
+    ticket_day: date | None = None
+    category: str | None = None
+    aspect: str | None = None
+    text: str | None = None
+    status: str | None = None
+    owner: str | None = None
+    deadline: datetime | None = None
+    note: str | None = None
+    satisfaction: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event's feedback fields as the log writes them, absent ones left out."""
+        out: dict[str, Any] = {"id": self.id}
+        for key in ("kind", "channel", "ticket"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.ticket_day is not None:
+            out["ticket_day"] = self.ticket_day.isoformat()
+        for key in ("category", "aspect", "text", "status", "owner"):
+            value = getattr(self, key)
+            if value is not None:
+                out[key] = value
+        if self.deadline is not None:
+            out["deadline"] = format_ts(self.deadline)
+        if self.note is not None:
+            out["note"] = self.note
+        if self.satisfaction is not None:
+            out["satisfaction"] = self.satisfaction
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +147,9 @@ class Event:
     told_raw: Percentiles | None = None
     #: ``branch_configured`` only: the branch's services and counters from this event on
     config: BranchConfig | None = None
+    #: ``feedback_recorded`` / ``feedback_updated`` only (the linked ticket is ``feedback.ticket``:
+    #: ``ticket`` stays ``None``, the event moves no ticket)
+    feedback: Feedback | None = None
     at: float = field(default=0.0, compare=False)
 
     @property
@@ -145,6 +212,73 @@ def _percentiles(obj: Mapping[str, Any], key: str) -> Percentiles | None:
     return (float(numbers[0]), float(numbers[1]), float(numbers[2]))
 
 
+def _word(obj: Mapping[str, Any], key: str, words: tuple[str, ...], *, required: bool) -> str | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or value not in words:
+        raise EventFormatError(key, f"must be one of {', '.join(words)}")
+    return value
+
+
+def _text(obj: Mapping[str, Any], key: str, limit: int, *, required: bool) -> str | None:
+    value = obj.get(key)
+    if value is None and not required:
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise EventFormatError(key, "must be a non-empty string")
+    if len(value) > limit:
+        raise EventFormatError(key, f"must be at most {limit} characters")
+    return value.strip()
+
+
+def _parse_feedback(obj: Mapping[str, Any], kind: str, stamp: datetime) -> Feedback:
+    """The feedback fields of an event (shape only; ``branch.validate`` judges them in the state)."""
+    values: dict[str, Any] = {"id": _name(obj, "id")}
+    if kind == "feedback_recorded":
+        values["kind"] = _word(obj, "kind", FEEDBACK_KINDS, required=True)
+        values["channel"] = _word(obj, "channel", FEEDBACK_CHANNELS, required=True)
+        values["category"] = _word(obj, "category", FEEDBACK_CATEGORIES, required=True)
+        values["aspect"] = _word(obj, "aspect", FEEDBACK_ASPECTS, required=False)
+        values["text"] = _text(obj, "text", MAX_FEEDBACK_TEXT, required=True)
+        if obj.get("ticket") is not None:
+            values["ticket"] = _name(obj, "ticket")
+        day = obj.get("ticket_day")
+        if day is not None:
+            if values.get("ticket") is None:
+                raise EventFormatError("ticket_day", "is the day of the linked ticket: give the ticket too")
+            if not isinstance(day, str):
+                raise EventFormatError("ticket_day", "must be a date as YYYY-MM-DD")
+            try:
+                values["ticket_day"] = date.fromisoformat(day)
+            except ValueError:
+                raise EventFormatError("ticket_day", f"{day!r} is not a date as YYYY-MM-DD") from None
+        elif values.get("ticket") is not None:
+            values["ticket_day"] = stamp.date()  # a ticket of the day the complaint is recorded
+    else:
+        values["status"] = _word(obj, "status", FEEDBACK_STATUSES, required=True)
+        values["note"] = _text(obj, "note", MAX_FEEDBACK_NOTE, required=False)
+        satisfaction = obj.get("satisfaction")
+        if satisfaction is not None:
+            low, high = SATISFACTION_RANGE
+            if isinstance(satisfaction, bool) or not isinstance(satisfaction, int) or not low <= satisfaction <= high:
+                raise EventFormatError("satisfaction", f"must be a whole number from {low} to {high}")
+            if values["status"] != "closed":
+                raise EventFormatError("satisfaction", "is the customer's verdict when a complaint is closed: only with status closed")
+            values["satisfaction"] = satisfaction
+    if obj.get("owner") is not None:
+        values["owner"] = _name(obj, "owner").strip()
+    deadline = obj.get("deadline")
+    if deadline is not None:
+        try:
+            parsed = parse_ts(deadline)
+        except EventFormatError as exc:
+            raise EventFormatError("deadline", exc.message.replace("ts", "deadline")) from None
+        # to the millisecond, as the log writes it
+        values["deadline"] = parsed.replace(microsecond=parsed.microsecond // 1000 * 1000)
+    return Feedback(**values)
+
+
 def round_percentiles(values: Iterable[float]) -> Percentiles:
     """A range as the log records it: to 0.1 s."""
     p10, p50, p90 = (round(float(v), 1) for v in values)
@@ -166,6 +300,9 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
     branch = obj.get("branch")
     if branch is not None:
         values["branch"] = _name(obj, "branch")
+    if kind in FEEDBACK_TYPES:
+        values["feedback"] = _parse_feedback(obj, kind, stamp)
+        return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
     for key in EVENT_FIELDS[kind]:
         if key == "services":
             values["services"] = parse_profile(obj.get("services"))
@@ -218,6 +355,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             out[key] = dict(zip(("p10", "p50", "p90"), values, strict=True))
     if event.config is not None:
         out["config"] = event.config.to_dict()
+    if event.feedback is not None:
+        out.update(event.feedback.to_dict())
     return out
 
 

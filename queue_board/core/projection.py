@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 from queue_board.core.activity import ActivityLog
 from queue_board.core.branch import BranchState, Rejection, apply, validate
-from queue_board.core.events import Event, round_percentiles
+from queue_board.core.events import FEEDBACK_TYPES, Event, round_percentiles
+from queue_board.core.feedback import FeedbackLog
 from queue_board.forecast.durations import BranchModel, Priors, learn, learn_after, learn_promise
 from queue_board.forecast.monte_carlo import Forecast, Forecaster, Range, calibrate, local_hour, sample_range
 
@@ -39,6 +40,8 @@ class Projection:
     #: the manager's records (counter time, tickets' stories); ``None`` where nobody reads them
     #: (replays, the simulator), which saves their memory
     activity: ActivityLog | None = None
+    #: the complaint and praise log; ``None`` where nobody reads it (replays, the simulator)
+    feedback: FeedbackLog | None = None
     model: BranchModel = field(init=False)
     forecaster: Forecaster = field(init=False)
 
@@ -55,11 +58,18 @@ class Projection:
         changes nothing."""
         rejection = validate(self.state, event)
         if rejection is None:
-            learn(self.model, self.state, event)
-            apply(self.state, event)
-            learn_after(self.model, self.state, event)
-            if self.activity is not None:
-                self.activity.record(event)
+            if event.type in FEEDBACK_TYPES:
+                # a complaint teaches the forecast nothing and is no counter's or ticket's activity:
+                # the model and the activity records see the log as if it were not there
+                apply(self.state, event)
+            else:
+                learn(self.model, self.state, event)
+                apply(self.state, event)
+                learn_after(self.model, self.state, event)
+                if self.activity is not None:
+                    self.activity.record(event)
+            if self.feedback is not None:
+                self.feedback.record(event)
         return rejection
 
     def accept(self, event: Event) -> tuple[Event, Rejection | None]:

@@ -25,6 +25,7 @@ from queue_board.service.boards import BoardPublisher, Publisher
 from queue_board.service.clock import SystemClock
 from queue_board.service.commands import Accepted, BranchCommands
 from queue_board.service.errors import ProblemError
+from queue_board.service.feedback import BranchFeedback
 from queue_board.service.projections import ProjectionRegistry
 from queue_board.service.refresh import ForecastRefresher
 from queue_board.service.reports import BranchReports
@@ -64,6 +65,8 @@ class BranchService:
         self._start_task = start_task
         self.boards.subscribe(self._push_reports)
         self.commands = BranchCommands(self.projections, clock=self.clock, offload=offload, after_write=self._written)
+        #: the complaint and praise log (events of the branch's log, through ``commands``)
+        self.feedback = BranchFeedback(self.projections, self.commands, self.clock)
         # what the web layer calls, by the part that does it
         self.lock = self.projections.lock
         self.projection = self.projections.get

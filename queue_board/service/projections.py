@@ -13,6 +13,7 @@ from typing import Any
 from queue_board.core.activity import ActivityLog
 from queue_board.core.branch import BranchState
 from queue_board.core.branch_config import BranchConfig
+from queue_board.core.feedback import FeedbackLog
 from queue_board.core.projection import Projection
 from queue_board.forecast.durations import Priors
 from queue_board.store.event_store import EventStore
@@ -49,7 +50,7 @@ class ProjectionRegistry:
             projection = self._projections.get(branch)
             if projection is None:
                 projection = self._projections[branch] = Projection(
-                    priors=self.priors, scenarios=self.scenarios, activity=ActivityLog()
+                    priors=self.priors, scenarios=self.scenarios, activity=ActivityLog(), feedback=FeedbackLog()
                 )
             return projection
 

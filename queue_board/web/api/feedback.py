@@ -1,0 +1,79 @@
+"""The complaint and praise log as JSON and CSV (docs/api.md "Complaints and praise"): record,
+update, list with the report tables, one with its history and its ticket's story.
+
+Managers of the branch (a manager token, or a signed-in manager's session, whose writes carry
+``X-CSRFToken``); each write is one event of the branch's log (docs/event-log.md "Feedback").
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, jsonify, request
+
+from queue_board.service.errors import not_found
+from queue_board.service.feedback import FILTER_WORDS, parse_filters
+from queue_board.service.reports import Period, parse_period
+from queue_board.web.api.routes import accepted, require_branch, write_meta
+from queue_board.web.request_json import json_body
+from queue_board.web.service import current_service
+
+#: the roles that keep the log (an area manager acts as manager of each of its branches)
+KEEPERS = ("manager",)
+
+
+def add_feedback_routes(api_bp: Blueprint) -> None:
+    """The log's URLs under ``/api/v1``."""
+    for rule, view, method in (
+        ("/branches/<branch>/feedback", record, "POST"),
+        ("/branches/<branch>/feedback", listing, "GET"),
+        ("/branches/<branch>/feedback/report/<table>.csv", table_csv, "GET"),
+        ("/branches/<branch>/feedback/<feedback_id>", update, "POST"),
+        ("/branches/<branch>/feedback/<feedback_id>", one, "GET"),
+    ):
+        api_bp.add_url_rule(rule, view_func=view, methods=[method])
+
+
+def _period(branch: str) -> Period:
+    return parse_period(request.args.get("from"), request.args.get("to"), latest=current_service().feedback.latest_day(branch))
+
+
+def _filters() -> dict[str, str | None]:
+    return {name: request.args.get(name) for name in FILTER_WORDS}
+
+
+def record(branch: str) -> tuple[Response, int]:
+    """Record a complaint or praise: ``kind``, ``channel``, ``category``, ``text`` and optionally
+    ``aspect``, ``ticket`` + ``ticket_day``, ``owner``, ``deadline``."""
+    caller = require_branch(branch, *KEEPERS)
+    return accepted(current_service().feedback.record(branch, json_body(), **write_meta(caller)))
+
+
+def update(branch: str, feedback_id: str) -> tuple[Response, int]:
+    """Change its ``status`` (with ``owner``, ``deadline``, ``note``, ``satisfaction`` on closing)."""
+    caller = require_branch(branch, *KEEPERS)
+    return accepted(current_service().feedback.update(branch, feedback_id, json_body(), **write_meta(caller)))
+
+
+def listing(branch: str) -> Response:
+    """The feedback of a period (``from``, ``to``; filters ``status``, ``category``, ``channel``,
+    ``kind``) and every report table."""
+    require_branch(branch, *KEEPERS)
+    filters = parse_filters(_filters())
+    return jsonify(current_service().feedback.listing(branch, _period(branch), filters))
+
+
+def one(branch: str, feedback_id: str) -> Response:
+    """One complaint or praise with its history and, linked to a ticket, that ticket's story."""
+    require_branch(branch, *KEEPERS)
+    return jsonify(current_service().feedback.one(branch, feedback_id))
+
+
+def table_csv(branch: str, table: str) -> Response:
+    """One report table of a period as CSV, to download."""
+    require_branch(branch, *KEEPERS)
+    period = _period(branch)
+    tables = current_service().feedback.tables(branch, period, parse_filters(_filters()))
+    found = tables.get(table)
+    if found is None:
+        raise not_found(f"no feedback table {table!r}; expected one of {sorted(tables)}")
+    name = f"{branch}-feedback-{table}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+    return Response(found.to_csv(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
