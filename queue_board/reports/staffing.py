@@ -1,0 +1,659 @@
+"""Staffing advice: how many counters each hour needs to keep the p90 wait under a target.
+
+Pure mathematics over learned inputs (arrival rates per weekday × hour and service, mean
+handling times, mean patience); no IO. Two queue models, both with Poisson arrivals and
+exponential handling times:
+
+- **Erlang C** (M/M/c, nobody leaves): closed forms, the fast path;
+- **Erlang A** (M/M/c+M, each customer leaves after an exponential patience of mean 1/θ):
+  the birth–death chain of Garnett, Mandelbaum & Reiman, "Designing a call center with
+  impatient customers", *M&SOM* 4(3), 2002, §2, truncated where its tail is negligible; the
+  offered-wait distribution as in Mandelbaum & Zeltyn, "The M/M/n+G queue: summary of
+  performance measures" (Technion note, 2004) specialised to exponential patience.
+
+Units: rates per second, times in seconds, unless a name says ``per_hour``.
+
+The *offered wait* V is how long a customer would wait for a counter if they never gave up;
+the *actual wait* is min(V, patience). Advice is made on the offered wait's p90: it is what a
+customer who stays experiences, and a plan that counts on people leaving to keep the queue
+short is not a plan a branch manager wants (see :func:`counters_needed`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from queue_board.core.activity import WRAP_UP_LIMIT_SECONDS, DayActivity, Transaction
+
+FloatArray = npt.NDArray[np.float64]
+
+#: the p90 the advice is about (the top of the ranges the boards show)
+P90 = 0.9
+#: the birth–death chain is cut once a state's probability falls this far below the largest
+TRUNCATION = 1e-15
+#: never more states in the chain than this (an overloaded queue with nearly infinite patience)
+MAX_STATES = 200_000
+#: the advice never goes above this many counters (the search stops there)
+DEFAULT_MAX_COUNTERS = 100
+#: a weekday with fewer recorded days than this borrows the mean of all days
+MIN_WEEKDAY_DAYS = 3
+
+
+# --------------------------------------------------------------------------- Erlang B / C
+
+
+def erlang_b(c: int, load: float) -> float:
+    """Erlang B blocking probability for ``c`` servers and offered ``load`` = λ/μ erlangs.
+
+    The recursion B(0) = 1, B(k) = a·B(k−1) / (k + a·B(k−1)) never forms a^c or c!, so it is
+    stable for hundreds of servers where the textbook ratio of sums overflows.
+    """
+    if c < 0 or load < 0:
+        raise ValueError("erlang_b needs c >= 0 and load >= 0")
+    b = 1.0
+    for k in range(1, c + 1):
+        b = load * b / (k + load * b)
+    return b
+
+
+def erlang_c(c: int, load: float) -> float:
+    """Erlang C: the probability that an arrival waits, M/M/c with ``load`` = λ/μ erlangs.
+
+    C = c·B / (c − a·(1 − B)) from Erlang B (same stability); 1 when the load reaches ``c``
+    (the queue grows without bound, everyone waits).
+    """
+    if c < 1:
+        raise ValueError("erlang_c needs at least one server")
+    if load <= 0:
+        return 0.0
+    if load >= c:
+        return 1.0
+    b = erlang_b(c, load)
+    return c * b / (c - load * (1.0 - b))
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangC:
+    """An M/M/c queue: ``arrival_rate`` λ per second, ``mean_service`` 1/μ seconds, ``servers`` c."""
+
+    arrival_rate: float
+    mean_service: float
+    servers: int
+
+    def __post_init__(self) -> None:
+        if self.arrival_rate < 0 or self.mean_service <= 0 or self.servers < 1:
+            raise ValueError("ErlangC needs λ >= 0, a positive mean service and at least one server")
+
+    @property
+    def load(self) -> float:
+        """Offered load a = λ/μ in erlangs (the mean number of busy counters if stable)."""
+        return self.arrival_rate * self.mean_service
+
+    @property
+    def stable(self) -> bool:
+        """Whether the queue has a steady state (a < c)."""
+        return self.load < self.servers
+
+    def p_wait(self) -> float:
+        """P(wait > 0) for an arrival (Erlang C)."""
+        return erlang_c(self.servers, self.load)
+
+    def _drain_rate(self) -> float:
+        # cμ − λ: the rate at which a waiting customer's remaining wait runs out (the wait
+        # given that one waits is exponential with this rate in M/M/c FCFS)
+        return self.servers / self.mean_service - self.arrival_rate
+
+    def mean_wait(self) -> float:
+        """Mean wait in queue E[W] = C / (cμ − λ), seconds (∞ if unstable)."""
+        if not self.stable:
+            return math.inf
+        return self.p_wait() / self._drain_rate()
+
+    def p_wait_exceeds(self, t: float) -> float:
+        """P(W > t) = C·e^{−(cμ−λ)t} (1 for an unstable queue)."""
+        if not self.stable:
+            return 1.0
+        if t < 0:
+            return 1.0
+        return self.p_wait() * math.exp(-self._drain_rate() * t)
+
+    def wait_quantile(self, q: float = P90) -> float:
+        """The ``q``-quantile of the wait, seconds: 0 when P(W > 0) ≤ 1 − q, else
+        ln(C / (1 − q)) / (cμ − λ); ∞ if unstable."""
+        _check_quantile(q)
+        if not self.stable:
+            return math.inf
+        c = self.p_wait()
+        if c <= 1.0 - q:
+            return 0.0
+        return math.log(c / (1.0 - q)) / self._drain_rate()
+
+
+# --------------------------------------------------------------------------- Erlang A
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangA:
+    """An M/M/c+M queue: as :class:`ErlangC` plus exponential patience of mean ``mean_patience`` s.
+
+    Garnett, Mandelbaum & Reiman (2002), §2: the number in the branch is a birth–death chain
+    with birth rate λ and death rate min(n, c)·μ + (n − c)⁺·θ. Its stationary law gives, by
+    PASTA (arrivals see time averages): P(W > 0) = Σ_{n≥c} π_n; P(abandon) = θ·E[Q]/λ (the
+    rate of abandonments equals θ times the mean queue). The offered wait of an arrival that
+    finds q = n − c waiting ahead is a sum of q + 1 exponential phases of rates cμ + jθ,
+    j = q … 0 (a server frees or someone ahead leaves; FCFS, so people behind do not matter) —
+    the M/M/n+M case of Mandelbaum & Zeltyn (2004). Its tail is computed by uniformising that
+    pure-death chain, started from the law of q seen by arrivals who wait.
+    """
+
+    arrival_rate: float
+    mean_service: float
+    servers: int
+    mean_patience: float
+    #: the stationary law (filled in ``__post_init__``): index n = customers in the branch
+    pi: FloatArray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.arrival_rate < 0 or self.mean_service <= 0 or self.servers < 1 or self.mean_patience <= 0:
+            raise ValueError("ErlangA needs λ >= 0, positive mean service and patience, at least one server")
+        object.__setattr__(self, "pi", self._stationary())
+
+    @property
+    def load(self) -> float:
+        """Offered load a = λ/μ in erlangs."""
+        return self.arrival_rate * self.mean_service
+
+    def _stationary(self) -> FloatArray:
+        lam, mu, theta, c = self.arrival_rate, 1.0 / self.mean_service, 1.0 / self.mean_patience, self.servers
+        if lam == 0:
+            return np.array([1.0])
+        # log-weights log π_n − log π_0 = Σ_{k≤n} log(λ / death_k), kept in logs so that neither
+        # a^n nor n! is formed (c up to hundreds, loads near c)
+        logs = [0.0]
+        best = 0.0
+        n = 0
+        while True:
+            n += 1
+            death = min(n, c) * mu + max(0, n - c) * theta
+            logs.append(logs[-1] + math.log(lam / death))
+            best = max(best, logs[-1])
+            # beyond c the ratio λ/death falls towards 0 (abandonment), so once a state is
+            # negligible past c every later one is more so: cut there
+            if n > c and death > lam and logs[-1] - best < math.log(TRUNCATION):
+                break
+            if n >= MAX_STATES:
+                raise ValueError("ErlangA: the chain needs more states than MAX_STATES (patience far too long for this load)")
+        weights = np.exp(np.array(logs) - best)
+        result: FloatArray = weights / weights.sum()
+        return result
+
+    def _queue_law(self) -> FloatArray:
+        """π_{c+q}, q = 0, 1, …: what an arrival finds waiting ahead, if it must wait."""
+        c = self.servers
+        tail: FloatArray = self.pi[c:] if len(self.pi) > c else np.zeros(0)
+        return tail
+
+    def p_wait(self) -> float:
+        """P(wait > 0) = Σ_{n≥c} π_n (GMR 2002, eq. for P{W>0})."""
+        return float(self._queue_law().sum())
+
+    def mean_queue(self) -> float:
+        """E[Q] = Σ (n − c)⁺ π_n, customers waiting."""
+        law = self._queue_law()
+        return float(np.dot(np.arange(len(law)), law))
+
+    def p_abandon(self) -> float:
+        """P(abandon) = θ·E[Q] / λ: abandonments happen at rate θ per waiting customer."""
+        if self.arrival_rate == 0:
+            return 0.0
+        return self.mean_queue() / self.mean_patience / self.arrival_rate
+
+    def _phase_rates(self, size: int) -> FloatArray:
+        # rate of the phase with j customers ahead: a server frees (cμ) or one of them leaves (jθ)
+        rates: FloatArray = self.servers / self.mean_service + np.arange(size) / self.mean_patience
+        return rates
+
+    def mean_wait(self) -> float:
+        """Mean actual wait of all arrivals E[min(V, τ)] = E[Q] / λ (Little), seconds."""
+        if self.arrival_rate == 0:
+            return 0.0
+        return self.mean_queue() / self.arrival_rate
+
+    def mean_wait_served(self) -> float:
+        """Mean wait of the customers who are served (zeros of those served at once included).
+
+        With j ahead, a waiting customer's own patience competes with the phase rate r_j: it
+        advances with probability r_j / (r_j + θ) after an Exp(r_j + θ) time (the time does
+        not depend on which clock rang), so for q ahead P(served | q) = Π_{j≤q} r_j/(r_j+θ)
+        and E[wait | served, q] = Σ_{j≤q} 1/(r_j+θ) (Mandelbaum & Zeltyn 2004, exponential case).
+        """
+        law = self._queue_law()
+        if law.size == 0 or law.sum() == 0:
+            return 0.0
+        theta = 1.0 / self.mean_patience
+        rates = self._phase_rates(law.size)
+        served = np.cumprod(rates / (rates + theta))
+        time = np.cumsum(1.0 / (rates + theta))
+        p_immediate = 1.0 - float(law.sum())
+        p_served = p_immediate + float(np.dot(law, served))
+        return float(np.dot(law, served * time)) / p_served
+
+    def _absorption_curve(self) -> tuple[float, FloatArray]:
+        """The uniformised phase chain: its rate Λ and m_k = P(V > 0 and still waiting after k
+        jumps), so that P(V > t) = Σ_k Poisson(k; Λt)·m_k for every t at once."""
+        law = self._queue_law()
+        if law.size == 0:
+            return 1.0, np.zeros(0)
+        rates = self._phase_rates(law.size)
+        uniform = float(rates[-1])
+        # state j (customers ahead) moves to j − 1 with probability r_j/Λ, else stays; from j = 0
+        # a move means being served. Propagating the arrivals' start law is O(states) per jump.
+        move = rates / uniform
+        x = law.astype(float).copy()
+        masses = [float(x.sum())]
+        while masses[-1] > 1e-14 * max(masses[0], 1e-300) and masses[-1] > 1e-300:
+            moved = x * move
+            x = x - moved
+            x[:-1] += moved[1:]
+            masses.append(float(x.sum()))
+            if len(masses) > 5_000_000:
+                break
+        return uniform, np.array(masses)
+
+    def p_wait_exceeds(self, t: float, *, offered: bool = True) -> float:
+        """P(V > t), the offered wait's tail (``offered=True``), or the actual wait's
+        P(min(V, τ) > t) = P(V > t)·e^{−θt} (GMR 2002's P{W > t}; patience is independent of V)."""
+        if t <= 0:
+            value = self.p_wait()
+        else:
+            uniform, masses = self._absorption_curve()
+            value = _poisson_mix(uniform * t, masses)
+        if not offered:
+            value *= math.exp(-max(0.0, t) / self.mean_patience)
+        return value
+
+    def wait_quantile(self, q: float = P90, *, offered: bool = True) -> float:
+        """The ``q``-quantile of the offered (default) or actual wait, seconds (0 if fewer than
+        1 − q of arrivals wait), by bisection on the tail (it is decreasing in t)."""
+        _check_quantile(q)
+        target = 1.0 - q
+        if self.p_wait() <= target:
+            return 0.0
+        uniform, masses = self._absorption_curve()
+
+        def tail(t: float) -> float:
+            value = _poisson_mix(uniform * t, masses)
+            return value * math.exp(-t / self.mean_patience) if not offered else value
+
+        high = self.mean_service
+        while tail(high) > target:
+            high *= 2.0
+        low = 0.0
+        # 60 halvings: far below a second for any wait a branch sees
+        for _ in range(60):
+            mid = (low + high) / 2.0
+            if tail(mid) > target:
+                low = mid
+            else:
+                high = mid
+        return (low + high) / 2.0
+
+
+def _poisson_mix(mean: float, masses: FloatArray) -> float:
+    """Σ_k Poisson(k; mean)·m_k, m_k taken as 0 past the end (the chain is absorbed by then)."""
+    if masses.size == 0:
+        return 0.0
+    if mean <= 0:
+        return float(masses[0])
+    k = np.arange(masses.size, dtype=float)
+    # log k! as a running sum of logs: exact enough and vectorised (no scipy in the core)
+    log_factorial = np.concatenate(([0.0], np.cumsum(np.log(k[1:]))))
+    log_pmf = k * math.log(mean) - mean - log_factorial
+    return float(np.dot(np.exp(log_pmf), masses))
+
+
+def _check_quantile(q: float) -> None:
+    if not 0.0 < q < 1.0:
+        raise ValueError("a quantile must be strictly between 0 and 1")
+
+
+# --------------------------------------------------------------------------- how many counters
+
+
+def p90_wait(arrivals_per_hour: float, mean_service_s: float, counters: int, patience_s: float | None = None) -> float:
+    """The p90 offered wait (seconds) with ``counters`` counters: Erlang A when a mean patience
+    is given, else Erlang C (∞ for an overloaded Erlang C queue)."""
+    rate = arrivals_per_hour / 3600.0
+    if patience_s is None:
+        return ErlangC(rate, mean_service_s, counters).wait_quantile(P90)
+    return ErlangA(rate, mean_service_s, counters, patience_s).wait_quantile(P90)
+
+
+def counters_needed(
+    arrivals_per_hour: float,
+    mean_service_s: float,
+    target_p90_s: float,
+    patience_s: float | None = None,
+    max_counters: int = DEFAULT_MAX_COUNTERS,
+) -> int:
+    """The smallest number of counters whose p90 offered wait is at most ``target_p90_s``.
+
+    Erlang A when ``patience_s`` is given, else Erlang C. No arrivals need no counter (0).
+    The offered wait, not the actual one: under Erlang A the actual p90 can look fine only
+    because the customers who would have waited longest left. The p90 falls as counters are
+    added, so the first c that meets the target is the answer; the search starts at the load
+    (below it Erlang C is unstable and the waits are hopeless anyway). Raises ``ValueError`` if
+    even ``max_counters`` do not meet the target.
+    """
+    if arrivals_per_hour < 0 or mean_service_s <= 0 or target_p90_s < 0:
+        raise ValueError("counters_needed needs arrivals >= 0, a positive mean service and a target >= 0")
+    if arrivals_per_hour == 0:
+        return 0
+    load = arrivals_per_hour / 3600.0 * mean_service_s
+    start = max(1, math.floor(load) if patience_s is not None else math.floor(load) + 1)
+    for c in range(start, max_counters + 1):
+        if p90_wait(arrivals_per_hour, mean_service_s, c, patience_s) <= target_p90_s:
+            return c
+    raise ValueError(f"even {max_counters} counters do not keep the p90 wait under {target_p90_s} s")
+
+
+# --------------------------------------------------------------------------- hourly advice
+
+
+@dataclass(frozen=True, slots=True)
+class HourAdvice:
+    """What one hour needs."""
+
+    hour: int
+    #: arrivals per hour, all services
+    arrivals_per_hour: float
+    #: the arrival-weighted mean handling time, seconds
+    mean_service_s: float
+    #: counters needed, every counter taking every service (pooled)
+    counters: int
+    #: p90 offered wait with that many counters, seconds
+    p90_s: float
+    #: how the pooled counters split between services: integer counters by offered load
+    by_service: dict[str, int]
+    #: the counters each service would need on its own (dedicated counters), for comparison
+    dedicated: dict[str, int]
+    #: the scheduled counters this hour and their p90 (``None`` when no plan was given)
+    planned: int | None = None
+    planned_p90_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """A run of hours where the advice differs from the plan, ready to be put into words:
+    "open one more counter for deposits from 11:00 to 13:00: p90 wait 32 → 14 min"."""
+
+    #: ``"open"`` (more counters than planned) or ``"close"`` (fewer are enough)
+    action: str
+    #: how many counters to open or close
+    count: int
+    #: the service the extra counter should take (or the closed one gave up)
+    service: str
+    #: local hours: from the start of ``from_hour`` to the start of ``to_hour``
+    from_hour: int
+    to_hour: int
+    #: the worst hour's p90 offered wait in the run, with the plan and with the advice, seconds
+    p90_before_s: float
+    p90_after_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class Advice:
+    """Hour by hour advice and the changes to the plan."""
+
+    hours: list[HourAdvice]
+    changes: list[Change]
+
+    def counter_hours(self) -> int:
+        """Counter-hours the advice uses."""
+        return sum(h.counters for h in self.hours)
+
+
+def split_counters(counters: int, loads: Mapping[str, float]) -> dict[str, int]:
+    """Split ``counters`` between services in proportion to their offered loads (λ·E[S]),
+    largest remainder first; a service with load gets at least one counter when there are
+    enough to go round (every service must be served by someone)."""
+    total = sum(v for v in loads.values() if v > 0)
+    result = {code: 0 for code in loads}
+    if counters <= 0 or total <= 0:
+        return result
+    active = sorted((code for code, v in loads.items() if v > 0), key=lambda code: (-loads[code], code))
+    quotas = {code: counters * loads[code] / total for code in active}
+    for code in active:
+        result[code] = math.floor(quotas[code])
+    if counters >= len(active):
+        for code in active:
+            if result[code] == 0:
+                result[code] = 1
+    left = counters - sum(result.values())
+    # too many after the minimum of one: take back from the biggest shares over their quota
+    while left < 0:
+        code = max((c for c in active if result[c] > 1), key=lambda c: result[c] - quotas[c])
+        result[code] -= 1
+        left += 1
+    for code in sorted(active, key=lambda c: (-(quotas[c] - math.floor(quotas[c])), c)):
+        if left == 0:
+            break
+        result[code] += 1
+        left -= 1
+    return result
+
+
+def hourly_advice(
+    rates: Mapping[int, Mapping[str, float]],
+    durations: Mapping[str, float],
+    target_p90_s: float,
+    patience_s: float | None = None,
+    *,
+    planned: Mapping[int, int] | None = None,
+    max_counters: int = DEFAULT_MAX_COUNTERS,
+) -> Advice:
+    """For each hour of ``rates`` (local hour → service → arrivals per hour), the counters that
+    keep the p90 offered wait under ``target_p90_s`` given mean handling times ``durations``
+    (service → seconds) and, optionally, mean patience (Erlang A).
+
+    Pooled: the count assumes every open counter takes every service (one queue, a mixed
+    handling time with the arrival-weighted mean). A pooled queue needs fewer counters than
+    the same services on dedicated counters (Erlang's economy of scale), and the branch's
+    call rule lets counters share services; ``dedicated`` shows what separate queues would
+    need, ``by_service`` which services the pooled counters should lean to (by offered load).
+
+    With ``planned`` (hour → counters scheduled) the result lists :class:`Change` s: runs of
+    consecutive hours with the same difference and the same service to open (or close) for.
+    """
+    hours: list[HourAdvice] = []
+    for hour in sorted(rates):
+        by_service = {code: float(rate) for code, rate in rates[hour].items() if rate > 0}
+        for code in by_service:
+            if code not in durations:
+                raise KeyError(f"no mean handling time for service {code!r}")
+        total = sum(by_service.values())
+        loads = {code: rate * durations[code] / 3600.0 for code, rate in by_service.items()}
+        mean_service = sum(rate * durations[code] for code, rate in by_service.items()) / total if total else 0.0
+        if total == 0:
+            counters, p90 = 0, 0.0
+        else:
+            counters = counters_needed(total, mean_service, target_p90_s, patience_s, max_counters)
+            p90 = p90_wait(total, mean_service, counters, patience_s)
+        dedicated = {
+            code: counters_needed(rate, durations[code], target_p90_s, patience_s, max_counters)
+            for code, rate in by_service.items()
+        }
+        plan = planned.get(hour) if planned is not None else None
+        plan_p90: float | None = None
+        if plan is not None:
+            plan_p90 = _p90_or_inf(total, mean_service, plan, patience_s)
+        hours.append(
+            HourAdvice(
+                hour=hour,
+                arrivals_per_hour=total,
+                mean_service_s=mean_service,
+                counters=counters,
+                p90_s=p90,
+                by_service=split_counters(counters, loads),
+                dedicated=dedicated,
+                planned=plan,
+                planned_p90_s=plan_p90,
+            )
+        )
+    changes = _changes(hours, rates, durations) if planned is not None else []
+    return Advice(hours=hours, changes=changes)
+
+
+def _p90_or_inf(arrivals_per_hour: float, mean_service_s: float, counters: int, patience_s: float | None) -> float:
+    if arrivals_per_hour == 0:
+        return 0.0
+    if counters <= 0:
+        return math.inf
+    return p90_wait(arrivals_per_hour, mean_service_s, counters, patience_s)
+
+
+def _changes(hours: list[HourAdvice], rates: Mapping[int, Mapping[str, float]], durations: Mapping[str, float]) -> list[Change]:
+    """Runs of consecutive hours with the same (action, count, service)."""
+    keyed: list[tuple[HourAdvice, tuple[str, int, str] | None]] = []
+    for advice in hours:
+        assert advice.planned is not None
+        diff = advice.counters - advice.planned
+        if diff == 0:
+            keyed.append((advice, None))
+            continue
+        loads = {code: rate * durations[code] / 3600.0 for code, rate in rates[advice.hour].items() if rate > 0}
+        # an extra counter goes to the service with the most load per counter it has under the
+        # plan (the most under-served); a closed one comes from the one with the least under
+        # the advice. Proportional rounding alone can hand the extra counter to a small service.
+        split = split_counters(advice.planned if diff > 0 else advice.counters, loads)
+        pressure = {code: load / split[code] if split.get(code) else math.inf for code, load in loads.items()}
+        ordered = sorted(pressure, key=lambda code: (pressure[code], code))
+        service = (ordered[-1] if diff > 0 else ordered[0]) if ordered else ""
+        keyed.append((advice, ("open" if diff > 0 else "close", abs(diff), service)))
+    # group consecutive hours that share a key (an hour without a change breaks a run)
+    runs: list[tuple[tuple[str, int, str], list[HourAdvice]]] = []
+    for advice, key in keyed:
+        if key is None:
+            continue
+        if runs and runs[-1][0] == key and runs[-1][1][-1].hour + 1 == advice.hour:
+            runs[-1][1].append(advice)
+        else:
+            runs.append((key, [advice]))
+    changes = [
+        Change(
+            action=key[0],
+            count=key[1],
+            service=key[2],
+            from_hour=run[0].hour,
+            to_hour=run[-1].hour + 1,
+            p90_before_s=max(h.planned_p90_s if h.planned_p90_s is not None else math.inf for h in run),
+            p90_after_s=max(h.p90_s for h in run),
+        )
+        for key, run in runs
+    ]
+    return changes
+
+
+# --------------------------------------------------------------------------- learning from the log
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalRates:
+    """Mean arrivals per hour by weekday (0 = Monday), local hour and service."""
+
+    #: weekday → hour → service → arrivals per hour
+    by_weekday: dict[int, dict[int, dict[str, float]]]
+    #: hour → service → arrivals per hour over all recorded days (the fallback)
+    overall: dict[int, dict[str, float]]
+    #: recorded days per weekday
+    days: dict[int, int]
+    min_days: int = MIN_WEEKDAY_DAYS
+
+    def for_weekday(self, weekday: int) -> dict[int, dict[str, float]]:
+        """The rates to plan a ``weekday`` with: its own mean when it has at least ``min_days``
+        recorded days, else the mean of all days (a single Monday is too noisy to trust)."""
+        if self.days.get(weekday, 0) >= self.min_days:
+            return self.by_weekday[weekday]
+        return self.overall
+
+
+def learn_arrival_rates(days: Iterable[DayActivity], min_days: int = MIN_WEEKDAY_DAYS) -> ArrivalRates:
+    """Learn arrivals per hour from recorded days: tickets counted by the local hour they were
+    issued and the service they were issued for (a transfer is extra work, not an arrival),
+    then the mean over the recorded days (a day without tickets in some hour counts 0 there,
+    so a quiet hour is not mistaken for a busy one seen once)."""
+    counts: dict[int, list[dict[int, dict[str, int]]]] = defaultdict(list)
+    for day in days:
+        per_hour: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+        for ticket in day.tickets.values():
+            per_hour[day.local_hour(ticket.issued_at)][ticket.service] += 1
+        counts[day.day.weekday()].append(per_hour)
+    by_weekday = {weekday: _mean_counts(days_counts) for weekday, days_counts in counts.items()}
+    overall = _mean_counts([c for days_counts in counts.values() for c in days_counts])
+    return ArrivalRates(
+        by_weekday=by_weekday, overall=overall, days={w: len(c) for w, c in counts.items()}, min_days=min_days
+    )
+
+
+def _mean_counts(days: list[dict[int, dict[str, int]]]) -> dict[int, dict[str, float]]:
+    if not days:
+        return {}
+    hours = sorted({hour for day in days for hour in day})
+    services = sorted({code for day in days for per in day.values() for code in per})
+    return {
+        hour: {code: sum(day.get(hour, {}).get(code, 0) for day in days) / len(days) for code in services}
+        for hour in hours
+    }
+
+
+def learn_handling_times(days: Iterable[DayActivity]) -> dict[str, float]:
+    """Mean seconds a counter is taken per customer of each service: from the call to the end
+    of the transaction (the walk to the window included: the counter is not free meanwhile),
+    plus the branch's mean wrap-up. This, not the bare transaction, is the Erlang models'
+    "service time".
+
+    The wrap-up is measured only between a finish and the next call at the same counter when
+    the called customer was already waiting at the finish (and the gap is under the reports'
+    wrap-up limit): the reports' *wrap-up* activity lasts until the next call, so with nobody
+    waiting it would count idle minutes as work and overstate the counters needed.
+    """
+    spans: dict[str, list[float]] = defaultdict(list)
+    gaps: list[float] = []
+    for day in days:
+        by_counter: dict[str, list[Transaction]] = defaultdict(list)
+        for transaction in day.transactions:
+            by_counter[transaction.counter].append(transaction)
+            if transaction.outcome in ("finished", "transferred") and transaction.ended_at is not None:
+                spans[transaction.service].append(transaction.ended_at - transaction.called_at)
+        for calls in by_counter.values():
+            calls.sort(key=lambda t: t.called_at)
+            for previous, following in itertools.pairwise(calls):
+                if previous.ended_at is None or previous.outcome not in ("finished", "transferred"):
+                    continue
+                record = day.tickets.get(following.ticket)
+                gap = following.called_at - previous.ended_at
+                if record is not None and record.issued_at <= previous.ended_at and 0 <= gap <= WRAP_UP_LIMIT_SECONDS:
+                    gaps.append(gap)
+    wrap = sum(gaps) / len(gaps) if gaps else 0.0
+    return {code: sum(values) / len(values) + wrap for code, values in spans.items() if values}
+
+
+def learn_patience(days: Iterable[DayActivity]) -> float | None:
+    """Mean patience in seconds, the exponential model's maximum-likelihood estimate with
+    censoring: time waited by everyone (called or not) ÷ the number who gave up (cancelled or
+    no-show). ``None`` when nobody gave up (no evidence of impatience: use Erlang C)."""
+    exposure = 0.0
+    gave_up = 0
+    for day in days:
+        for ticket in day.tickets.values():
+            exposure += ticket.waited_until(day.last_at)
+            if ticket.outcome.value in ("cancelled", "no_show"):
+                gave_up += 1
+    return exposure / gave_up if gave_up else None

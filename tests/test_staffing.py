@@ -1,0 +1,349 @@
+"""Staffing mathematics (queue_board/reports/staffing.py) against published values, an
+independent library, an independent derivation, and a scripted set of days."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from datetime import datetime, timedelta, timezone
+
+import numpy as np
+import pytest
+
+from queue_board.core.activity import ActivityLog
+from queue_board.core.events import format_ts, parse_event
+from queue_board.core.projection import Projection
+from queue_board.reports.staffing import (
+    ErlangA,
+    ErlangC,
+    counters_needed,
+    erlang_b,
+    erlang_c,
+    hourly_advice,
+    learn_arrival_rates,
+    learn_handling_times,
+    learn_patience,
+    p90_wait,
+    split_counters,
+)
+
+
+def _sig3(value: float, expected: float) -> None:
+    """Equal to 3 significant digits."""
+    assert value == pytest.approx(expected, rel=5e-3, abs=0.0), (value, expected)
+
+
+# --------------------------------------------------------------------------- Erlang C: published values
+
+
+def test_erlang_c_against_the_call_centre_helper_worked_example() -> None:
+    # Call Centre Helper, "Erlang C Formula – Made Simple With an Easy Worked Example"
+    # (https://www.callcentrehelper.com/erlang-c-formula-example-121281.htm): 100 calls in 30
+    # minutes, 180 s handling time (10 erlangs), 14 agents, 20 s target: probability of waiting
+    # 17.4 %, service level 88.8 %, average speed of answer 7.8 s; 11 agents: 68.2 % wait.
+    q = ErlangC(arrival_rate=100 / 1800, mean_service=180, servers=14)
+    _sig3(q.load, 10.0)
+    _sig3(q.p_wait(), 0.1741)
+    _sig3(1.0 - q.p_wait_exceeds(20), 0.888)
+    _sig3(q.mean_wait(), 7.84)
+    _sig3(erlang_c(11, 10.0), 0.682)
+
+
+def test_erlang_c_against_a_textbook_exercise() -> None:
+    # the textbook exercise quoted in "Queuing Theory: … probability of a customer joining a
+    # queue via Erlang C curve" (Nemotron-CC-Math copy of a Math StackExchange question): 120
+    # customers an hour, 3 minutes each, 10 assistants (6 erlangs): "from the Erlang C curve,
+    # the probability of waiting is about 0.10" (read off a curve: one significant digit)
+    assert erlang_c(10, 6.0) == pytest.approx(0.10, abs=0.005)
+
+
+def test_erlang_b_against_the_classic_table() -> None:
+    # Erlang B table (e.g. ITU-T E.800 handbook "Teletraffic Engineering", Iversen, Table of
+    # Erlang's B-formula): 10 erlangs on 10 trunks block 21.5 %; 1 erlang on 1 trunk 50 %
+    _sig3(erlang_b(10, 10.0), 0.215)
+    assert erlang_b(1, 1.0) == pytest.approx(0.5)
+    assert erlang_b(0, 3.0) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("transactions", "aht_min", "interval_min", "agents", "asa_min"),
+    [(100, 3, 30, 14, 20 / 60), (100, 3, 30, 11, 1.0), (360, 4, 30, 55, 0.25), (30, 5, 60, 4, 2.0), (950, 5, 60, 90, 0.5)],
+)
+def test_erlang_c_against_pyworkforce(transactions: float, aht_min: float, interval_min: int, agents: int, asa_min: float) -> None:
+    # pyworkforce 0.5 (https://github.com/rodrigo-arenas/pyworkforce), queuing.ErlangC: its
+    # own implementation of P(wait) and the service level P(W <= asa), in minutes
+    pyworkforce = pytest.importorskip("pyworkforce.queuing")
+    theirs = pyworkforce.ErlangC(transactions=transactions, aht=aht_min, asa=asa_min, interval=interval_min)
+    ours = ErlangC(arrival_rate=transactions / (interval_min * 60), mean_service=aht_min * 60, servers=agents)
+    _sig3(ours.p_wait(), theirs.waiting_probability(agents))
+    _sig3(1.0 - ours.p_wait_exceeds(asa_min * 60), theirs.service_level(agents))
+
+
+def test_erlang_c_is_stable_for_a_hundred_counters() -> None:
+    # a^c / c! overflows a float from c ≈ 170; the recursion does not, and matches the ratio of
+    # sums computed in logs
+    c, load = 100, 95.0
+    logs = np.array([k * math.log(load) - math.lgamma(k + 1) for k in range(c)])
+    top = c * math.log(load) - math.lgamma(c + 1) + math.log(c / (c - load))
+    reference = 1.0 / (1.0 + np.exp(np.logaddexp.reduce(logs) - top))
+    _sig3(erlang_c(c, load), float(reference))
+    assert 0.0 < erlang_c(300, 290.0) < 1.0
+
+
+def test_erlang_c_quantile_is_the_inverse_of_the_tail() -> None:
+    q = ErlangC(arrival_rate=1 / 600, mean_service=300, servers=1)
+    # M/M/1 at ρ = 0.5: C = 0.5, P(W > t) = 0.5·e^{−t/600}, so p90 = 600·ln 5
+    _sig3(q.p_wait(), 0.5)
+    _sig3(q.wait_quantile(0.9), 600 * math.log(5))
+    assert q.p_wait_exceeds(q.wait_quantile(0.9)) == pytest.approx(0.1)
+    assert q.wait_quantile(0.4) == 0.0  # half wait not at all: the 40th percentile is 0
+    assert ErlangC(arrival_rate=1 / 100, mean_service=300, servers=2).wait_quantile() == math.inf
+
+
+# --------------------------------------------------------------------------- Erlang A: independent derivation
+
+
+def _mandelbaum_zeltyn(lam: float, mean_service: float, c: int, mean_patience: float) -> dict[str, object]:
+    """M/M/n+M by the other route: the offered-wait density of Mandelbaum & Zeltyn (2004) for
+    M/M/n+G, v(x) = λ·π_{n−1}·exp(λ·H(x) − nμx) with H(x) = ∫₀ˣ P(τ > u) du = (1 − e^{−θx})/θ,
+    π_j ∝ a^j/j! below n, integrated numerically on a fine grid (no birth–death chain)."""
+    mu, theta = 1 / mean_service, 1 / mean_patience
+    a = lam * mean_service  # offered load λ/μ
+    x = np.linspace(0.0, 200 * max(mean_service, mean_patience) / c + 20 * mean_service, 400_001)
+    exponent = lam * (-np.expm1(-theta * x)) / theta - c * mu * x
+    v_shape = np.exp(exponent)  # v(x) / (λ π_{n−1})
+    weights = np.array([a**j / math.factorial(j) for j in range(c)])
+    below = weights.sum() / weights[-1]  # Σ_{j<n} π_j / π_{n−1}
+    norm = below + lam * np.trapezoid(v_shape, x)
+    v = lam * v_shape / norm
+    p_zero = below / norm
+    survive = np.exp(-theta * x)
+    p_served = p_zero + np.trapezoid(survive * v, x)
+    tail = np.trapezoid(v, x) - np.concatenate(([0.0], np.cumsum((v[1:] + v[:-1]) / 2 * np.diff(x))))
+    return {
+        "p_wait": float(np.trapezoid(v, x)),
+        "p_abandon": float(np.trapezoid((1 - survive) * v, x)),
+        "mean_wait_served": float(np.trapezoid(x * survive * v, x) / p_served),
+        "x": x,
+        "tail": tail,
+    }
+
+
+@pytest.mark.parametrize(
+    ("per_hour", "mean_service", "servers", "mean_patience"),
+    [(20, 300, 2, 600), (40, 180, 2, 900), (30, 300, 3, 1800), (100, 240, 6, 300), (60, 200, 4, 60)],
+)
+def test_erlang_a_against_the_offered_wait_density(per_hour: float, mean_service: float, servers: int, mean_patience: float) -> None:
+    # pyworkforce has no Erlang A; the check is an independent derivation (the density of the
+    # offered wait, integrated numerically) against the module's birth–death chain
+    lam = per_hour / 3600
+    ours = ErlangA(lam, mean_service, servers, mean_patience)
+    theirs = _mandelbaum_zeltyn(lam, mean_service, servers, mean_patience)
+    _sig3(ours.p_wait(), theirs["p_wait"])  # type: ignore[arg-type]
+    _sig3(ours.p_abandon(), theirs["p_abandon"])  # type: ignore[arg-type]
+    _sig3(ours.mean_wait_served(), theirs["mean_wait_served"])  # type: ignore[arg-type]
+    x, tail = theirs["x"], theirs["tail"]
+    assert isinstance(x, np.ndarray) and isinstance(tail, np.ndarray)
+    for t in (30.0, 120.0, 600.0):
+        expected = float(np.interp(t, x, tail))
+        _sig3(ours.p_wait_exceeds(t), expected)
+        _sig3(ours.p_wait_exceeds(t, offered=False), expected * math.exp(-t / mean_patience))
+    p90 = ours.wait_quantile(0.9)
+    if p90 > 0:
+        assert float(np.interp(p90, x, tail)) == pytest.approx(0.1, rel=5e-3)
+
+
+def test_erlang_a_abandonment_by_little_and_by_phases_agree() -> None:
+    # θ·E[Q]/λ (rate conservation) against 1 − P(served), P(served) from the phase chain
+    q = ErlangA(50 / 3600, 300, 4, 900)
+    law = q.pi[q.servers :]
+    theta = 1 / q.mean_patience
+    rates = q.servers / q.mean_service + np.arange(law.size) * theta
+    served = 1 - q.p_wait() + float(np.dot(law, np.cumprod(rates / (rates + theta))))
+    _sig3(q.p_abandon(), 1 - served)
+    # and the chain solved as a linear system (the generator's null space), not by the recursion
+    n = len(q.pi)
+    generator = np.zeros((n, n))
+    for k in range(n):
+        if k + 1 < n:
+            generator[k, k + 1] = q.arrival_rate
+        if k > 0:
+            generator[k, k - 1] = min(k, q.servers) / q.mean_service + max(0, k - q.servers) * theta
+        generator[k, k] = -generator[k].sum()
+    system = np.vstack([generator.T, np.ones(n)])
+    pi = np.linalg.lstsq(system, np.concatenate([np.zeros(n), [1.0]]), rcond=None)[0]
+    _sig3(q.p_wait(), float(pi[q.servers :].sum()))
+
+
+def test_erlang_a_tends_to_erlang_c_as_patience_grows() -> None:
+    lam, mean_service, servers = 100 / 1800, 180, 14
+    c = ErlangC(lam, mean_service, servers)
+    a = ErlangA(lam, mean_service, servers, mean_patience=1e8)
+    _sig3(a.p_wait(), c.p_wait())
+    _sig3(a.mean_wait(), c.mean_wait())
+    _sig3(a.wait_quantile(0.9), c.wait_quantile(0.9))
+    _sig3(a.p_wait_exceeds(30), c.p_wait_exceeds(30))
+    assert a.p_abandon() < 1e-4
+    # and monotonically: less patience, fewer wait and less long
+    waits = [ErlangA(lam, mean_service, servers, p).wait_quantile(0.9) for p in (60, 300, 1800, 1e5)]
+    assert waits == sorted(waits)
+
+
+def test_erlang_a_copes_with_an_overloaded_branch() -> None:
+    # more work than counters: Erlang C has no steady state, Erlang A does (people leave)
+    q = ErlangA(60 / 3600, 300, 4, 1200)
+    assert q.load > q.servers
+    assert 0.2 < q.p_abandon() < 1
+    assert math.isfinite(q.wait_quantile(0.9))
+    assert ErlangC(60 / 3600, 300, 4).wait_quantile(0.9) == math.inf
+
+
+@pytest.mark.parametrize("patience", [None, 600.0, 3600.0])
+def test_more_counters_never_increase_the_wait(patience: float | None) -> None:
+    for per_hour, mean_service in ((30, 300), (80, 180), (12, 1200)):
+        p90s = [p90_wait(per_hour, mean_service, c, patience) for c in range(1, 20)]
+        assert all(later <= earlier for earlier, later in itertools.pairwise(p90s))
+        if patience is None:
+            means = [ErlangC(per_hour / 3600, mean_service, c).mean_wait() for c in range(1, 20)]
+        else:
+            means = [ErlangA(per_hour / 3600, mean_service, c, patience).mean_wait() for c in range(1, 20)]
+        assert all(later <= earlier for earlier, later in itertools.pairwise(means))
+
+
+# --------------------------------------------------------------------------- counters needed
+
+
+def test_counters_needed_on_known_cases() -> None:
+    # M/M/1 at ρ = 0.5 with 300 s service: p90 = 600·ln 5 = 965.7 s
+    assert counters_needed(6, 300, 966) == 1
+    assert counters_needed(6, 300, 965) == 2
+    # Call Centre Helper's example: 14 agents answer 88.8 % within 20 s (P(W > 20) = 11.2 %,
+    # the p90 is above 20 s), 15 agents are the first to answer 90 % within 20 s
+    assert counters_needed(200, 180, 20) == 15
+    assert ErlangC(200 / 3600, 180, 15).p_wait_exceeds(20) <= 0.1
+    # no arrivals, no counter; a target nobody can meet within the limit raises
+    assert counters_needed(0, 300, 60) == 0
+    with pytest.raises(ValueError):
+        counters_needed(500, 600, 0, max_counters=5)
+    # patience only helps (the offered wait is shorter when people ahead leave)
+    assert counters_needed(100, 300, 300, patience_s=600) <= counters_needed(100, 300, 300)
+
+
+def test_counters_needed_agrees_with_pyworkforce_required_positions() -> None:
+    # pyworkforce sizes for a service level: P(W <= asa) >= 90 % is "p90 <= asa"
+    pyworkforce = pytest.importorskip("pyworkforce.queuing")
+    for transactions, aht, asa in ((100, 3, 20 / 60), (300, 4, 2.0), (40, 6, 5.0)):
+        theirs = pyworkforce.ErlangC(transactions=transactions, aht=aht, asa=asa, interval=60)
+        positions = theirs.required_positions(service_level=0.9)["raw_positions"]
+        assert counters_needed(transactions, aht * 60, asa * 60) == positions
+
+
+# --------------------------------------------------------------------------- hourly advice
+
+
+def test_hourly_advice_pools_and_splits_and_says_what_to_change() -> None:
+    rates = {9: {"deposit": 14.0, "loan": 1.5}, 10: {"deposit": 30.0, "loan": 2.0}, 11: {"deposit": 32.0, "loan": 2.0}, 12: {"deposit": 10.0, "loan": 1.0}}
+    durations = {"deposit": 180.0, "loan": 1200.0}
+    advice = hourly_advice(rates, durations, target_p90_s=600, planned={9: 2, 10: 2, 11: 2, 12: 2})
+    by_hour = {h.hour: h for h in advice.hours}
+    ten = by_hour[10]
+    assert ten.arrivals_per_hour == 32.0
+    _sig3(ten.mean_service_s, (30 * 180 + 2 * 1200) / 32)
+    assert ten.counters == counters_needed(32.0, ten.mean_service_s, 600)
+    assert ten.p90_s <= 600 < (ten.planned_p90_s or 0)
+    assert sum(ten.by_service.values()) == ten.counters and ten.by_service["loan"] >= 1
+    # pooling never needs more counters than dedicated queues
+    assert all(h.counters <= sum(h.dedicated.values()) for h in advice.hours)
+    assert advice.counter_hours() == sum(h.counters for h in advice.hours)
+    # the words-ready change: open one more counter for deposits from 10:00 to 12:00
+    opens = [c for c in advice.changes if c.action == "open"]
+    assert len(opens) == 1
+    change = opens[0]
+    assert (change.count, change.service, change.from_hour, change.to_hour) == (1, "deposit", 10, 12)
+    assert change.p90_before_s > 600 >= change.p90_after_s
+    assert all(c.action == "close" for c in advice.changes if c is not change)
+
+
+def test_split_counters_by_load_gives_every_service_a_counter_when_it_can() -> None:
+    assert split_counters(3, {"deposit": 2.0, "remittance": 0.6, "loan": 0.4}) == {"deposit": 1, "remittance": 1, "loan": 1}
+    assert split_counters(5, {"deposit": 3.0, "loan": 1.0}) == {"deposit": 4, "loan": 1}
+    assert split_counters(1, {"deposit": 3.0, "loan": 1.0}) == {"deposit": 1, "loan": 0}
+    assert split_counters(0, {"deposit": 3.0}) == {"deposit": 0}
+
+
+# --------------------------------------------------------------------------- learning from the log
+
+TZ = timezone(timedelta(hours=8))
+
+
+def _scripted_days() -> Projection:
+    """Three Mondays (2, 9, 16 March 2026) and one Tuesday (3 March), +08:00.
+
+    Mondays: 09:xx deposits 2, 4, 6 (mean 4 an hour), one loan at 10:xx on the first Monday
+    only (mean 1/3); the Tuesday: 10 deposits at 09:xx. Each day two deposits at 11:xx are
+    called and served (60 s from call to finish each; the second, already waiting, is called
+    30 s after the first finished: the wrap-up), and the last deposit of 09:xx cancels after
+    10 minutes' wait.
+    """
+    projection = Projection(activity=ActivityLog())
+
+    def submit(at: datetime, kind: str, **fields: object) -> None:
+        rejection = projection.submit(parse_event({"ts": format_ts(at), "type": kind, **fields}))
+        assert rejection is None, rejection
+
+    plan = {2: (2, 1), 9: (4, 0), 16: (6, 0), 3: (10, 0)}
+    for day in sorted(plan):
+        deposits, loans = plan[day]
+        start = datetime(2026, 3, day, 9, 0, tzinfo=TZ)
+        submit(start, "counter_opened", counter="1", services=[["deposit", "loan"]])
+        for i in range(deposits):
+            submit(start + timedelta(minutes=1 + i), "ticket_issued", ticket=f"A{i + 1:03d}", service="deposit")
+        submit(start + timedelta(minutes=1 + deposits + 10), "ticket_cancelled", ticket=f"A{deposits:03d}")
+        for i in range(loans):
+            submit(start + timedelta(hours=1, minutes=5 + i), "ticket_issued", ticket=f"C{i + 1:03d}", service="loan")
+        served = start + timedelta(hours=2, minutes=10)
+        submit(served, "ticket_issued", ticket="A100", service="deposit")
+        submit(served + timedelta(seconds=10), "ticket_issued", ticket="A101", service="deposit")
+        submit(served + timedelta(seconds=40), "ticket_called", ticket="A100", counter="1")
+        submit(served + timedelta(seconds=60), "service_started", ticket="A100", counter="1")
+        submit(served + timedelta(seconds=100), "service_finished", ticket="A100", counter="1")
+        submit(served + timedelta(seconds=130), "ticket_called", ticket="A101", counter="1")
+        submit(served + timedelta(seconds=150), "service_started", ticket="A101", counter="1")
+        submit(served + timedelta(seconds=190), "service_finished", ticket="A101", counter="1")
+        submit(served + timedelta(seconds=220), "counter_paused", counter="1", reason="break", minutes=5)
+        submit(served + timedelta(seconds=520), "counter_resumed", counter="1")
+        submit(start + timedelta(hours=8), "counter_closed", counter="1")
+    return projection
+
+
+def test_arrival_rates_per_weekday_and_hour_with_a_fallback() -> None:
+    activity = _scripted_days().activity
+    assert activity is not None and len(activity.days) == 4
+    rates = learn_arrival_rates(activity.days.values(), min_days=3)
+    assert rates.days == {0: 3, 1: 1}
+    monday = rates.for_weekday(0)
+    assert monday[9]["deposit"] == pytest.approx(4.0)
+    assert monday[10]["loan"] == pytest.approx(1 / 3)
+    assert monday[10]["deposit"] == 0.0
+    assert monday[11]["deposit"] == pytest.approx(2.0)
+    # one Tuesday is too few: all four days' mean instead, (2 + 4 + 6 + 10) / 4 deposits at 9
+    tuesday = rates.for_weekday(1)
+    assert tuesday is rates.overall
+    assert tuesday[9]["deposit"] == pytest.approx(5.5)
+    assert tuesday[10]["loan"] == pytest.approx(0.25)
+    # with a lower bar the Tuesday stands on its own
+    assert learn_arrival_rates(activity.days.values(), min_days=1).for_weekday(1)[9]["deposit"] == pytest.approx(10.0)
+    # a weekday never recorded falls back too
+    assert rates.for_weekday(4) is rates.overall
+
+
+def test_handling_times_and_patience_from_the_log() -> None:
+    activity = _scripted_days().activity
+    assert activity is not None
+    # call → finish 60 s, plus the 30 s wrap-up between the two calls (not the 30 s before the
+    # pause: nobody was waiting then)
+    assert learn_handling_times(activity.days.values()) == {"deposit": pytest.approx(90.0)}
+    patience = learn_patience(activity.days.values())
+    assert patience is not None
+    # 4 cancellations; everyone else waited until the day's last event (censored) or was called
+    assert patience > 600
