@@ -193,25 +193,23 @@ FEEDBACK_TRANSITIONS: dict[str, frozenset[str]] = {
 
 
 def _validate_feedback(state: BranchState, event: Event) -> Rejection | None:
-    """Why a complaint or praise cannot be recorded or updated now.
-
-    The sentences are English only for now: their translations come with the log's page (issue 11
-    item 7), so they are not marked for the catalogue yet."""
+    """Why a complaint or praise cannot be recorded or updated now (the sentences are in the
+    catalogue; the statuses they name are words of ``service.errors.VOCABULARY``)."""
     item = event.feedback
     assert item is not None
     if item.deadline is not None and item.deadline.timestamp() < event.at:
         return Rejection(
-            "invalid", "the deadline %(deadline)s is already past", {"deadline": item.deadline.isoformat()}, field="deadline"
+            "invalid", N_("the deadline %(deadline)s is already past"), {"deadline": item.deadline.isoformat()}, field="deadline"
         )
     current = state.feedback.get(item.id)
     if event.type == "feedback_recorded":
         if current is not None:
-            return Rejection("conflict", "feedback %(id)s was already recorded", {"id": item.id}, field="id")
+            return Rejection("conflict", N_("feedback %(id)s was already recorded"), {"id": item.id}, field="id")
         if item.ticket is not None and item.ticket_day is not None:
             if item.ticket_day > event.day:
                 return Rejection(
                     "invalid",
-                    "ticket day %(day)s is after the day the feedback is recorded",
+                    N_("ticket day %(day)s is after the day the feedback is recorded"),
                     {"day": item.ticket_day.isoformat()},
                     field="ticket_day",
                 )
@@ -220,31 +218,32 @@ def _validate_feedback(state: BranchState, event: Event) -> Rejection | None:
             if (item.ticket_day in (state.day, event.day)) and not held:
                 return Rejection(
                     "not_found",
-                    "ticket %(ticket)s was not issued on %(day)s",
+                    N_("ticket %(ticket)s was not issued on %(day)s"),
                     {"ticket": item.ticket, "day": item.ticket_day.isoformat()},
                     "ticket",
                     field="ticket",
                 )
         return None
     if current is None:
-        return Rejection("not_found", "no feedback %(id)s was recorded", {"id": item.id}, "feedback")
+        return Rejection("not_found", N_("no feedback %(id)s was recorded"), {"id": item.id}, "feedback")
     assert item.status is not None
     if item.status not in FEEDBACK_TRANSITIONS[current]:
         if current == "closed":
             return Rejection(
-                "conflict", "feedback %(id)s is closed; it can only be reopened (status open)", {"id": item.id}, field="status"
+                "conflict", N_("feedback %(id)s is closed; it can only be reopened (status open)"), {"id": item.id}, field="status"
             )
         return Rejection(
             "conflict",
-            "feedback %(id)s is %(status)s; it cannot go to %(needed)s",
+            N_("feedback %(id)s is %(status)s; it cannot go to %(needed)s"),
             {"id": item.id, "status": current, "needed": item.status},
+            words=("status", "needed"),
             field="status",
         )
     if current == "closed" and item.note is None:
-        return Rejection("invalid", "reopening closed feedback needs a note saying why", field="note")
+        return Rejection("invalid", N_("reopening closed feedback needs a note saying why"), field="note")
     if item.status == current and item.owner is None and item.deadline is None and item.note is None:
         return Rejection(
-            "invalid", "an update must change the status or give an owner, a deadline or a note", field="status"
+            "invalid", N_("an update must change the status or give an owner, a deadline or a note"), field="status"
         )
     return None
 

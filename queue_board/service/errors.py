@@ -47,6 +47,10 @@ VOCABULARY = (
     NC_("word", "finish"),
     NC_("word", "mark as no-show"),
     NC_("word", "transfer"),
+    # complaints and praise (``closed`` is a counter's word too)
+    NC_("word", "open"),
+    NC_("word", "in_progress"),
+    NC_("word", "resolved"),
 )
 
 

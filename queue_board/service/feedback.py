@@ -13,6 +13,7 @@ from queue_board.core.branch import BranchState
 from queue_board.core.events import FEEDBACK_CATEGORIES, FEEDBACK_CHANNELS, FEEDBACK_KINDS, FEEDBACK_STATUSES
 from queue_board.core.feedback import FeedbackLog
 from queue_board.core.projection import Projection
+from queue_board.core.text import N_
 from queue_board.reports.feedback import FeedbackFilters, feedback_detail, feedback_tables
 from queue_board.reports.tables import Table
 from queue_board.service.clock import SystemClock
@@ -98,7 +99,7 @@ class BranchFeedback:
         activity = self.projections.current(branch).activity
         record = activity.days.get(wanted) if activity is not None else None
         if record is None or ticket not in record.tickets:
-            raise not_found(f"ticket {ticket!r} was not issued on {day}", field="ticket")
+            raise not_found(N_("ticket %(ticket)s was not issued on %(day)s"), params={"ticket": ticket, "day": day}, field="ticket")
 
     # reading ----------------------------------------------------------------------------
     def _projection(self, branch: str) -> Projection:

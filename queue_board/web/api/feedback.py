@@ -7,11 +7,16 @@ Managers of the branch (a manager token, or a signed-in manager's session, whose
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
-from queue_board.service.errors import not_found
+from queue_board.core.activity import shown_top_seconds
+from queue_board.reports.tables import minutes
+from queue_board.service.errors import invalid, not_found
 from queue_board.service.feedback import FILTER_WORDS, parse_filters
-from queue_board.service.reports import Period, parse_period
+from queue_board.service.reports import Period, names_config, parse_period
 from queue_board.web.api.routes import accepted, require_branch, write_meta
 from queue_board.web.request_json import json_body
 from queue_board.web.service import current_service
@@ -26,6 +31,7 @@ def add_feedback_routes(api_bp: Blueprint) -> None:
         ("/branches/<branch>/feedback", record, "POST"),
         ("/branches/<branch>/feedback", listing, "GET"),
         ("/branches/<branch>/feedback/report/<table>.csv", table_csv, "GET"),
+        ("/branches/<branch>/feedback/tickets", day_tickets, "GET"),
         ("/branches/<branch>/feedback/<feedback_id>", update, "POST"),
         ("/branches/<branch>/feedback/<feedback_id>", one, "GET"),
     ):
@@ -77,3 +83,55 @@ def table_csv(branch: str, table: str) -> Response:
         raise not_found(f"no feedback table {table!r}; expected one of {sorted(tables)}")
     name = f"{branch}-feedback-{table}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
     return Response(found.to_csv(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def day_tickets(branch: str) -> Response:
+    """The tickets of one recorded day (``day``, default the latest), for the form that links a
+    complaint to its ticket: each with its service, issue time, outcome, wait and the top of the
+    range it was told; and every recorded day (to pick another)."""
+    require_branch(branch, *KEEPERS)
+    service = current_service()
+    projections = service.projections
+    projection = projections.get(branch)
+    asked = request.args.get("day") or None
+    wanted: date | None = None
+    if asked is not None:
+        try:
+            wanted = date.fromisoformat(asked)
+        except ValueError:
+            raise invalid(f"'day' must be a date as YYYY-MM-DD, not {asked!r}", field="day") from None
+    with projections.lock(branch):
+        activity = projection.activity
+        days = sorted(activity.days) if activity is not None else []
+        if wanted is None and days:
+            wanted = days[-1]
+        record = activity.days.get(wanted) if activity is not None and wanted is not None else None
+        now = max(projection.state.now, service.clock.now().timestamp())
+        tickets: list[dict[str, Any]] = []
+        if record is not None:
+            until = now if not record.closed else record.last_at
+            for label, ticket in sorted(record.tickets.items(), key=lambda item: (item[1].issued_at, item[0])):
+                wait = ticket.waited_until(until)
+                top = shown_top_seconds(ticket.told) if ticket.told is not None else None
+                tickets.append(
+                    {
+                        "ticket": label,
+                        "service": ticket.service,
+                        "issued_at": ticket.issued_at,
+                        "outcome": str(ticket.outcome),
+                        "wait_min": minutes(wait),
+                        "told_high_min": minutes(top) if top is not None else None,
+                        "broken_promise": None if top is None else wait > top,
+                    }
+                )
+        config = names_config(projections.config_of(projection.state))
+    return jsonify(
+        {
+            "branch": branch,
+            "day": wanted.isoformat() if wanted is not None else None,
+            "utc_offset": record.utc_offset if record is not None else None,
+            "days": [d.isoformat() for d in days],
+            "tickets": tickets,
+            "config": config,
+        }
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, g, redirect, send_from_directory, url_for
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 
 from queue_board.config import ROOT
@@ -31,6 +32,8 @@ def add_routes(manage_bp: Blueprint) -> None:
         ("/manage/<branch>/history", branch_history),
         ("/manage/<branch>/promises", branch_promises),
         ("/manage/<branch>/tickets/<day>/<ticket>", ticket_story),
+        ("/manage/<branch>/feedback", branch_feedback),
+        ("/manage/<branch>/feedback/<feedback_id>", feedback_item),
         (f"/vendor/{ECHARTS_FILE}", echarts),
     ):
         manage_bp.add_url_rule(rule, view_func=view, methods=["GET"])
@@ -83,6 +86,20 @@ def ticket_story(branch: str, day: str, ticket: str) -> str:
     if len(ticket) > MAX_NAME_LENGTH:
         abort(404)
     return _page("manage_ticket.html", "manage-ticket", branch, day=day, ticket=ticket)
+
+
+@staff_page(*MANAGERS)
+def branch_feedback(branch: str) -> str:
+    """The complaint and praise log of a period: the list with its filters, the report tables, the form to record one."""
+    return _page("manage_feedback.html", "manage-feedback", branch, feedback_id=None, csrf=generate_csrf())
+
+
+@staff_page(*MANAGERS)
+def feedback_item(branch: str, feedback_id: str) -> str:
+    """One complaint or praise: its history, its ticket's story, the buttons that move it on."""
+    if len(feedback_id) > MAX_NAME_LENGTH:
+        abort(404)
+    return _page("manage_feedback.html", "manage-feedback-item", branch, feedback_id=feedback_id, csrf=generate_csrf())
 
 
 def echarts() -> Response:
