@@ -26,6 +26,7 @@ import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -406,6 +407,9 @@ class Change:
     #: the worst hour's p90 offered wait in the run, with the plan and with the advice, seconds
     p90_before_s: float
     p90_after_s: float
+    #: counters still missing in the run's worst hour once every counter is open (see
+    #: :func:`cap_changes`; 0 when the branch has enough)
+    short: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -657,3 +661,159 @@ def learn_patience(days: Iterable[DayActivity]) -> float | None:
             if ticket.outcome.value in ("cancelled", "no_show"):
                 gave_up += 1
     return exposure / gave_up if gave_up else None
+
+
+# --------------------------------------------------------------------------- the dashboard's plan
+
+
+@dataclass(frozen=True, slots=True)
+class Learned:
+    """What the advice learns from a branch's closed days (they never change: cache it by them)."""
+
+    rates: ArrivalRates
+    durations: dict[str, float]
+    patience_s: float | None
+    days: int
+
+
+def learn_inputs(days: Iterable[DayActivity], min_days: int = MIN_WEEKDAY_DAYS) -> Learned:
+    """Arrival rates, handling times and patience learned from ``days`` (the closed ones)."""
+    chosen = list(days)
+    return Learned(
+        rates=learn_arrival_rates(chosen, min_days=min_days),
+        durations=learn_handling_times(chosen),
+        patience_s=learn_patience(chosen),
+        days=len(chosen),
+    )
+
+
+def plan_day(
+    learned: Learned,
+    weekday: int,
+    target_p90_s: float,
+    *,
+    from_hour: int = 0,
+    planned: int | None = None,
+    max_counters: int = DEFAULT_MAX_COUNTERS,
+) -> Advice | None:
+    """The advice for the hours from ``from_hour`` of a ``weekday`` (``planned`` counters open in
+    each, if given), its changes capped at the branch's ``max_counters`` (:func:`cap_changes`).
+    Services never yet served (no handling time) are left out; ``None`` if nothing is learned or
+    even :data:`DEFAULT_MAX_COUNTERS` counters cannot meet the target."""
+    rates = {
+        hour: {code: rate for code, rate in per.items() if code in learned.durations}
+        for hour, per in learned.rates.for_weekday(weekday).items()
+        if hour >= from_hour
+    }
+    if not rates or not learned.durations:
+        return None
+    plan = {hour: planned for hour in rates} if planned is not None else None
+    try:
+        advice = hourly_advice(rates, learned.durations, target_p90_s, learned.patience_s, planned=plan)
+    except ValueError:
+        return None
+    return Advice(hours=advice.hours, changes=cap_changes(advice, max_counters, learned.patience_s))
+
+
+def cap_changes(advice: Advice, max_counters: int, patience_s: float | None) -> list[Change]:
+    """The advice's changes where the branch has only ``max_counters`` counters: an "open" asks
+    for no more than are left closed (its p90 after is then the p90 with every counter open) and
+    says in ``short`` how many would still be missing."""
+    by_hour = {h.hour: h for h in advice.hours}
+    capped: list[Change] = []
+    for change in advice.changes:
+        if change.action != "open":
+            capped.append(change)
+            continue
+        run = [by_hour[h] for h in range(change.from_hour, change.to_hour) if h in by_hour]
+        planned = max((h.planned or 0) for h in run) if run else 0
+        count = max(0, min(change.count, max_counters - planned))
+        short = max((h.counters - max(max_counters, planned) for h in run), default=0)
+        if count == change.count and short <= 0:
+            capped.append(change)
+            continue
+        after = max(_p90_or_inf(h.arrivals_per_hour, h.mean_service_s, (h.planned or 0) + count, patience_s) for h in run) if run else change.p90_after_s
+        capped.append(
+            Change(
+                action=change.action,
+                count=count,
+                service=change.service,
+                from_hour=change.from_hour,
+                to_hour=change.to_hour,
+                p90_before_s=change.p90_before_s,
+                p90_after_s=after,
+                short=max(0, short),
+            )
+        )
+    return capped
+
+
+def plan_as_dict(
+    advice: Advice,
+    max_counters: int,
+    patience_s: float | None,
+    *,
+    current_hour: int | None = None,
+    now_label: str | None = None,
+) -> dict[str, Any]:
+    """A day's advice as the dashboard words it (minutes rounded to 0.1, ∞ as ``None``, hours as
+    "HH:00"; a run or an hour that starts at ``current_hour`` starts at ``now_label`` instead).
+
+    ``hours``: per hour the arrivals, the counters ``needed`` and the ``counters`` advised (the
+    needed ones, at most ``max_counters``) with their p90, the pooled counters' split by service,
+    and the ``planned`` counters with theirs (when the advice had a plan). ``changes``: the
+    :class:`Change` s in words-ready form. ``counter_hours``, ``peak``: of the advised counters.
+    """
+
+    def label(hour: int, *, start: bool = True) -> str:
+        if start and current_hour is not None and now_label is not None and hour == current_hour:
+            return now_label
+        return f"{hour % 24:02d}:00"
+
+    hours: list[dict[str, Any]] = []
+    for h in advice.hours:
+        counters = min(h.counters, max_counters)
+        p90 = h.p90_s if counters == h.counters else _p90_or_inf(h.arrivals_per_hour, h.mean_service_s, counters, patience_s)
+        hours.append(
+            {
+                "hour": h.hour,
+                "arrivals": round(h.arrivals_per_hour, 1),
+                "mean_service_min": _min(h.mean_service_s),
+                "needed": h.counters,
+                "counters": counters,
+                "p90_min": _min(p90),
+                "by_service": dict(h.by_service),
+                "planned": h.planned,
+                "planned_p90_min": _min(h.planned_p90_s) if h.planned is not None else None,
+            }
+        )
+    changes = [
+        {
+            "action": c.action,
+            "count": c.count,
+            "service": c.service,
+            "from": label(c.from_hour),
+            "to": label(c.to_hour, start=False),
+            "from_hour": c.from_hour,
+            "to_hour": c.to_hour,
+            "p90_before_min": _min(c.p90_before_s),
+            "p90_after_min": _min(c.p90_after_s),
+            "short": c.short,
+        }
+        for c in advice.changes
+    ]
+    advised = [row["counters"] for row in hours]
+    return {
+        "hours": hours,
+        "changes": changes,
+        "counter_hours": sum(advised),
+        "peak": max(advised, default=0),
+        "short_hours": sum(1 for row in hours if row["needed"] > max_counters),
+    }
+
+
+def _min(seconds: float | None) -> float | None:
+    """Seconds as minutes rounded to 0.1; ∞ (an overloaded queue, no counter) as ``None``."""
+    if seconds is None or not math.isfinite(seconds):
+        return None
+    return round(seconds / 60.0, 1)

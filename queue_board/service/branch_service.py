@@ -61,7 +61,7 @@ class BranchService:
             self.projections, scenarios=scenarios, start_task=start_task, offload=offload, on_refreshed=self._refreshed
         )
         self.boards = BoardPublisher(self.projections, self.forecasts, self.clock, publish)
-        self.reports = BranchReports(self.projections, self.clock, target_minutes=target_minutes)
+        self.reports = BranchReports(self.projections, self.clock, target_minutes=target_minutes, offload=offload)
         self._start_task = start_task
         self.boards.subscribe(self._push_reports)
         self.commands = BranchCommands(self.projections, clock=self.clock, offload=offload, after_write=self._written)

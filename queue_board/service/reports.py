@@ -11,24 +11,33 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from queue_board.core.activity import DayActivity
+from queue_board.core.branch import CounterStatus
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.projection import Projection
 from queue_board.reports.columns import day_columns
 from queue_board.reports.dashboard import Waiting, branch_summary, dashboard, sort_by_attention
 from queue_board.reports.history import DEFAULT_TARGET_MINUTES, Filters, history
 from queue_board.reports.quality import quality
+from queue_board.reports.staffing import Learned, learn_inputs, plan_as_dict, plan_day
 from queue_board.reports.story import ticket_story
 from queue_board.reports.tables import Table
+from queue_board.reports.what_if import profiles_of, what_if
 from queue_board.service.clock import SystemClock
 from queue_board.service.errors import invalid, not_found
 from queue_board.service.projections import ProjectionRegistry
 
 #: the longest date range one report may cover
 MAX_RANGE_DAYS = 366
+
+#: plans (day advice) kept per branch between pushes: the key changes at most every hour
+MAX_PLANS = 32
+
+#: a what-if is kept this many seconds of the branch's time while the same counters are open
+WHAT_IF_REUSE_SECONDS = 60.0
 
 #: pushes a dashboard or an overview row: (branch, payload)
 Push = Callable[[str, dict[str, Any]], None]
@@ -94,15 +103,35 @@ def names_config(config: BranchConfig) -> dict[str, Any]:
 class BranchReports:
     """Reports of the branches of one store."""
 
-    def __init__(self, projections: ProjectionRegistry, clock: SystemClock, *, target_minutes: float = DEFAULT_TARGET_MINUTES) -> None:
+    def __init__(
+        self,
+        projections: ProjectionRegistry,
+        clock: SystemClock,
+        *,
+        target_minutes: float = DEFAULT_TARGET_MINUTES,
+        offload: Callable[..., Any] | None = None,
+    ) -> None:
         self.projections = projections
         self.clock = clock
         self.target_minutes = target_minutes
+        # the what-if's forecasts run where the forecasts' refresh runs: under gevent in an OS
+        # thread, so that 50–100 ms of Monte-Carlo never freezes the boards' sockets
+        self._offload: Callable[..., Any] = offload if offload is not None else (lambda task, *args: task(*args))
         self._pushes: list[tuple[Push, Push]] = []
         #: branches whose dashboard push is scheduled and not yet built: a burst of events
         #: makes one push of the latest state, not one each
         self._pending: set[str] = set()
         self._pending_lock = threading.Lock()
+        #: staffing advice, per branch: the inputs learned from its closed days (keyed by them),
+        #: the day plans worked out from them, the what-if of the latest state and its forecasts'
+        #: rhythm cache (see :meth:`staffing`)
+        self._learned: dict[str, tuple[tuple[date, ...], Learned]] = {}
+        self._plans: dict[str, dict[tuple[Any, ...], dict[str, Any] | None]] = {}
+        self._what_ifs: dict[str, tuple[tuple[int, float, tuple[Any, ...]], dict[str, Any]]] = {}
+        self._rhythms: dict[str, dict[tuple[Any, ...], Any]] = {}
+        #: how often the staffing inputs were learned and a what-if made, per branch (tests read them)
+        self.learned_count: dict[str, int] = {}
+        self.what_if_count: dict[str, int] = {}
 
     # reading ----------------------------------------------------------------------------
     def _projection(self, branch: str, catch_up: bool) -> Projection:
@@ -149,9 +178,131 @@ class BranchReports:
             view = dashboard(day, **inputs, target_minutes=target_minutes or self.target_minutes)
             view["seq"] = projection.state.seq
             config = self.projections.config_of(projection.state)
+            view["staffing"], pending = self._staffing(branch, projection, target_minutes or self.target_minutes)
+        if pending is not None:
+            view["staffing"]["what_if"] = self._offload(pending)
         view["branch"] = branch
         view["config"] = names_config(config)
         return view
+
+    # staffing advice ----------------------------------------------------------------------
+    def staffing(self, branch: str, *, target_minutes: float | None = None, catch_up: bool = True) -> dict[str, Any]:
+        """Staffing advice for the rest of today and for tomorrow, and "what if now" (docs/reports.md
+        "Staffing advice"): the dashboard's ``staffing``."""
+        projection = self._projection(branch, catch_up)
+        with self.projections.lock(branch):
+            result, pending = self._staffing(branch, projection, target_minutes or self.target_minutes)
+        if pending is not None:
+            result["what_if"] = self._offload(pending)
+        return result
+
+    def _learned_inputs(self, branch: str, projection: Projection) -> Learned | None:
+        """Arrival rates, handling times and patience of the branch's closed days, learned once
+        per set of closed days (a closed day never changes; a new one changes the key)."""
+        activity = projection.activity
+        if activity is None:
+            return None
+        closed = [d for d in activity.days.values() if d.closed]
+        if not closed:
+            return None
+        key = tuple(sorted(d.day for d in closed))
+        kept = self._learned.get(branch)
+        if kept is not None and kept[0] == key:
+            return kept[1]
+        learned = learn_inputs(closed)
+        self._learned[branch] = (key, learned)
+        self._plans.pop(branch, None)
+        self.learned_count[branch] = self.learned_count.get(branch, 0) + 1
+        return learned
+
+    def _plan(
+        self, branch: str, learned: Learned, key: tuple[Any, ...], weekday: int, target_s: float, max_counters: int, **options: Any
+    ) -> dict[str, Any] | None:
+        plans = self._plans.setdefault(branch, {})
+        full = (key, weekday, target_s, max_counters, tuple(sorted(options.items())))
+        if full in plans:
+            return plans[full]
+        planned = options.get("planned")
+        advice = plan_day(learned, weekday, target_s, from_hour=options.get("from_hour", 0), planned=planned, max_counters=max_counters)
+        result = (
+            plan_as_dict(advice, max_counters, learned.patience_s, current_hour=options.get("current_hour"), now_label=options.get("now_label"))
+            if advice is not None
+            else None
+        )
+        if len(plans) >= MAX_PLANS:
+            plans.clear()
+        plans[full] = result
+        return result
+
+    def _staffing(self, branch: str, projection: Projection, target_minutes: float) -> tuple[dict[str, Any], Callable[[], dict[str, Any]] | None]:
+        """The dashboard's ``staffing`` (under the branch's lock), and the what-if still to make
+        after the lock is released (``None``: the kept one is in the result). Cheap after the first
+        call of a day: the learned inputs and the plans are cached (see :meth:`_what_if` for it)."""
+        state = projection.state
+        config = self.projections.config_of(state)
+        now = self._now(projection)
+        today = self._today(projection, now)
+        zone = timezone(timedelta(seconds=today.utc_offset)) if today is not None else state.tz or self.clock.now().tzinfo or UTC
+        local = datetime.fromtimestamp(now, zone)
+        open_now = sum(1 for c in state.counters.values() if c.status is not CounterStatus.CLOSED)
+        max_counters = max(len(config.counters), len(state.counters))
+        target_s = target_minutes * 60.0
+        learned = self._learned_inputs(branch, projection)
+        result: dict[str, Any] = {
+            "available": learned is not None,
+            "days_learned": learned.days if learned is not None else 0,
+            "target_minutes": target_minutes,
+            "model": "erlang_a" if learned is not None and learned.patience_s is not None else "erlang_c",
+            "patience_min": round(learned.patience_s / 60.0, 1) if learned is not None and learned.patience_s is not None else None,
+            "max_counters": max_counters,
+            "open_now": open_now,
+            "now_label": local.strftime("%H:%M"),
+            "today": None,
+            "tomorrow": None,
+        }
+        if learned is not None:
+            key = self._learned[branch][0]
+            tomorrow = local.date() + timedelta(days=1)
+            today_plan = self._plan(
+                branch, learned, key, local.weekday(), target_s, max_counters,
+                from_hour=local.hour, planned=open_now, current_hour=local.hour, now_label=local.strftime("%H:%M"),
+            )
+            result["today"] = {"day": local.date().isoformat(), "weekday": local.weekday(), **today_plan} if today_plan is not None else None
+            tomorrow_plan = self._plan(branch, learned, key, tomorrow.weekday(), target_s, max_counters)
+            result["tomorrow"] = {"day": tomorrow.isoformat(), "weekday": tomorrow.weekday(), **tomorrow_plan} if tomorrow_plan is not None else None
+        kept, pending = self._what_if(branch, projection, config)
+        if kept is not None:
+            result["what_if"] = kept
+        return result, pending
+
+    def _what_if(self, branch: str, projection: Projection, config: BranchConfig) -> tuple[dict[str, Any] | None, Callable[[], dict[str, Any]] | None]:
+        """One more counter and one fewer now (``queue_board.reports.what_if``): (the kept one, or
+        the job that makes a new one). Three Monte-Carlo forecasts are the dearest part of the
+        dashboard, so they run after the branch's lock is released, on copies (as the boards'
+        refresh does), and one is kept for :data:`WHAT_IF_REUSE_SECONDS` of the branch's time
+        while the same counters stay open (a burst of tickets and calls makes one, not one each)."""
+        state = projection.state
+        signature = (id(projection), state.day, tuple(sorted((c.name, c.services) for c in state.counters.values() if c.status is not CounterStatus.CLOSED)))
+        kept = self._what_ifs.get(branch)
+        if kept is not None:
+            (seq, made_at, kept_signature), result = kept
+            if kept_signature == signature and (seq == state.seq or 0 <= state.now - made_at < WHAT_IF_REUSE_SECONDS):
+                return result, None
+        key = (state.seq, state.now, signature)
+        snapshot = state.copy_for_forecast()
+        model = projection.model.copy_for_forecast()
+        forecaster = projection.forecaster
+        profiles = profiles_of(config.counters)
+        rhythm = self._rhythms.setdefault(branch, {})
+
+        def make() -> dict[str, Any]:
+            made = what_if(snapshot, model, forecaster, profiles, rhythm_cache=rhythm).as_dict()
+            made["at"] = snapshot.now
+            self._what_ifs[branch] = (key, made)
+            self.what_if_count[branch] = self.what_if_count.get(branch, 0) + 1
+            return made
+
+        return None, make
 
     def summary(self, branch: str, *, catch_up: bool = True) -> dict[str, Any]:
         """The branch's row of the overview (cheap: plain Python over today's records)."""

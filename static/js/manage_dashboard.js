@@ -4,7 +4,7 @@
 // never polled); the timers tick here on the server's clock (offset and rate from each payload's
 // `now`, so they are right in the accelerated demo too).
 
-import { formatClock, formatDate, formatElapsed, formatRange } from "./format.js";
+import { formatClock, formatDate, formatElapsed, formatRange, sentence } from "./format.js";
 import { N_, _, language, ngettext, onLanguageChange } from "./i18n.js";
 import {
   Names,
@@ -24,7 +24,7 @@ import {
   setTile,
   showBranchName,
 } from "./manage_common.js";
-import { ACTIVITY_COLOURS, COLOURS, arrivalsAndServed, axisTip, axisTooltip, baseOption, categoryAxis, chartOf, draw, fitHeight, itemTip, pct, percentAxis, ticketsAndMinutes, tooltipBox } from "./manage_charts.js";
+import { ACTIVITY_COLOURS, COLOURS, arrivalsAndServed, axisTip, axisTooltip, baseOption, categoryAxis, chartOf, draw, fitHeight, itemTip, pct, percentAxis, rightAxis, ticketsAndMinutes, tooltipBox, valueAxis } from "./manage_charts.js";
 
 const HOUR_MS = 3_600_000;
 
@@ -463,6 +463,8 @@ function renderUtilisation(p) {
     fitHeight(document.getElementById("utilisation-chart"), labels.length, 46, 60, 180),
     baseOption({
       tooltip: axisTip(axisTooltip((_i, v) => (v == null ? "—" : `${v} %`))),
+      // room on the right for the "98.7 %" labels of bars that reach 100 %
+      grid: { left: 8, right: 60, top: 52, bottom: 8, containLabel: true },
       xAxis: percentAxis(),
       yAxis: categoryAxis(labels, { inverse: true, axisLabel: { color: COLOURS.text } }),
       series: [
@@ -513,6 +515,176 @@ function renderServices(p) {
   });
 }
 
+// staffing advice (issue 11 item 3) ------------------------------------------------------------
+// The "Staffing" card: the "staffing" of the payload (docs/reports.md "Staffing advice") in sentences.
+// Plain strings only in this part (Babel's JS extractor drops strings after nested template
+// literals or regexes with quotes).
+
+/** Minutes as the sentences show them ("∞" for a queue that would keep growing). */
+function staffingMinutes(value) {
+  return value == null ? "∞" : String(Math.round(Number(value)));
+}
+
+/** A list item of the card with the text, toned "warn", "good" or "danger". */
+function staffingItem(text, tone) {
+  const item = el("li", null, text);
+  if (tone) item.dataset.tone = tone;
+  return item;
+}
+
+/** One change to today's counters in words. */
+function staffingChange(change) {
+  const params = {
+    service: state.names.service(change.service),
+    from: change.from,
+    to: change.to,
+    before: staffingMinutes(change.p90_before_min),
+    after: staffingMinutes(change.p90_after_min),
+  };
+  let text;
+  if (change.action === "close") {
+    text =
+      change.count === 1
+        ? _("One counter fewer is enough from %(from)s to %(to)s (the one for %(service)s): p90 wait %(before)s → %(after)s min", params)
+        : ngettext(
+            "%(num)s counter fewer is enough from %(from)s to %(to)s (for %(service)s): p90 wait %(before)s → %(after)s min",
+            "%(num)s counters fewer are enough from %(from)s to %(to)s (for %(service)s): p90 wait %(before)s → %(after)s min",
+            change.count,
+            params,
+          );
+    return staffingItem(sentence(text), "good");
+  }
+  if (change.count === 1) {
+    text = _("Open one more counter for %(service)s from %(from)s to %(to)s: p90 wait %(before)s → %(after)s min", params);
+  } else if (change.count > 1) {
+    text = ngettext(
+      "Open %(num)s more counter for %(service)s from %(from)s to %(to)s: p90 wait %(before)s → %(after)s min",
+      "Open %(num)s more counters for %(service)s from %(from)s to %(to)s: p90 wait %(before)s → %(after)s min",
+      change.count,
+      params,
+    );
+  } else {
+    text = _("Every counter is already open from %(from)s to %(to)s and the p90 wait is still %(after)s min", params);
+  }
+  text = sentence(text);
+  if (change.short > 0) {
+    text = text + " " + ngettext("Even with every counter open, %(num)s more counter would be needed.", "Even with every counter open, %(num)s more counters would be needed.", change.short);
+  }
+  return staffingItem(text, change.short > 0 ? "danger" : "warn");
+}
+
+/** The what-if of one more (more = true) or one fewer counter, against the waits now. */
+function staffingWhatIf(now, hypothesis, more) {
+  if (!hypothesis) {
+    return staffingItem(more ? _("One more counter now: every counter is already open.") : _("One counter fewer now: no counter is open."));
+  }
+  const params = {
+    counter: state.names.counter(hypothesis.counter),
+    service: state.names.service(hypothesis.service),
+    before: staffingMinutes(now.max_p50_min),
+    after: staffingMinutes(hypothesis.max_p50_min),
+    mean_before: staffingMinutes(now.mean_p50_min),
+    mean_after: staffingMinutes(hypothesis.mean_p50_min),
+  };
+  let text;
+  if (more && hypothesis.service) {
+    text = _("One more counter now (%(counter)s, for %(service)s): the longest expected wait %(before)s → %(after)s min, the mean %(mean_before)s → %(mean_after)s min", params);
+  } else if (more) {
+    text = _("One more counter now (%(counter)s): the longest expected wait %(before)s → %(after)s min, the mean %(mean_before)s → %(mean_after)s min", params);
+  } else {
+    text = _("One counter fewer now (%(counter)s): the longest expected wait %(before)s → %(after)s min, the mean %(mean_before)s → %(mean_after)s min", params);
+  }
+  return staffingItem(sentence(text), more ? "good" : "warn");
+}
+
+/** The pooled counters' split by service in words ("Deposits 2 · Loans 1"). */
+function staffingSplit(split) {
+  const parts = Object.entries(split || {})
+    .filter((entry) => entry[1] > 0)
+    .map((entry) => state.names.service(entry[0]) + " " + String(entry[1]));
+  return parts.length ? parts.join(" · ") : "—";
+}
+
+function renderStaffingToday(s) {
+  const list = document.getElementById("staffing-today");
+  const items = [];
+  if (!s.available) {
+    items.push(staffingItem(_("Staffing advice needs at least one closed day of history.")));
+  } else if (!s.today || !s.today.hours.length) {
+    items.push(staffingItem(_("No more arrivals are expected today.")));
+  } else if (!s.today.changes.length) {
+    items.push(staffingItem(sentence(_("The counters open now are right for the rest of today: p90 wait within %(target)s min", { target: s.target_minutes })), "good"));
+  } else {
+    for (const change of s.today.changes) items.push(staffingChange(change));
+  }
+  list.replaceChildren(...items);
+}
+
+function renderStaffingWhatIf(s) {
+  const list = document.getElementById("staffing-what-if");
+  const w = s.what_if;
+  if (!w || !w.now || !w.now.waiting) {
+    list.replaceChildren(staffingItem(_("Nobody is waiting now.")));
+    return;
+  }
+  list.replaceChildren(staffingWhatIf(w.now, w.one_more, true), staffingWhatIf(w.now, w.one_fewer, false));
+}
+
+function renderStaffingTomorrow(s) {
+  const plan = s.tomorrow;
+  setText(document.getElementById("staffing-tomorrow-day"), plan ? fmtDay(plan.day) : "");
+  const summary = document.getElementById("staffing-tomorrow");
+  const hours = plan ? plan.hours : [];
+  if (!s.available) setText(summary, _("Staffing advice needs at least one closed day of history."));
+  else if (!hours.length) setText(summary, _("No arrivals are expected tomorrow."));
+  else {
+    let text = ngettext("At most %(num)s counter at once, %(hours)s counter-hours in all.", "At most %(num)s counters at once, %(hours)s counter-hours in all.", plan.peak, { hours: plan.counter_hours });
+    if (plan.short_hours) text = text + " " + ngettext("In %(num)s hour even every counter is not enough for the target.", "In %(num)s hours even every counter is not enough for the target.", plan.short_hours);
+    setText(summary, text);
+  }
+  const labels = hours.map((h) => fmtHour(h.hour));
+  draw(
+    document.getElementById("staffing-chart"),
+    baseOption({
+      tooltip: axisTip(axisTooltip((i, v) => (v == null ? "—" : String(v)))),
+      xAxis: categoryAxis(labels),
+      yAxis: [valueAxis({ name: _("counters"), minInterval: 1 }), rightAxis(valueAxis({ name: _("per hour"), splitLine: { show: false } }))],
+      series: [
+        { type: "bar", name: _("Counters needed"), data: hours.map((h) => h.counters), barMaxWidth: 22 },
+        { type: "line", name: _("Expected arrivals"), yAxisIndex: 1, data: hours.map((h) => h.arrivals), smooth: true },
+      ],
+    }),
+    { empty: !hours.length },
+  );
+  const table = {
+    columns: ["hour", "arrivals", "counters", "split", "wait_p90_min"],
+    rows: hours.map((h) => [h.hour, h.arrivals, h.counters, h.by_service, h.p90_min]),
+  };
+  renderTable(document.getElementById("staffing-table"), table, {
+    names: state.names,
+    headers: { arrivals: _("Expected arrivals"), counters: _("Counters needed"), split: _("Split by service") },
+    format: { split: (value) => staffingSplit(value) },
+    empty: _("No arrivals are expected tomorrow."),
+    caption: _("Counters needed tomorrow, hour by hour"),
+  });
+}
+
+function renderStaffing(p) {
+  const s = p.staffing;
+  if (!s) return;
+  const basis = [];
+  if (s.available) {
+    basis.push(ngettext("Counters needed to keep the p90 wait within %(target)s min, learned from %(num)s closed day.", "Counters needed to keep the p90 wait within %(target)s min, learned from %(num)s closed days.", s.days_learned, { target: s.target_minutes }));
+    basis.push(s.patience_min == null ? _("Nobody gave up waiting: no patience to allow for (Erlang C).") : _("Customers give up after %(num)s min on average (Erlang A).", { num: Math.round(s.patience_min) }));
+    basis.push(ngettext("%(num)s counter is open now", "%(num)s counters are open now", s.open_now) + " / " + String(s.max_counters) + ".");
+  }
+  setText(document.getElementById("staffing-basis"), basis.join(" "));
+  renderStaffingToday(s);
+  renderStaffingWhatIf(s);
+  renderStaffingTomorrow(s);
+}
+// end of staffing advice -----------------------------------------------------------------------
+
 // the whole page -------------------------------------------------------------------------------
 function render() {
   const p = state.payload;
@@ -530,6 +702,7 @@ function render() {
   renderUtilisation(p);
   renderHours(p);
   renderServices(p);
+  renderStaffing(p); // staffing advice (issue 11 item 3)
   tick();
 }
 
