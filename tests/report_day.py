@@ -42,8 +42,11 @@ Branch: 2040 busy of 6060 open (0.337) and of 5160 staffed (0.395) seconds.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+import requests
 
 from queue_board.core.events import Event, format_ts, parse_event
 
@@ -104,3 +107,15 @@ def report_day_lines() -> list[dict[str, Any]]:
 def at(clock: str) -> float:
     """POSIX seconds of a local time of the day."""
     return _at(clock).timestamp()
+
+
+def import_report_day(url: str, admin_headers: dict[str, str], branch: str) -> None:
+    """Import the scripted day into ``branch`` of the server at ``url``, through the API as an admin."""
+    body = "".join(json.dumps(line) + "\n" for line in report_day_lines())
+    response = requests.post(
+        f"{url}/api/v1/branches/{branch}/import",
+        data=body.encode(),
+        headers={**admin_headers, "Content-Type": "application/x-ndjson"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text

@@ -20,7 +20,7 @@ import requests
 from conftest import TZ, LiveServer, ManualClock, Tokens, screen_context
 from flask.testing import FlaskClient
 from playwright import sync_api
-from report_day import report_day_lines
+from report_day import import_report_day, report_day_lines
 from test_manage_pages import BRANCH, DAY, signed_in
 from test_screens_live import TEST_OPTIONS
 
@@ -36,14 +36,7 @@ def context(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def day_server(live_server: LiveServer) -> LiveServer:
     """The live server with the scripted day imported as branch ``day`` (through the API)."""
-    body = "".join(json.dumps(line) + "\n" for line in report_day_lines())
-    response = requests.post(
-        f"{live_server.url}/api/v1/branches/{BRANCH}/import",
-        data=body.encode(),
-        headers={**live_server.tokens.auth("admin"), "Content-Type": "application/x-ndjson"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
+    import_report_day(live_server.url, live_server.tokens.auth("admin"), BRANCH)
     return live_server
 
 

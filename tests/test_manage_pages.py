@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 import requests
 from conftest import LiveServer, ServerProcess, free_port, prepare_demo_branch, screen_context
 from playwright import sync_api
-from report_day import report_day_lines
+from report_day import import_report_day
 from test_screens_live import TEST_OPTIONS, act, take
 
 from queue_board.store.event_store import EventStore
@@ -44,14 +43,7 @@ def context(browser: Any) -> Iterator[Any]:
 @pytest.fixture
 def day_server(live_server: LiveServer) -> LiveServer:
     """The live server with the scripted day imported as branch ``day`` (through the API) and an admin who signs in."""
-    body = "".join(json.dumps(line) + "\n" for line in report_day_lines())
-    response = requests.post(
-        f"{live_server.url}/api/v1/branches/{BRANCH}/import",
-        data=body.encode(),
-        headers={**live_server.tokens.auth("admin"), "Content-Type": "application/x-ndjson"},
-        timeout=10,
-    )
-    assert response.status_code == 201, response.text
+    import_report_day(live_server.url, live_server.tokens.auth("admin"), BRANCH)
     return live_server
 
 
