@@ -10,7 +10,6 @@ import click
 from queue_board.cli.maintenance import command_app, database_option, fail
 from queue_board.reports.history import Filters
 from queue_board.service.errors import ProblemError
-from queue_board.service.reports import parse_period, parse_target
 from queue_board.web.service import current_service
 
 
@@ -45,11 +44,10 @@ def report_command(
         if not current_service().branch_exists(branch_id):
             fail(f"no branch {branch_id!r}")
         try:
-            period = parse_period(start, end, latest=reports.latest_day(branch_id))
-            minutes = parse_target(target, reports.target_minutes)
+            report = reports.period_report(branch_id, start, end, target=target, filters=Filters(service=service, counter=counter))
         except ProblemError as exc:
             fail(exc.message)
-        found = reports.history(branch_id, period, target_minutes=minutes, filters=Filters(service=service, counter=counter))
+    found, period = report.tables, report.period
     if list_tables:
         click.echo("\n".join(found))
         return

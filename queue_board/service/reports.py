@@ -60,6 +60,20 @@ class Period:
         return {"from": self.start.isoformat(), "to": self.end.isoformat()}
 
 
+@dataclass(frozen=True, slots=True)
+class PeriodReport:
+    """Everything a period's report shows: its bounds and target, the tables, the branch's
+    recorded days, each day's UTC offset (for local times) and the names to word them."""
+
+    period: Period
+    target_minutes: float
+    filters: Filters
+    tables: dict[str, Table]
+    recorded_days: list[str]
+    utc_offsets: dict[str, float]
+    config: dict[str, Any]
+
+
 def parse_period(start: str | None, end: str | None, *, latest: date | None) -> Period:
     """A period from ``YYYY-MM-DD`` bounds; missing ones default to the 7 days up to the
     branch's latest recorded day. Raises a 422 naming the bad field."""
@@ -319,27 +333,42 @@ class BranchReports:
         activity = self._projection(branch, True).activity
         return activity.today.day if activity is not None and activity.today is not None else None
 
-    def recorded_days(self, branch: str) -> list[str]:
-        """Every day the branch's log has, oldest first."""
-        activity = self._projection(branch, True).activity
-        return [d.isoformat() for d in sorted(activity.days)] if activity is not None else []
-
     def history(self, branch: str, period: Period, *, target_minutes: float | None = None, filters: Filters | None = None) -> dict[str, Table]:
         """The history and forecast-quality tables of ``period``."""
+        return self._tables(self._projection(branch, True), branch, period, target_minutes or self.target_minutes, filters or Filters())
+
+    def period_report(
+        self, branch: str, start: str | None, end: str | None, *, target: str | None = None, filters: Filters | None = None
+    ) -> PeriodReport:
+        """A period's report as the pages, the API and the CLI ask for it: bounds and target as
+        given (checked, 422 naming the field), the tables, the recorded days and their offsets,
+        the names — all from one look at the store."""
         projection = self._projection(branch, True)
+        activity = projection.activity
+        period = parse_period(start, end, latest=activity.today.day if activity is not None and activity.today is not None else None)
+        minutes = parse_target(target, self.target_minutes)
+        filters = filters or Filters()
+        tables = self._tables(projection, branch, period, minutes, filters)
+        with self.projections.lock(branch):
+            days = activity.in_range(period.start, period.end) if activity is not None else []
+            return PeriodReport(
+                period=period,
+                target_minutes=minutes,
+                filters=filters,
+                tables=tables,
+                recorded_days=[d.isoformat() for d in sorted(activity.days)] if activity is not None else [],
+                utc_offsets={d.day.isoformat(): d.utc_offset for d in days},
+                config=names_config(self.projections.config_of(projection.state)),
+            )
+
+    def _tables(self, projection: Projection, branch: str, period: Period, target_minutes: float, filters: Filters) -> dict[str, Table]:
         with self.projections.lock(branch):
             now = self._now(projection)
             days = projection.activity.in_range(period.start, period.end) if projection.activity is not None else []
             columns = [day_columns(day, now) for day in days]
-        filters = filters or Filters()
-        tables = history(columns, target_minutes=target_minutes or self.target_minutes, filters=filters)
+        tables = history(columns, target_minutes=target_minutes, filters=filters)
         tables.update(quality(columns, service=filters.service, counter=filters.counter))
         return tables
-
-    def utc_offsets(self, branch: str, period: Period) -> dict[str, float]:
-        """Each recorded day's UTC offset in seconds (for local times of a report's rows)."""
-        activity = self._projection(branch, True).activity
-        return {d.day.isoformat(): d.utc_offset for d in activity.in_range(period.start, period.end)} if activity is not None else {}
 
     def story(self, branch: str, day: str, ticket: str) -> dict[str, Any]:
         """One ticket's timeline; 404 if the day or the ticket is not in the log."""

@@ -12,9 +12,10 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from queue_board.core.events import MAX_NAME_LENGTH
+from queue_board.core.staff import MANAGER_ROLES
 from queue_board.reports.history import Filters
 from queue_board.service.errors import forbidden, invalid, not_found
-from queue_board.service.reports import Period, names_config, parse_period, parse_target
+from queue_board.service.reports import PeriodReport, parse_target
 from queue_board.web.api.routes import require_branch
 from queue_board.web.auth import current_grant
 from queue_board.web.database import current_store
@@ -22,8 +23,6 @@ from queue_board.web.service import current_service
 
 #: the roles that read reports (an area manager acts as manager of each of its branches)
 READERS = ("manager",)
-#: the grants that have an overview (of every branch they manage)
-MANAGER_ROLES = ("admin", "area_manager", "manager")
 
 
 def add_report_routes(api_bp: Blueprint) -> None:
@@ -45,11 +44,15 @@ def _name_arg(name: str) -> str | None:
     return value
 
 
-def _period_and_options(branch: str) -> tuple[Period, float, Filters]:
-    reports = current_service().reports
-    period = parse_period(request.args.get("from"), request.args.get("to"), latest=reports.latest_day(branch))
-    target = parse_target(request.args.get("target"), reports.target_minutes)
-    return period, target, Filters(service=_name_arg("service"), counter=_name_arg("counter"))
+def _period_report(branch: str) -> PeriodReport:
+    """The report of the period the query asks for (``from``, ``to``, ``target``, ``service``, ``counter``)."""
+    return current_service().reports.period_report(
+        branch,
+        request.args.get("from"),
+        request.args.get("to"),
+        target=request.args.get("target"),
+        filters=Filters(service=_name_arg("service"), counter=_name_arg("counter")),
+    )
 
 
 def dashboard(branch: str) -> Response:
@@ -63,18 +66,16 @@ def history(branch: str) -> Response:
     """Every history and forecast-quality table of a period (``from``, ``to``, ``target``,
     ``service``, ``counter``)."""
     require_branch(branch, *READERS)
-    period, target, filters = _period_and_options(branch)
-    reports = current_service().reports
-    tables = reports.history(branch, period, target_minutes=target, filters=filters)
+    report = _period_report(branch)
     payload: dict[str, Any] = {
         "branch": branch,
-        "period": period.as_dict(),
-        "target_minutes": target,
-        "filters": {"service": filters.service, "counter": filters.counter},
-        "recorded_days": reports.recorded_days(branch),
-        "config": names_config(current_service().config(branch)),
-        "utc_offsets": reports.utc_offsets(branch, period),
-        "tables": {name: table.as_dict() for name, table in tables.items()},
+        "period": report.period.as_dict(),
+        "target_minutes": report.target_minutes,
+        "filters": {"service": report.filters.service, "counter": report.filters.counter},
+        "recorded_days": report.recorded_days,
+        "config": report.config,
+        "utc_offsets": report.utc_offsets,
+        "tables": {name: table.as_dict() for name, table in report.tables.items()},
     }
     return jsonify(payload)
 
@@ -82,12 +83,11 @@ def history(branch: str) -> Response:
 def history_csv(branch: str, table: str) -> Response:
     """One table of the history as CSV, to download."""
     require_branch(branch, *READERS)
-    period, target, filters = _period_and_options(branch)
-    tables = current_service().reports.history(branch, period, target_minutes=target, filters=filters)
-    found = tables.get(table)
+    report = _period_report(branch)
+    found = report.tables.get(table)
     if found is None:
-        raise not_found(f"no report table {table!r}; expected one of {sorted(tables)}")
-    name = f"{branch}-{table}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
+        raise not_found(f"no report table {table!r}; expected one of {sorted(report.tables)}")
+    name = f"{branch}-{table}-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
     return Response(found.to_csv(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 

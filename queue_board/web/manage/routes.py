@@ -12,13 +12,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from queue_board.config import ROOT
 from queue_board.core.events import MAX_NAME_LENGTH
+from queue_board.core.staff import MANAGER_ROLES
 from queue_board.web.auth import signed_in_user
 from queue_board.web.pages import render_page
 from queue_board.web.service import current_service
 from queue_board.web.staff.guard import signed_in_grant, staff_page
 
-#: roles that have a manager's pages
-MANAGERS = ("admin", "area_manager", "manager")
 #: the charting library, from npm (package.json): served from node_modules, never from a CDN
 ECHARTS_DIR = ("node_modules", "echarts", "dist")
 ECHARTS_FILE = "echarts.min.js"
@@ -49,7 +48,7 @@ def _page(template: str, kind: str, branch: str | None = None, **context: object
     return render_page(template, kind, branch=branch, user=signed_in_user(), managed_branches=managed, **context)
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def overview() -> BaseResponse | str:
     """Every branch the manager runs, side by side; a manager of one branch goes to its dashboard."""
     grant = signed_in_grant()
@@ -58,25 +57,25 @@ def overview() -> BaseResponse | str:
     return _page("manage_overview.html", "manage-overview")
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def branch_dashboard(branch: str) -> str:
     """Today at ``branch``, live."""
     return _page("manage_dashboard.html", "manage-dashboard", branch)
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def branch_history(branch: str) -> str:
     """A date range at ``branch``: arrivals, waits, service level, transactions, pauses, utilisation."""
     return _page("manage_history.html", "manage-history", branch)
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def branch_promises(branch: str) -> str:
     """Were the promises kept: the ranges customers were told against their waits."""
     return _page("manage_promises.html", "manage-promises", branch)
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def ticket_story(branch: str, day: str, ticket: str) -> str:
     """One ticket's timeline (from a broken promise)."""
     try:
@@ -88,13 +87,13 @@ def ticket_story(branch: str, day: str, ticket: str) -> str:
     return _page("manage_ticket.html", "manage-ticket", branch, day=day, ticket=ticket)
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def branch_feedback(branch: str) -> str:
     """The complaint and praise log of a period: the list with its filters, the report tables, the form to record one."""
     return _page("manage_feedback.html", "manage-feedback", branch, feedback_id=None, csrf=generate_csrf())
 
 
-@staff_page(*MANAGERS)
+@staff_page(*MANAGER_ROLES)
 def feedback_item(branch: str, feedback_id: str) -> str:
     """One complaint or praise: its history, its ticket's story, the buttons that move it on."""
     if len(feedback_id) > MAX_NAME_LENGTH:

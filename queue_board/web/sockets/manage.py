@@ -13,12 +13,11 @@ from typing import Any
 
 from flask_socketio import emit, join_room
 
+from queue_board.core.staff import MANAGER_ROLES
 from queue_board.web.auth import Grant, load_grant, session_grant
 from queue_board.web.database import current_store
 from queue_board.web.service import current_service
 from queue_board.web.sockets.rooms import dashboard_room, overview_room
-
-MANAGER_ROLES = frozenset({"admin", "area_manager", "manager"})
 
 
 def _grant(auth: dict[str, Any]) -> Grant:
