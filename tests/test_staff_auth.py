@@ -115,6 +115,15 @@ def test_the_command_line_asks_for_the_password_twice_by_default(app: Flask, run
     assert user is not None and user.counter == "2"
 
 
+def test_the_issues_own_command_asks_for_the_user_name_too(app: Flask, runner: FlaskCliRunner) -> None:
+    """``queue-board user create --role manager --branch main``, as issue 10 writes it."""
+    created = runner.invoke(args=["user", "create", "--role", "manager", "--branch", "main"], input=f"carol\n{STAFF_PASSWORD}\n{STAFF_PASSWORD}\n")
+    assert created.exit_code == 0, created.output
+    assert "User name" in created.output
+    user = store_of(app).find_user("carol")
+    assert user is not None and user.role == "manager" and user.branches == ("main",)
+
+
 def test_a_generated_password_is_printed_once_and_works(app: Flask, runner: FlaskCliRunner, client: FlaskClient) -> None:
     created = runner.invoke(
         args=["user", "create", "--role", "area-manager", "--branch", "main", "--branch", "north", "--username", "ann", "--generate-password"]

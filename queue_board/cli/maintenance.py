@@ -180,7 +180,7 @@ def user() -> None:
 
 
 @user.command("create")
-@click.option("--username", required=True, help="what they sign in with: a-z, 0-9, '.', '_', '-' (stored lower-cased)")
+@click.option("--username", prompt="User name", help="what they sign in with: a-z, 0-9, '.', '_', '-' (stored lower-cased); asked for when left out")
 @click.option("--role", "role_name", required=True, help=ROLE_HELP)
 @click.option("--branch", "branches", multiple=True, help="their branch; repeat for an area manager's branches; none for an admin")
 @click.option("--counter", default=None, help="a teller's counter (else they pick one when they sign in)")
