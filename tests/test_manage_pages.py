@@ -347,3 +347,25 @@ def test_the_dashboard_says_when_it_lost_the_server_and_recovers_by_itself(serve
     expect(card).to_have_attribute("data-activity", "paused")
     expect(card.locator(".mg-state-word")).to_have_text("Paused (Lunch)")
     assert errors == []
+
+
+# who may open them ---------------------------------------------------------------------------------
+
+
+def test_a_teller_and_another_branchs_manager_see_not_allowed_in_the_browser(day_server: LiveServer, browser: Any) -> None:
+    """Signed in through the form: a teller opening the dashboard, a manager of ``main`` opening
+    branch ``day``'s history, each gets the 403 page naming why, not the figures."""
+    day_server.app.extensions["queue_board"].store.create_user("tess", PASSWORD, "teller", ["main"], "1", "Tess")
+    add_user(day_server, "mona", "manager", ("main",))
+    for user, path, says in (("tess", "/manage/main", "teller"), ("mona", history_path(), BRANCH)):
+        with screen_context(browser, TEST_OPTIONS) as own:  # each with their own cookies
+            page = own.new_page()
+            page.goto(f"{day_server.url}/login")
+            page.fill("#username", user)
+            page.fill("#password", PASSWORD)
+            with page.expect_navigation():
+                page.click("#sign-in")
+            answer = page.goto(f"{day_server.url}{path}")
+            assert answer is not None and answer.status == 403, path
+            expect(page.locator("#forbidden-reason")).to_contain_text(says)
+            assert page.locator(".mg-tile").count() == 0

@@ -629,3 +629,37 @@ def test_a_database_at_the_previous_revision_is_upgraded_to_staff_users(tmp_path
     assert store.find_user("ALICE") == created
     store.close()
 
+
+
+# the real manager pages and reports, not a test view ------------------------------------------------
+
+
+def test_a_branch_manager_of_main_is_refused_norths_dashboard_and_reports(app: Flask, client: FlaskClient) -> None:
+    app.extensions["queue_board"].set_config("north", app.extensions["queue_board"].config("main").to_dict())
+    add_user(app, "alice", "manager")
+    assert sign_in(client, "alice").status_code == 303
+    assert client.get("/manage/main").status_code == 200
+    for path in ("/manage/north", "/manage/north/history", "/manage/north/promises", "/manage/north/feedback"):
+        refused = client.get(path)
+        assert refused.status_code == 403, path
+        assert "north" in refused.get_data(as_text=True)
+    assert client.get("/api/v1/branches/main/reports/dashboard").status_code == 200
+    api = client.get("/api/v1/branches/north/reports/history")
+    assert api.status_code == 403 and api.json["message"]
+    assert [row["branch"] for row in client.get("/api/v1/overview").json["branches"]] == ["main"]
+
+
+def test_a_teller_is_refused_the_manager_pages_and_reports(app: Flask, client: FlaskClient) -> None:
+    add_user(app, "tom", "teller", counter="1")
+    assert sign_in(client, "tom").status_code == 303
+    for path in ("/manage", "/manage/main", "/manage/main/history", "/manage/main/promises"):
+        assert client.get(path).status_code == 403, path
+    assert client.get("/api/v1/branches/main/reports/dashboard").status_code == 403
+    assert client.get("/api/v1/overview").status_code == 403
+
+
+def test_the_manager_pages_send_strangers_to_sign_in(client: FlaskClient) -> None:
+    answer = client.get("/manage/main/history?from=2026-03-02")
+    assert answer.status_code == 302
+    assert answer.headers["Location"].startswith("/login?next=")
+    assert client.get("/api/v1/branches/main/reports/dashboard").status_code == 401
