@@ -234,6 +234,10 @@ def test_the_dashboard_follows_the_branch_live_without_polling(live_server: Live
     expect(card.locator(".mg-state-word")).to_have_text("Idle")
     expect(page.locator('#counter-cards [data-counter="2"]')).to_have_attribute("data-activity", "closed")
     expect(page.locator("#tile-waiting .mg-tile-value")).to_have_text("0")
+    # no closed day yet: the staffing card says so, and shows no empty plan for tomorrow that
+    # would read as "nobody comes"
+    expect(page.locator("#staffing-tomorrow")).to_have_text("Staffing advice needs at least one closed day of history.")
+    expect(page.locator("#staffing-tomorrow-plan")).to_be_hidden()
 
     # a teller pauses and a customer takes a ticket: the dashboard follows, pushed over Socket.IO
     act(live_server, "teller1", "/counters/1/pause", {"reason": "break", "minutes": 5})

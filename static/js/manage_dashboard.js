@@ -635,8 +635,13 @@ function renderStaffingTomorrow(s) {
   setText(document.getElementById("staffing-tomorrow-day"), plan ? fmtDay(plan.day) : "");
   const summary = document.getElementById("staffing-tomorrow");
   const hours = plan ? plan.hours : [];
-  if (!s.available) setText(summary, _("Staffing advice needs at least one closed day of history."));
-  else if (!hours.length) setText(summary, _("No arrivals are expected tomorrow."));
+  // without a closed day nothing is learned: an empty chart would read as "nobody comes tomorrow"
+  document.getElementById("staffing-tomorrow-plan").hidden = !s.available;
+  if (!s.available) {
+    setText(summary, _("Staffing advice needs at least one closed day of history."));
+    return;
+  }
+  if (!hours.length) setText(summary, _("No arrivals are expected tomorrow."));
   else {
     let text = ngettext("At most %(num)s counter at once, %(hours)s counter-hours in all.", "At most %(num)s counters at once, %(hours)s counter-hours in all.", plan.peak, { hours: plan.counter_hours });
     if (plan.short_hours) text = text + " " + ngettext("In %(num)s hour even every counter is not enough for the target.", "In %(num)s hours even every counter is not enough for the target.", plan.short_hours);
