@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import json
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -200,3 +201,18 @@ def test_the_dashboard_shows_the_staffing_card_in_english_and_chinese(live_serve
     expect(card.locator("#staffing-tomorrow")).to_contain_text("櫃台小時")
     expect(card.locator('#staffing-table thead [data-column="counters"]')).to_have_text("所需櫃台")
     assert errors == []
+
+
+def test_a_kept_what_if_is_made_again_when_the_queue_changes(app: Flask) -> None:
+    """Within the minute a what-if is kept, a new customer changes who waits for what: the card
+    must not show the waits (or the counter to open) of the queue before them."""
+    imported(app)
+    reports = app.extensions["queue_board"].reports
+    before = reports.dashboard(BRANCH)
+    made = reports.what_if_count[BRANCH]
+    last = until(11, 30)[-1]
+    arrival = {"ts": (last.ts + timedelta(seconds=1)).isoformat(timespec="milliseconds"), "type": "ticket_issued", "ticket": "Z901", "service": "deposit"}
+    app.extensions["queue_board"].import_log(BRANCH, [json.dumps(arrival) + "\n"])
+    after = reports.dashboard(BRANCH)
+    assert reports.what_if_count[BRANCH] == made + 1
+    assert after["staffing"]["what_if"]["now"]["waiting"] == after["waiting_total"] == before["waiting_total"] + 1

@@ -296,7 +296,15 @@ class BranchReports:
         refresh does), and one is kept for :data:`WHAT_IF_REUSE_SECONDS` of the branch's time
         while the same counters stay open (a burst of tickets and calls makes one, not one each)."""
         state = projection.state
-        signature = (id(projection), state.day, tuple(sorted((c.name, c.services) for c in state.counters.values() if c.status is not CounterStatus.CLOSED)))
+        # the counters open and how many wait for what (the hypotheses are chosen by them): a
+        # what-if made while nobody, or nobody a closed counter serves, waited must not be shown
+        # once someone does
+        signature = (
+            id(projection),
+            state.day,
+            tuple(sorted((c.name, c.services) for c in state.counters.values() if c.status is not CounterStatus.CLOSED)),
+            tuple(sorted((service, len(queue)) for service, queue in state.queues.items())),
+        )
         kept = self._what_ifs.get(branch)
         if kept is not None:
             (seq, made_at, kept_signature), result = kept

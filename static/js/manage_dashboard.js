@@ -574,9 +574,11 @@ function staffingChange(change) {
 }
 
 /** The what-if of one more (more = true) or one fewer counter, against the waits now. */
-function staffingWhatIf(now, hypothesis, more) {
+function staffingWhatIf(now, hypothesis, more, s) {
   if (!hypothesis) {
-    return staffingItem(more ? _("One more counter now: every counter is already open.") : _("One counter fewer now: no counter is open."));
+    if (!more) return staffingItem(_("One counter fewer now: no counter is open."));
+    // a counter may be closed and still serve none of the services people wait for
+    return staffingItem(s.open_now < s.max_counters ? _("One more counter now: no closed counter serves the customers waiting.") : _("One more counter now: every counter is already open."));
   }
   const params = {
     counter: state.names.counter(hypothesis.counter),
@@ -627,7 +629,7 @@ function renderStaffingWhatIf(s) {
     list.replaceChildren(staffingItem(_("Nobody is waiting now.")));
     return;
   }
-  list.replaceChildren(staffingWhatIf(w.now, w.one_more, true), staffingWhatIf(w.now, w.one_fewer, false));
+  list.replaceChildren(staffingWhatIf(w.now, w.one_more, true, s), staffingWhatIf(w.now, w.one_fewer, false, s));
 }
 
 function renderStaffingTomorrow(s) {
