@@ -25,7 +25,7 @@ from queue_board.reports.quality import quality
 from queue_board.reports.staffing import Learned, learn_inputs, plan_as_dict, plan_day
 from queue_board.reports.story import ticket_story
 from queue_board.reports.tables import Table
-from queue_board.reports.what_if import profiles_of, what_if
+from queue_board.reports.what_if import longest_queue, profiles_of, what_if
 from queue_board.service.clock import SystemClock
 from queue_board.service.errors import invalid, not_found
 from queue_board.service.projections import ProjectionRegistry
@@ -296,14 +296,16 @@ class BranchReports:
         refresh does), and one is kept for :data:`WHAT_IF_REUSE_SECONDS` of the branch's time
         while the same counters stay open (a burst of tickets and calls makes one, not one each)."""
         state = projection.state
-        # the counters open and how many wait for what (the hypotheses are chosen by them): a
-        # what-if made while nobody, or nobody a closed counter serves, waited must not be shown
-        # once someone does
+        # the counters open and the services people wait for, the longest queue's first (the
+        # hypotheses are chosen by them): a what-if made while nobody, or nobody a closed counter
+        # serves, waited must not be shown once someone does. One more customer in a queue that
+        # was there already only moves the figures, which may be a minute old
         signature = (
             id(projection),
             state.day,
             tuple(sorted((c.name, c.services) for c in state.counters.values() if c.status is not CounterStatus.CLOSED)),
-            tuple(sorted((service, len(queue)) for service, queue in state.queues.items())),
+            longest_queue(state),
+            tuple(sorted(service for service, queue in state.queues.items() if queue)),
         )
         kept = self._what_ifs.get(branch)
         if kept is not None:
