@@ -78,6 +78,8 @@ def _branch_service(app: Flask) -> BranchService:
         scenarios=int(app.config["FORECAST_SCENARIOS"]),
         default_config=_default_branch_config(app),
         target_minutes=float(app.config["SERVICE_LEVEL_TARGET_MINUTES"]),
+        warnings_enabled=bool(app.config["WARNINGS_ENABLED"]),
+        warning_sweep_seconds=float(app.config["WARNING_SWEEP_SECONDS"]),
         publish=live.publisher(app),
         start_task=run_here if app.config["FORECAST_INLINE"] else live.task_starter(app),
         offload=live.offloader(app),

@@ -49,6 +49,11 @@ class Config:
         self.PRIOR_SERVICE_SECONDS: float = _env("PRIOR_SERVICE_SECONDS", 300.0)
         #: service level: a customer called within this many minutes was served in time (reports' default)
         self.SERVICE_LEVEL_TARGET_MINUTES: float = _env("SERVICE_LEVEL_TARGET_MINUTES", 10.0)
+        #: early warnings and re-promises (docs/reports.md "Early warnings"): judged after every
+        #: forecast refresh, and swept this often (seconds) for conditions no event prompts (a
+        #: counter idle for minutes); 0 = no sweep
+        self.WARNINGS_ENABLED: bool = _env("WARNINGS_ENABLED", True)
+        self.WARNING_SWEEP_SECONDS: float = _env("WARNING_SWEEP_SECONDS", 30.0)
         #: largest accepted request body (an import of a year of logs fits)
         self.MAX_CONTENT_LENGTH: int = _env("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
         #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example)

@@ -371,8 +371,11 @@ class BranchAgent:
         if counter is None or counter.status is CounterStatus.CLOSED:
             if day.opened:
                 return None
-            services = [list(tier) for tier in self._specs[name].services]
-            return _Plan(day.opens, {"type": "counter_opened", "counter": name, "services": services})
+            spec = self._specs[name]
+            opened: dict[str, Any] = {"type": "counter_opened", "counter": name, "services": [list(tier) for tier in spec.services]}
+            if spec.express_minutes is not None:
+                opened["express_minutes"] = spec.express_minutes
+            return _Plan(day.opens, opened)
         day.opened = True
         if counter.status is CounterStatus.PAUSED:
             return self._resume_plan(counter)
@@ -496,6 +499,8 @@ def run_agent(
             if idle_rounds > STALL_LIMIT:
                 raise SimulationError(f"the agent promised events at {now.isoformat()} but produces none")
             for obj in batch:
+                # logged as the agent emitted it (the spec's fields, as a kiosk or teller posts
+                # them): the predictions the projection adds are recomputed alike on replay
                 event = parse_event(obj, ts=now)
                 rejection = projection.submit(event)
                 if rejection is not None:

@@ -10,6 +10,7 @@ is allowed to know the truth (an "oracle") can read the same object.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -259,6 +260,8 @@ class CounterSpec:
     speed_by_service: Mapping[str, float] = field(default_factory=dict)
     pauses: tuple[PlannedPause, ...] = ()
     random_pauses: tuple[RandomPauses, ...] = ()
+    #: opens as "express ≤ N min" (``counter_opened.express_minutes``); ``None``: an ordinary counter
+    express_minutes: float | None = None
 
     def speed_for(self, service: str) -> float:
         """The teller's speed factor for ``service``."""
@@ -562,10 +565,53 @@ def busy_tiered_branch() -> Scenario:
     )
 
 
+def mixed_length_branch() -> Scenario:
+    """A branch of short and long transactions where every counter serves everything: 4 counters,
+    about 250 customers a day, one tier (no type-based "simple transactions" window).
+
+    Cash takes about 1.7 minutes, transfers 3.5, foreign exchange 6.5, card and account
+    services 15, loans 25 (medians, log-spread 0.5); each teller lunches for 30 minutes,
+    staggered. Used to measure an express counter (benchmarks/express_check.py).
+    """
+    everything: Profile = (("cash", "transfer", "fx", "account", "loan"),)
+    spread = 0.5
+    services = (
+        ServiceSpec("cash", "A", LogNormal(100.0, spread), _hours(12, 14, 16, 16, 14, 12, 12, 14)),
+        ServiceSpec("transfer", "B", LogNormal(210.0, spread), _hours(5, 6, 7, 7, 6, 6, 5, 6)),
+        ServiceSpec("fx", "D", LogNormal(390.0, spread), _hours(5, 6, 7, 7, 6, 6, 5, 6)),
+        ServiceSpec("account", "E", LogNormal(900.0, spread), _hours(2.5, 3, 3, 3, 3, 3, 3, 2.5)),
+        ServiceSpec("loan", "C", LogNormal(1500.0, spread), _hours(1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5)),
+    )
+    lunches = (time(11, 30), time(12, 0), time(12, 30), time(13, 0))
+    counters = tuple(
+        CounterSpec(str(index + 1), everything, pauses=(PlannedPause(LUNCH, lunch, 30, LUNCH_OVERRUN),))
+        for index, lunch in enumerate(lunches)
+    )
+    return Scenario(
+        name="mixed",
+        services=services,
+        counters=counters,
+        walk_up=LogNormal(20.0, 0.5),
+        wrap_up=LogNormal(15.0, 0.6),
+        reaction=LogNormal(3.0, 0.6),
+        patience=LogNormal(60 * 60.0, 0.6),
+        cancel_probability=0.3,
+    )
+
+
+def with_express(scenario: Scenario, counter: str, minutes: float) -> Scenario:
+    """The same branch with ``counter`` opening as "express ≤ ``minutes`` min"."""
+    if not any(c.name == counter for c in scenario.counters):
+        raise ValueError(f"scenario {scenario.name!r} has no counter {counter!r}")
+    counters = tuple(dataclasses.replace(c, express_minutes=minutes) if c.name == counter else c for c in scenario.counters)
+    return dataclasses.replace(scenario, name=f"{scenario.name}-express{minutes:g}", counters=counters)
+
+
 #: the scenarios the command line knows, by name
 SCENARIOS: dict[str, Callable[[], Scenario]] = {
     "demo": demo_branch,
     "busy": busy_tiered_branch,
     # three tellers at 75 % load: 27 customers an hour, 5 minutes each
     "mmc": lambda: single_service_mm_c(3, 27.0, 300.0),
+    "mixed": mixed_length_branch,
 }

@@ -70,6 +70,9 @@ def make_test_app(tmp_path: Path, clock: SystemClock | None, **overrides: Any) -
         "FORECAST_INLINE": True,
         "FORECAST_SCENARIOS": 128,
         "SECRET_KEY": "test",
+        # the tests of other features count the log's lines exactly; the warnings' own tests
+        # (test_warning_log.py, test_repromise.py) turn them on
+        "WARNINGS_ENABLED": False,
     }
     if clock is not None:
         settings["CLOCK"] = clock
@@ -82,8 +85,11 @@ def make_test_app(tmp_path: Path, clock: SystemClock | None, **overrides: Any) -
 
 
 @pytest.fixture
-def app(tmp_path: Path, clock: ManualClock) -> Iterator[Flask]:
-    app = make_test_app(tmp_path, clock)
+def app(tmp_path: Path, clock: ManualClock, request: pytest.FixtureRequest) -> Iterator[Flask]:
+    """The test app on a temp database and the manual clock; a module or test marked
+    ``@pytest.mark.app_settings(NAME=value)`` gets those settings too."""
+    marker = request.node.get_closest_marker("app_settings")
+    app = make_test_app(tmp_path, clock, **(marker.kwargs if marker is not None else {}))
     yield app
     app.extensions["queue_board"].store.close()
 

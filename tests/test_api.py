@@ -343,7 +343,8 @@ def test_export_speaks_the_spec(client: FlaskClient, tokens: Tokens, clock: Manu
     assert lines == [
         {"ts": "2026-03-02T09:00:00.000+08:00", "type": "counter_opened", "counter": "1", "services": [["deposit"]]},
         {"ts": "2026-03-02T09:00:00.000+08:00", "type": "counter_paused", "counter": "1", "reason": "lunch", "minutes": 30},
-        {"ts": "2026-03-02T09:00:00.000+08:00", "type": "ticket_issued", "ticket": "A001", "service": "deposit"},
+        # and the transaction length it predicted (nothing learned yet: the prior's 5 minutes)
+        {"ts": "2026-03-02T09:00:00.000+08:00", "type": "ticket_issued", "ticket": "A001", "service": "deposit", "predicted_seconds": 300},
     ]
 
 
@@ -363,7 +364,9 @@ def test_import_then_export_round_trips_the_sample_log(client: FlaskClient, toke
         if line["type"] == "ticket_issued":
             row = told[(line["ts"], line["ticket"])]
             assert line["told"] == {q: float(row[q]) for q in ("p10", "p50", "p90")}
-            del line["told"], line["told_raw"]
+            # and the transaction length it predicted for it (what an express counter reads)
+            assert isinstance(line["predicted_seconds"], int | float)
+            del line["told"], line["told_raw"], line["predicted_seconds"]
     assert exported == original
 
 

@@ -83,6 +83,8 @@ def test_import_then_export_gives_back_the_log(runner: FlaskCliRunner, tmp_path:
     # besides the spec's fields, each new ticket carries the promise it was told (docs/event-log.md)
     issued = [line for line in exported if line["type"] == "ticket_issued"]
     assert issued and all(set(line.pop("told")) == {"p10", "p50", "p90"} and line.pop("told_raw") for line in issued)
+    # and the transaction length predicted for it (docs/event-log.md "Express counters")
+    assert all(line.pop("predicted_seconds") > 0 for line in issued)
     assert exported == [json.loads(x) for x in SAMPLE_LOG.read_text().splitlines()]
 
 

@@ -54,6 +54,15 @@ EVERY_TYPE: list[dict[str, Any]] = [
     },
     {"ts": TS, "type": "feedback_updated", "id": "F0002", "status": "in_progress", "owner": "Mr Wu", "note": "called back"},
     {"ts": TS, "type": "feedback_updated", "id": "F0002", "status": "closed", "satisfaction": 4},
+    {"ts": TS, "type": "transaction_extended", "ticket": "A001", "counter": "3", "reason": "entering_details", "minutes": 5},
+    {"ts": TS, "type": "transaction_extended", "ticket": "A001", "counter": "3", "minutes": 2.5},
+    {"ts": TS, "type": "warning_raised", "key": "idle:3", "kind": "counter_idle_with_queue", "severity": "warning", "subject": "3", "facts": {"idle": 190.5, "waiting": 2}},
+    {"ts": TS, "type": "warning_raised", "key": "many_paused", "kind": "many_paused", "severity": "alert"},
+    {"ts": TS, "type": "warning_acknowledged", "key": "idle:3", "by": "manager", "note": "walked over"},
+    {"ts": TS, "type": "warning_acknowledged", "key": "many_paused"},
+    {"ts": TS, "type": "warning_cleared", "key": "idle:3", "outcome": "called"},
+    {"ts": TS, "type": "ticket_repromised", "ticket": "A001", "told": {"p10": 900, "p50": 1100, "p90": 1300}, "reason": "counter_paused", "counter": "2"},
+    {"ts": TS, "type": "ticket_repromised", "ticket": "A002", "told": {"p10": 900, "p50": 1100.5, "p90": 1300}},
 ]
 
 
@@ -72,6 +81,8 @@ def test_every_type_of_the_spec_and_the_extensions_is_covered() -> None:
         "ticket_called", "service_started", "service_finished", "ticket_no_show", "ticket_cancelled",
     }
     extensions = {"ticket_recalled", "ticket_transferred", "branch_configured", "feedback_recorded", "feedback_updated"}
+    extensions |= {"transaction_extended"}
+    extensions |= {"warning_raised", "warning_acknowledged", "warning_cleared", "ticket_repromised"}
     assert {line["type"] for line in EVERY_TYPE} == spec | extensions == EVENT_TYPES
 
 

@@ -263,6 +263,8 @@ def test_the_complaint_workflow_through_the_api(client: FlaskClient, tokens: Tok
     assert (one["status"], one["satisfaction"], one["broken_promise"], one["wait_s"]) == ("closed", 4, True, 1020.0)
     assert [c["status"] for c in one["history"]] == ["open", "in_progress", "resolved", "closed"]
     assert one["history"][1]["note"] == "called the customer" and one["story"]["ticket"] == "A003"
+    # every change names who made it (the manager token's name), stamped by the server
+    assert [c["by"] for c in one["history"]] == ["mgr"] * 4
     listing = client.get(f"{BASE}?from=2026-03-02&to=2026-03-02&status=closed", headers=manager).json
     assert [i["id"] for i in listing["items"]] == ["F0001"]
     assert listing["tables"]["promises"]["rows"] == [[1, 1, 1, 1.0]]
@@ -284,6 +286,7 @@ def test_the_complaint_workflow_through_the_api(client: FlaskClient, tokens: Tok
         ("", {"kind": "complaint", "channel": "app", "category": "waiting", "text": "x", "ticket": "A001", "ticket_day": "2026-03-09"}, 422, "ticket_day"),
         ("", {"kind": "complaint", "channel": "app", "category": "waiting", "text": "x", "deadline": "2026-03-01T10:00:00+08:00"}, 422, "deadline"),
         ("/F0404", {"status": "closed"}, 404, None),
+        ("", {"kind": "complaint", "channel": "app", "category": "waiting", "text": "x", "by": "someone else"}, 422, "by"),
     ],
 )
 def test_bad_feedback_is_4xx_naming_the_field_and_stores_nothing(
@@ -364,4 +367,4 @@ def test_a_restarted_server_and_an_export_import_keep_the_feedback(tmp_path: Pat
 
     assert unnumbered(copied["items"]) == unnumbered(before["items"])
     again = client.get("/api/v1/branches/copy/export", headers=admin).get_data(as_text=True)
-    assert [line for line in again.splitlines() if "feedback_" in line] == [line for line in lines if "feedback_" in line]
+    assert [line for line in again.splitlines() if "\"type\": \"feedback_" in line] == [line for line in lines if "\"type\": \"feedback_" in line]

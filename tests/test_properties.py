@@ -29,9 +29,14 @@ from queue_board.core.events import (
     FEEDBACK_CHANNELS,
     FEEDBACK_KINDS,
     FEEDBACK_STATUSES,
+    MAX_HEADS_UP_MINUTES,
     MAX_NAME_LENGTH,
     MAX_PAUSE_MINUTES,
     MAX_REASON_LENGTH,
+    REPROMISE_REASONS,
+    WARNING_KINDS,
+    WARNING_OUTCOMES,
+    WARNING_SEVERITIES,
     Event,
     event_to_dict,
     event_to_json,
@@ -53,6 +58,7 @@ KINDS = (
     "service_finished", "service_finished",
     "counter_opened", "counter_closed", "counter_paused", "counter_resumed",
     "ticket_no_show", "ticket_cancelled", "ticket_recalled", "ticket_transferred",
+    "transaction_extended",
 )  # fmt: skip
 
 
@@ -123,6 +129,7 @@ class Run:
             "ticket_recalled": bool(calling),
             "service_finished": bool(serving),
             "ticket_transferred": bool(serving),
+            "transaction_extended": bool(serving),
         }
         kind = pick(data, [k for k in KINDS if feasible[k]], list(KINDS))
         line: dict[str, Any] = {"ts": self.next_ts(data), "type": kind}
@@ -148,12 +155,14 @@ class Run:
             proposed = next_ticket(state, counters[counter]) if counter in counters else None
             line["ticket"] = pick(data, [proposed.label] if proposed else waiting, any_ticket)
         else:
-            holders = serving if kind in ("service_finished", "ticket_transferred") else calling
+            holders = serving if kind in ("service_finished", "ticket_transferred", "transaction_extended") else calling
             line["counter"] = counter = pick(data, holders, any_counter)
             holding = counters[counter].ticket if counter in counters else None
             line["ticket"] = pick(data, [holding] if holding else [], any_ticket)
             if kind == "ticket_transferred":
                 line["service"] = data.draw(st.sampled_from(SERVICES))
+            if kind == "transaction_extended":
+                line["minutes"] = data.draw(st.integers(1, 30))
         return line
 
     def step(self, data: st.DataObject) -> Event:
@@ -162,8 +171,10 @@ class Run:
         assert parse_event(event_to_dict(event)) == event
         before = repr(self.state)  # dataclass reprs show every field; cheaper than a deep copy
         learned_before = model_bytes(self.projection.model)
-        if self.projection.submit(event) is None:
-            self.accepted.append(event)
+        recorded, rejection = self.projection.submit_recorded(event)
+        if rejection is None:
+            # as stored: a new ticket carries the transaction length predicted for it
+            self.accepted.append(recorded)
             check_invariants(self.state, len(self.accepted))
             assert self.state.now == event.at
         else:
@@ -203,6 +214,8 @@ def check_invariants(state: BranchState, accepted: int) -> None:
             assert ticket.status is want
         else:
             assert counter.ticket is None, f"counter {name} is {counter.status.value} but holds a ticket"
+        if counter.status is not CounterStatus.SERVING:
+            assert counter.heads_ups == (), f"counter {name} is {counter.status.value} but keeps heads-ups"
 
     for label, ticket in state.tickets.items():
         places = (label in queued) + (label in held) + (ticket.status in FINISHED)
@@ -279,6 +292,9 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     # the complaint and praise log's required fields
     "id": names, "text": names, "kind": st.sampled_from(FEEDBACK_KINDS), "channel": st.sampled_from(FEEDBACK_CHANNELS),
     "category": st.sampled_from(FEEDBACK_CATEGORIES), "status": st.sampled_from(FEEDBACK_STATUSES),
+    # the warnings' and the re-promise's
+    "key": names, "severity": st.sampled_from(WARNING_SEVERITIES), "outcome": st.sampled_from(WARNING_OUTCOMES),
+    "told": promises,
 }
 
 
@@ -297,6 +313,22 @@ def event_objects(draw: st.DrawFn) -> dict[str, Any]:
             obj["reason"] = draw(st.text(max_size=MAX_REASON_LENGTH))
         if draw(st.booleans()):
             obj["minutes"] = draw(minutes)
+    if kind == "warning_raised":
+        # the warning's own words (``kind`` is also feedback's field name)
+        obj["kind"] = draw(st.sampled_from(WARNING_KINDS))
+        if draw(st.booleans()):
+            obj["subject"] = draw(names)
+        if draw(st.booleans()):
+            obj["facts"] = draw(st.dictionaries(names, st.one_of(st.integers(-1000, 1000), names, st.none()), max_size=4))
+    if kind == "warning_acknowledged" and draw(st.booleans()):
+        obj["by"], obj["note"] = draw(names), draw(names)
+    if kind == "ticket_repromised" and draw(st.booleans()):
+        obj["reason"] = draw(st.sampled_from(REPROMISE_REASONS))
+    if kind == "transaction_extended":
+        # the teller's heads-up: minutes required (above 0), reason optional
+        obj["minutes"] = draw(st.one_of(st.integers(1, MAX_HEADS_UP_MINUTES), st.floats(0.1, MAX_HEADS_UP_MINUTES, allow_nan=False)))
+        if draw(st.booleans()):
+            obj["reason"] = draw(st.text(max_size=MAX_REASON_LENGTH))
     return obj
 
 

@@ -129,11 +129,17 @@ def comparable(view: dict[str, Any]) -> dict[str, Any]:
     (put back to the moment of their forecast, to 0.1 s)."""
     age = (datetime.fromisoformat(view["now"]) - datetime.fromisoformat(view["forecast_at"])).total_seconds()
 
-    def unaged(value: dict[str, float] | None) -> dict[str, float] | None:
+    def unaged(value: dict[str, float] | None) -> dict[str, float] | str | None:
+        if value and min(value.values()) <= 0:
+            # aged to (or past) zero: clamped, so the moment of reading shows; the other view may
+            # already call it overdue
+            return "passed"
         return {k: round(v + age, 0) for k, v in value.items()} if value else value
 
     out = {k: v for k, v in view.items() if k != "now"}
-    out["waiting"] = [{**w, "wait": unaged(w["wait"])} for w in view["waiting"]]
+    out["waiting"] = [
+        {**w, "wait": "passed" if w.get("wait_overdue") else unaged(w["wait"]), "wait_overdue": None} for w in view["waiting"]
+    ]
     out["counters"] = [{**c, "remaining": unaged(c["remaining"])} for c in view["counters"]]
     return out
 

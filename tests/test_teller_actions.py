@@ -132,7 +132,7 @@ def test_building_changes_nothing() -> None:
 
 # ---------------------------------------------------------------------------- rejections
 
-LISTED = "['call', 'call-next', 'close', 'finish', 'no-show', 'open', 'pause', 'recall', 'resume', 'start', 'transfer']"
+LISTED = "['call', 'call-next', 'close', 'finish', 'heads-up', 'no-show', 'open', 'pause', 'recall', 'resume', 'start', 'transfer']"
 
 
 @pytest.mark.parametrize(
@@ -277,7 +277,7 @@ def test_a_malformed_profile_is_left_to_the_event_parser() -> None:
         ("closed", ["open"]),
         ("idle", ["call-next", "call", "pause", "close"]),
         ("calling", ["recall", "start", "no-show"]),
-        ("serving", ["finish", "transfer"]),
+        ("serving", ["finish", "transfer", "heads-up"]),
         ("paused", ["resume", "close"]),
     ],
 )
@@ -328,7 +328,9 @@ def accepted(state: BranchState, config: BranchConfig, counter: str, action: str
 
 def bodies(state: BranchState, view: dict[str, Any], action: str) -> list[dict[str, Any]]:
     """Every body a console could send for ``action``: each ticket for a call, each service of the
-    board for a transfer."""
+    board for a transfer, each heads-up reason of the board for a heads-up."""
+    if action == "heads-up":
+        return [{"reason": reason["code"]} for reason in view["heads_up_reasons"]]
     if action == "call":
         return [{"ticket": label} for label in [*state.tickets, "Z999"]]
     if action == "transfer":

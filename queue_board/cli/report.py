@@ -24,6 +24,13 @@ from queue_board.web.service import current_service
 @click.option("--out", "out_path", default="-", type=click.Path(dir_okay=False, writable=True, allow_dash=True), help="CSV file (default: stdout)")
 @click.option("--out-dir", default=None, type=click.Path(file_okay=False), help="write every table as <dir>/<branch>-<table>-<from>-<to>.csv")
 @click.option("--list", "list_tables", is_flag=True, help="print the tables' names and exit")
+@click.option(
+    "--express",
+    "express_minutes",
+    default=None,
+    help="instead, the express-counter analysis at these N minutes, e.g. 3,5,8 (docs/express-counter.md)",
+)
+@click.option("--express-counters", default=None, help="counters of the express what-if (default: each day's counters that served)")
 @database_option
 def report_command(
     branch_id: str,
@@ -36,6 +43,8 @@ def report_command(
     out_path: str,
     out_dir: str | None,
     list_tables: bool,
+    express_minutes: str | None,
+    express_counters: str | None,
     database_url: str | None,
 ) -> None:
     """Write BRANCH_ID's report tables over a period as CSV."""
@@ -43,6 +52,14 @@ def report_command(
         reports = current_service().reports
         if not current_service().branch_exists(branch_id):
             fail(f"no branch {branch_id!r}")
+        if express_minutes is not None or express_counters is not None:
+            try:
+                _, express = reports.express(branch_id, start, end, minutes=express_minutes, counters=express_counters)
+            except ProblemError as exc:
+                fail(exc.message)
+            with click.open_file(out_path, "w", encoding="utf-8") as out:
+                out.write("\n".join(table.to_csv() for table in express.values()))
+            return
         try:
             report = reports.period_report(branch_id, start, end, target=target, filters=Filters(service=service, counter=counter))
         except ProblemError as exc:

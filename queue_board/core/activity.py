@@ -98,6 +98,12 @@ class TicketRecord:
     recalls: int = 0
     #: the service it waits for or is served for now (another after a transfer)
     current_service: str = ""
+    #: the transaction length predicted at issue (``ticket_issued.predicted_seconds``), if the log has it
+    predicted_seconds: float | None = None
+    #: the range (seconds from issue) it was re-promised, when, and why (``ticket_repromised``)
+    repromised: Percentiles | None = None
+    repromised_at: float | None = None
+    repromise_reason: str | None = None
 
     def __post_init__(self) -> None:
         if not self.current_service:
@@ -221,13 +227,22 @@ class ActivityLog:
         now = event.at
         if kind == "ticket_issued":
             assert event.ticket is not None and event.service is not None
-            day.tickets[event.ticket] = TicketRecord(label=event.ticket, service=event.service, issued_at=now, told=event.told)
+            day.tickets[event.ticket] = TicketRecord(
+                label=event.ticket, service=event.service, issued_at=now, told=event.told, predicted_seconds=event.predicted_seconds
+            )
             return
         if kind == "ticket_cancelled":
             record = day.tickets.get(event.ticket or "")
             if record is not None:
                 record.outcome = TicketStatus.CANCELLED
                 record.ended_at = now
+            return
+        if kind == "ticket_repromised":
+            record = day.tickets.get(event.ticket or "")
+            if record is not None:
+                record.repromised = event.told
+                record.repromised_at = now
+                record.repromise_reason = event.reason
             return
         if event.counter is None:
             return  # branch_configured

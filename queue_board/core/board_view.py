@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
-from queue_board.core.branch import BranchState, CounterStatus, TicketStatus
+from queue_board.core.branch import BranchState, Counter, CounterStatus, TicketStatus
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.call_rule import has_eligible_waiting, serves
 from queue_board.core.events import format_ts
@@ -68,6 +68,21 @@ def usually_opens_at(days: Sequence[DayRecord], service: str, now: float, zone: 
     if not firsts or len(firsts) < USUAL_SHARE * len(days):
         return None
     return local_time((midnight + timedelta(seconds=firsts[(len(firsts) - 1) // 2])).timestamp(), zone)
+
+
+def heads_up_view(counter: Counter, zone: tzinfo | None) -> dict[str, Any]:
+    """The latest heads-up of a counter's transaction, as the boards carry it: its reason (a code,
+    named by each screen in its language, or free text), the minutes declared, when, and how many
+    heads-ups this transaction has had and the minutes they declared together."""
+    latest = counter.heads_ups[-1]
+    total = sum(h.minutes for h in counter.heads_ups)
+    return {
+        "reason": latest.reason,
+        "minutes": int(latest.minutes) if latest.minutes.is_integer() else latest.minutes,
+        "at": local_time(latest.at, zone),
+        "count": len(counter.heads_ups),
+        "total_minutes": int(total) if float(total).is_integer() else total,
+    }
 
 
 def board_view(
@@ -138,6 +153,8 @@ def board_view(
             "pause_reason": None,
             "pause_minutes": None,
             "back_at": None,
+            # the teller's latest heads-up on the transaction in progress ("+5 min: entering your details")
+            "heads_up": None,
             "queue_for_counter": False,
             # the teller's buttons: decided here, by the rules the server applies, not by each screen
             "actions": available_actions(state, config, name),
@@ -147,6 +164,8 @@ def board_view(
             entry["pause_minutes"] = counter.pause_minutes
             if counter.pause_minutes is not None:
                 entry["back_at"] = local_time(counter.since + counter.pause_minutes * 60.0, zone)
+        if counter is not None and status is CounterStatus.SERVING and counter.heads_ups:
+            entry["heads_up"] = heads_up_view(counter, zone)
         if counter is not None and status is not CounterStatus.CLOSED:
             entry["queue_for_counter"] = has_eligible_waiting(state, counter.services)
             if forecast is not None and status in (
@@ -179,6 +198,9 @@ def board_view(
     waiting: list[dict[str, Any]] = []
     for position, ticket in enumerate(state.waiting_tickets(), start=1):
         wait = forecast.waits.get(ticket.label) if forecast is not None else None
+        shown = aged(wait)
+        # a range the wait has already passed is not shown: the screens say it is taking longer
+        overdue = shown is not None and shown["p90"] <= 0
         waiting.append(
             {
                 "ticket": ticket.label,
@@ -187,7 +209,9 @@ def board_view(
                 "issued_at": local_time(ticket.issued_at, zone),
                 "position": position,
                 "ahead_in_service": state.queued(ticket.service).index(ticket.label),
-                "wait": aged(wait),
+                "wait": None if overdue else shown,
+                "wait_overdue": overdue,
+                "repromised": dict(zip(("p10", "p50", "p90"), ticket.repromised, strict=True)) if ticket.repromised else None,
             }
         )
 
@@ -199,6 +223,8 @@ def board_view(
         "languages": list(config.languages),
         # what a counter's pause_reason may name: a code here (shown in each screen's language), else free text
         "pause_reasons": [reason.to_dict() for reason in config.reasons],
+        # the console's heads-up buttons, and what a counter's heads_up.reason may name (a code, else free text)
+        "heads_up_reasons": [reason.to_dict() for reason in config.heads_ups],
         "seq": state.seq,
         "day": state.day.isoformat() if state.day else None,
         "now": local_time(now, zone) if state.seq else None,

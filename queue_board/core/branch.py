@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from enum import StrEnum
 
 from queue_board.core.branch_config import BranchConfig
-from queue_board.core.events import FEEDBACK_TYPES, Event, Profile
+from queue_board.core.events import FEEDBACK_TYPES, WARNING_TYPES, Event, Percentiles, Profile
 from queue_board.core.text import N_
 
 
@@ -67,6 +67,25 @@ class Ticket:
     ended_at: float | None = None
     recalls: int = 0
     transfers: int = 0
+    #: the transaction length predicted at issue (``ticket_issued.predicted_seconds``); ``None``
+    #: when the log has none, and after a transfer (it was a prediction for the other service)
+    predicted_seconds: float | None = None
+    #: the range (seconds from issue) the customer was re-promised, once (``ticket_repromised``)
+    repromised: Percentiles | None = None
+    repromise_reason: str | None = None
+    #: the counter the re-promise names, and its pause reason then (when it was paused)
+    repromise_counter: str | None = None
+    repromise_pause_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HeadsUp:
+    """A teller's heads-up during a transaction (``transaction_extended``): when, how many extra
+    minutes were declared, and why (a code of the branch's heads-up reasons, free text, or none)."""
+
+    at: float
+    minutes: float
+    reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -82,6 +101,10 @@ class Counter:
     pause_minutes: float | None = None
     #: when the counter last became free to call (open, resume, finish, no-show)
     free_since: float | None = None
+    #: "express ≤ N min" since it opened (``counter_opened.express_minutes``): see core.call_rule
+    express_minutes: float | None = None
+    #: the heads-ups of the transaction in progress, oldest first (a tuple: forecast copies share it)
+    heads_ups: tuple[HeadsUp, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +152,10 @@ class BranchState:
     #: the complaint and praise log: each recorded id's status (what ``validate`` needs of it;
     #: ``core.feedback`` keeps the rest). Complaints outlive the day: never cleared
     feedback: dict[str, str] = field(default_factory=dict)
+    #: the manager's warnings still on: each key's state, ``open`` or ``acknowledged`` (what
+    #: ``validate`` needs; ``core.warning_log`` keeps the rest). Not cleared at a new day: the
+    #: server clears them with outcome ``day_ended`` (reports.warnings.plan_warning_events)
+    warnings: dict[str, str] = field(default_factory=dict)
 
     def queued(self, service: str) -> list[str]:
         """Labels of the tickets waiting for ``service``, first in line first."""
@@ -248,6 +275,22 @@ def _validate_feedback(state: BranchState, event: Event) -> Rejection | None:
     return None
 
 
+def _validate_warning(state: BranchState, event: Event) -> Rejection | None:
+    """A warning is raised while not on, acknowledged once while on, cleared while on."""
+    note = event.warning
+    assert note is not None
+    current = state.warnings.get(note.key)
+    if event.type == "warning_raised":
+        if current is not None:
+            return Rejection("conflict", N_("warning %(key)s is already on"), {"key": note.key}, field="key")
+        return None
+    if current is None:
+        return Rejection("not_found", N_("no warning %(key)s is on"), {"key": note.key}, "warning", field="key")
+    if event.type == "warning_acknowledged" and current == "acknowledged":
+        return Rejection("conflict", N_("warning %(key)s was already acknowledged"), {"key": note.key}, field="key")
+    return None
+
+
 def validate(state: BranchState, event: Event) -> Rejection | None:
     """Why ``event`` cannot happen in ``state``, or ``None`` if it can."""
     if state.last_ts is not None and event.at < state.now:
@@ -264,6 +307,8 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
         )
     if event.type in FEEDBACK_TYPES:
         return _validate_feedback(state, event)
+    if event.type in WARNING_TYPES:
+        return _validate_warning(state, event)
     if _is_new_day(state, event):
         # judge the event against the morning state, as apply() will
         state = copy.deepcopy(state)
@@ -299,6 +344,18 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
     if kind == "counter_opened":
         if counter is not None and counter.status is not CounterStatus.CLOSED:
             return Rejection("conflict", N_("counter %(counter)s is already open"), {"counter": counter.name})
+        return None
+    if kind == "ticket_repromised":
+        assert ticket is not None
+        if ticket.status not in QUEUED:
+            return Rejection(
+                "conflict",
+                N_("ticket %(ticket)s is %(status)s; only a waiting ticket can be re-promised"),
+                {"ticket": ticket.label, "status": ticket.status.value},
+                words=("status",),
+            )
+        if ticket.repromised is not None:
+            return Rejection("conflict", N_("ticket %(ticket)s was already re-promised"), {"ticket": ticket.label})
         return None
     assert counter is not None or kind == "ticket_cancelled"
 
@@ -373,6 +430,8 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
         "ticket_no_show": TicketStatus.CALLED,
         "service_finished": TicketStatus.SERVING,
         "ticket_transferred": TicketStatus.SERVING,
+        # a heads-up is about the transaction in progress: that counter serving that ticket
+        "transaction_extended": TicketStatus.SERVING,
     }[kind]
     if ticket.status is not needed:
         return Rejection(
@@ -399,12 +458,16 @@ def _roll_over(state: BranchState) -> None:
             counter.status = CounterStatus.IDLE
             counter.ticket = None
             counter.free_since = state.now
+            counter.heads_ups = ()
 
 
 def apply(state: BranchState, event: Event) -> None:
     """Change ``state`` by one event that :func:`validate` accepted."""
     if event.type in FEEDBACK_TYPES:
         _apply_feedback(state, event)
+        return
+    if event.type in WARNING_TYPES:
+        _apply_warning(state, event)
         return
     if state.day is None or event.day > state.day:
         if state.day is not None:
@@ -420,9 +483,20 @@ def apply(state: BranchState, event: Event) -> None:
         return
     if kind == "ticket_issued":
         assert event.ticket is not None and event.service is not None
-        ticket = Ticket(label=event.ticket, service=event.service, issued_at=now, queued_at=now)
+        ticket = Ticket(
+            label=event.ticket, service=event.service, issued_at=now, queued_at=now, predicted_seconds=event.predicted_seconds
+        )
         state.tickets[ticket.label] = ticket
         _queue_add(state, ticket)
+        return
+    if kind == "ticket_repromised":
+        ticket = state.tickets[event.ticket]  # type: ignore[index]
+        ticket.repromised = event.told
+        ticket.repromise_reason = event.reason
+        ticket.repromise_counter = event.counter
+        named = state.counters.get(event.counter or "")
+        if named is not None and named.status is CounterStatus.PAUSED:
+            ticket.repromise_pause_reason = named.pause_reason
         return
     if kind == "ticket_cancelled":
         ticket = state.tickets[event.ticket]  # type: ignore[index]
@@ -436,6 +510,7 @@ def apply(state: BranchState, event: Event) -> None:
         counter = state.counters.setdefault(event.counter, Counter(name=event.counter))
         assert event.services is not None
         counter.services = event.services
+        counter.express_minutes = event.express_minutes
         _set_free(counter, CounterStatus.IDLE, now)
         return
     counter = state.counters[event.counter]
@@ -445,6 +520,7 @@ def apply(state: BranchState, event: Event) -> None:
         counter.ticket = None
         counter.pause_reason = counter.pause_minutes = None
         counter.free_since = None
+        counter.heads_ups = ()
         return
     if kind == "counter_paused":
         counter.status = CounterStatus.PAUSED
@@ -466,6 +542,10 @@ def apply(state: BranchState, event: Event) -> None:
         counter.status = CounterStatus.CALLING
         counter.ticket = ticket.label
         counter.since = now
+        counter.heads_ups = ()
+    elif kind == "transaction_extended":
+        assert event.minutes is not None
+        counter.heads_ups = (*counter.heads_ups, HeadsUp(at=now, minutes=event.minutes, reason=event.reason))
     elif kind == "ticket_recalled":
         ticket.recalls += 1
     elif kind == "service_started":
@@ -486,6 +566,7 @@ def apply(state: BranchState, event: Event) -> None:
         ticket.status = TicketStatus.TRANSFERRED
         ticket.service = event.service
         ticket.transfers += 1
+        ticket.predicted_seconds = None
         ticket.counter = None
         ticket.called_at = ticket.started_at = None
         _queue_add(state, ticket)
@@ -513,11 +594,25 @@ def _apply_feedback(state: BranchState, event: Event) -> None:
     state.feedback[item.id] = item.status or "open"
 
 
+def _apply_warning(state: BranchState, event: Event) -> None:
+    """A warning moves the log on and nothing of the queue, like feedback (no new day either)."""
+    _advance_log(state, event)
+    note = event.warning
+    assert note is not None
+    if event.type == "warning_raised":
+        state.warnings[note.key] = "open"
+    elif event.type == "warning_acknowledged":
+        state.warnings[note.key] = "acknowledged"
+    else:
+        del state.warnings[note.key]
+
+
 def _set_free(counter: Counter, status: CounterStatus, now: float) -> None:
     counter.status = status
     counter.since = now
     counter.ticket = None
     counter.free_since = now
+    counter.heads_ups = ()
 
 
 def replay(events: list[Event] | tuple[Event, ...], state: BranchState | None = None) -> BranchState:

@@ -1,5 +1,5 @@
-"""A branch's configuration: its services (ticket prefix, names per language), counters and
-pause reasons.
+"""A branch's configuration: its services (ticket prefix, names per language), counters, pause
+reasons and heads-up reasons.
 
 It names things (``deposit`` is "存款" with tickets ``A001``…, the pause reason ``lunch`` is
 "午休"), gives each counter a default work profile for "open" and lists the reasons a teller
@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from queue_board.core.fields import MAX_NAME_LENGTH, EventFormatError, Profile, parse_profile
+from queue_board.core.warning_thresholds import check_thresholds
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
 PREFIX_PATTERN = re.compile(r"^[A-Z]{1,3}$")
@@ -23,6 +24,10 @@ REASON_CODE_PATTERN = re.compile(r"^[a-z][a-z0-9_-]{0,31}$")
 MAX_REASON_NAME_LENGTH = 40
 #: the pause dialog has room for this many reasons (and "Other")
 MAX_PAUSE_REASONS = 12
+#: the console's heads-up buttons have room for this many reasons
+MAX_HEADS_UP_REASONS = 8
+#: the most extra minutes one heads-up may declare (a longer step is a pause or a new ticket)
+MAX_HEADS_UP_MINUTES = 120
 
 
 class ConfigError(ValueError):
@@ -63,6 +68,37 @@ class PauseReason:
         return {"code": self.code, "names": dict(self.names)}
 
 
+@dataclass(frozen=True, slots=True)
+class HeadsUpReason:
+    """A long step a teller warns the customer of ("+5 min: entering your details"): the code
+    the log records, its name in every language (as the customer hears it) and the minutes the
+    console declares for it unless the teller says otherwise."""
+
+    code: str
+    names: dict[str, str]
+    minutes: float
+
+    def name(self, language: str) -> str:
+        """The reason's name in ``language``, falling back to English, then the code."""
+        return self.names.get(language) or self.names.get("en") or self.code
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form, as a configuration and the board carry it."""
+        minutes = int(self.minutes) if float(self.minutes).is_integer() else self.minutes
+        return {"code": self.code, "names": dict(self.names), "minutes": minutes}
+
+
+#: the heads-up reasons of a branch that configures none
+DEFAULT_HEADS_UP_REASONS: tuple[HeadsUpReason, ...] = (
+    HeadsUpReason("entering_details", {"en": "Entering your details", "zh-Hant": "正在輸入您的資料", "zh-Hans": "正在录入您的资料"}, 5),
+    HeadsUpReason("authorisation", {"en": "Fetching an authorisation", "zh-Hant": "正在取得主管授權", "zh-Hans": "正在申请主管授权"}, 3),
+    HeadsUpReason("checking_documents", {"en": "Checking your documents", "zh-Hant": "正在核對您的文件", "zh-Hans": "正在核对您的证件材料"}, 5),
+    HeadsUpReason("counting_cash", {"en": "Counting the cash", "zh-Hant": "正在清點現金", "zh-Hans": "正在清点现金"}, 3),
+    HeadsUpReason("printing", {"en": "Printing your documents", "zh-Hant": "正在列印文件", "zh-Hans": "正在打印文件"}, 2),
+    HeadsUpReason("system_slow", {"en": "Waiting for the system", "zh-Hant": "正在等候系統回應", "zh-Hans": "正在等待系统响应"}, 5),
+)
+
+
 #: the reasons of a branch that configures none (the codes the simulated branches use too)
 DEFAULT_PAUSE_REASONS: tuple[PauseReason, ...] = (
     PauseReason("authorisation", {"en": "Getting authorisation", "zh-Hant": "取得授權中", "zh-Hans": "授权审批中"}),
@@ -81,6 +117,16 @@ class CounterInfo:
 
     name: str
     services: Profile
+    #: opens as "express ≤ N min" for this N (``counter_opened.express_minutes``); ``None``: not express
+    express_minutes: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (``express_minutes`` only when set, so older configurations read back the same)."""
+        out: dict[str, Any] = {"name": self.name, "services": [list(t) for t in self.services]}
+        if self.express_minutes is not None:
+            minutes = self.express_minutes
+            out["express_minutes"] = int(minutes) if minutes.is_integer() else minutes
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +141,22 @@ class BranchConfig:
     #: the configured pause reasons; empty when the branch configures none (then :attr:`reasons`
     #: are :data:`DEFAULT_PAUSE_REASONS`)
     pause_reasons: tuple[PauseReason, ...] = ()
+    #: the configured heads-up reasons; empty when the branch configures none (then
+    #: :attr:`heads_ups` are :data:`DEFAULT_HEADS_UP_REASONS`)
+    heads_up_reasons: tuple[HeadsUpReason, ...] = ()
+    #: the early warnings' thresholds this branch sets (``core.warning_thresholds``); the rest default
+    warning_thresholds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def heads_ups(self) -> tuple[HeadsUpReason, ...]:
+        """The heads-up reasons in effect: the configured ones, else the defaults."""
+        return self.heads_up_reasons or DEFAULT_HEADS_UP_REASONS
+
+    def heads_up_reason(self, logged: str | None) -> HeadsUpReason | None:
+        """The heads-up reason a logged ``reason`` code names; ``None`` for free text or none."""
+        if not logged:
+            return None
+        return next((r for r in self.heads_ups if r.code == logged.strip()), None)
 
     @property
     def reasons(self) -> tuple[PauseReason, ...]:
@@ -129,10 +191,14 @@ class BranchConfig:
             "names": dict(self.names),
             "languages": list(self.languages),
             "services": [{"code": s.code, "prefix": s.prefix, "names": dict(s.names)} for s in self.services],
-            "counters": [{"name": c.name, "services": [list(t) for t in c.services]} for c in self.counters],
+            "counters": [c.to_dict() for c in self.counters],
         }
         if self.pause_reasons:
             out["pause_reasons"] = [r.to_dict() for r in self.pause_reasons]
+        if self.heads_up_reasons:
+            out["heads_up_reasons"] = [r.to_dict() for r in self.heads_up_reasons]
+        if self.warning_thresholds:
+            out["warning_thresholds"] = dict(self.warning_thresholds)
         return out
 
 
@@ -188,11 +254,66 @@ def _pause_reasons(value: Any, languages: list[str]) -> tuple[PauseReason, ...]:
     return tuple(reasons)
 
 
+#: the largest N of an express counter ("express ≤ N min"); ``core.events`` reads it from here
+MAX_EXPRESS_MINUTES = 120.0
+
+
+def _express_minutes(raw: dict[str, Any], where: str) -> float | None:
+    """A counter's optional ``express_minutes``: more than 0 and at most :data:`MAX_EXPRESS_MINUTES`."""
+    value = raw.get("express_minutes")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= MAX_EXPRESS_MINUTES:
+        raise ConfigError(f"{where}.express_minutes", f"must be a number of minutes, more than 0 and at most {MAX_EXPRESS_MINUTES:g}")
+    return float(value)
+
+
+def _heads_up_reasons(value: Any, languages: list[str]) -> tuple[HeadsUpReason, ...]:
+    """The configured heads-up reasons: codes, named in every language of the branch, each with
+    the minutes it declares (more than 0, at most :data:`MAX_HEADS_UP_MINUTES`)."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not value:
+        raise ConfigError(
+            "heads_up_reasons", "must be a non-empty list of {code, names, minutes} (leave it out for the defaults)"
+        )
+    if len(value) > MAX_HEADS_UP_REASONS:
+        raise ConfigError("heads_up_reasons", f"must list at most {MAX_HEADS_UP_REASONS} reasons")
+    reasons: list[HeadsUpReason] = []
+    for index, raw in enumerate(value):
+        where = f"heads_up_reasons[{index}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(where, "must be an object with code, names and minutes")
+        unknown = set(raw) - {"code", "names", "minutes"}
+        if unknown:
+            raise ConfigError(where, f"unknown keys {sorted(unknown)}")
+        code = raw.get("code")
+        if not isinstance(code, str) or not REASON_CODE_PATTERN.match(code):
+            raise ConfigError(
+                f"{where}.code", "must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
+            )
+        if any(r.code == code for r in reasons):
+            raise ConfigError(f"{where}.code", f"heads-up reason {code!r} is configured twice")
+        names = _names(raw.get("names"), f"{where}.names", MAX_REASON_NAME_LENGTH)
+        missing = [lang for lang in languages if lang not in names]
+        if missing:
+            raise ConfigError(f"{where}.names", f"needs a name in every language of the branch; missing {missing}")
+        minutes = raw.get("minutes")
+        if (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int | float)
+            or not 0 < minutes <= MAX_HEADS_UP_MINUTES
+        ):
+            raise ConfigError(f"{where}.minutes", f"must be a number of minutes above 0 and at most {MAX_HEADS_UP_MINUTES}")
+        reasons.append(HeadsUpReason(code=code, names=names, minutes=float(minutes)))
+    return tuple(reasons)
+
+
 def parse_config(obj: Any) -> BranchConfig:
     """Validate a decoded configuration object (JSON or TOML) into a :class:`BranchConfig`."""
     if not isinstance(obj, dict):
         raise ConfigError("config", "must be an object")
-    unknown = set(obj) - {"name", "names", "languages", "services", "counters", "pause_reasons"}
+    unknown = set(obj) - {"name", "names", "languages", "services", "counters", "pause_reasons", "heads_up_reasons", "warning_thresholds"}
     if unknown:
         raise ConfigError("config", f"unknown keys {sorted(unknown)}")
     name = _text(obj.get("name", "Branch"), "name")
@@ -235,7 +356,7 @@ def parse_config(obj: Any) -> BranchConfig:
         missing = [s for tier in profile for s in tier if s not in codes]
         if missing:
             raise ConfigError(f"{where}.services", f"unknown services {missing}")
-        counters.append(CounterInfo(name=counter_name, services=profile))
+        counters.append(CounterInfo(name=counter_name, services=profile, express_minutes=_express_minutes(raw, where)))
     return BranchConfig(
         name=name,
         names=_names(obj.get("names"), "names"),
@@ -243,7 +364,18 @@ def parse_config(obj: Any) -> BranchConfig:
         services=tuple(services),
         counters=tuple(counters),
         pause_reasons=_pause_reasons(obj.get("pause_reasons"), languages),
+        heads_up_reasons=_heads_up_reasons(obj.get("heads_up_reasons"), languages),
+        warning_thresholds=_warning_thresholds(obj.get("warning_thresholds")),
     )
+
+
+def _warning_thresholds(value: Any) -> dict[str, float]:
+    if value is None:
+        return {}
+    try:
+        return check_thresholds(value)
+    except ValueError as exc:
+        raise ConfigError("warning_thresholds", str(exc)) from None
 
 
 #: The demo's branch: the services and counters of ``shared/data/sample-branch.jsonl``.

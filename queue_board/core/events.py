@@ -14,7 +14,8 @@ from datetime import date, datetime, tzinfo
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
-from queue_board.core.branch_config import BranchConfig, ConfigError, parse_config
+from queue_board.core.branch_config import MAX_EXPRESS_MINUTES, BranchConfig, ConfigError, parse_config
+from queue_board.core.branch_config import MAX_HEADS_UP_MINUTES as MAX_HEADS_UP_MINUTES
 
 # re-exported: the vocabulary of the log is read from here
 from queue_board.core.fields import MAX_NAME_LENGTH as MAX_NAME_LENGTH
@@ -48,6 +49,17 @@ EXTENSION_FIELDS: dict[str, tuple[str, ...]] = {
     # move no ticket and no counter; ``core.feedback`` projects them
     "feedback_recorded": ("id", "kind", "channel", "category", "text"),
     "feedback_updated": ("id", "status"),
+    # early warnings for the manager (docs/event-log.md "Warnings"): what the server warned of,
+    # who acknowledged it and how it ended; they move no ticket and no counter either
+    "warning_raised": ("key", "kind", "severity"),
+    "warning_acknowledged": ("key",),
+    "warning_cleared": ("key", "outcome"),
+    # the honest re-promise (docs/event-log.md "Re-promises"): a waiting customer is told, once,
+    # a new range because the one they were told is going to break
+    "ticket_repromised": ("ticket", "told"),
+    # the teller's heads-up (docs/event-log.md "Heads-ups"): a long step of the transaction in
+    # progress ("+5 min: entering your details"); ``minutes`` and ``reason`` are parsed below
+    "transaction_extended": ("ticket", "counter"),
 }
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {**SPEC_FIELDS, **EXTENSION_FIELDS}
@@ -70,12 +82,58 @@ MAX_FEEDBACK_NOTE = 2000
 #: the customer's satisfaction when a complaint is closed: 1 (very unhappy) to 5 (very happy)
 SATISFACTION_RANGE = (1, 5)
 
+#: the warning events, and the words of their fields (the rules are ``queue_board.reports.warnings``)
+WARNING_TYPES: frozenset[str] = frozenset({"warning_raised", "warning_acknowledged", "warning_cleared"})
+WARNING_KINDS = (
+    "promise_at_risk",
+    "counter_idle_with_queue",
+    "pause_overrun",
+    "many_paused",
+    "service_unserved",
+    "new_ticket_wait_high",
+    "duration_drift",
+    "feedback_overdue",
+)
+WARNING_SEVERITIES = ("warning", "alert")
+#: how a warning ended (docs/event-log.md "Warnings")
+WARNING_OUTCOMES = (
+    "promise_kept",
+    "promise_broken",
+    "customer_left",
+    "risk_passed",
+    "called",
+    "paused",
+    "closed",
+    "resumed",
+    "queue_empty",
+    "counter_opened",
+    "wait_fell",
+    "back_to_norm",
+    "followed_up",
+    "day_ended",
+    "ended",
+)
+MAX_WARNING_KEY = 120
+MAX_WARNING_NOTE = 500
+#: a raised warning's figures (seconds, counts, names) are kept as given, within this many characters of JSON
+MAX_WARNING_FACTS = 2000
+#: events that move no ticket and no counter and start no day: the forecast and the activity
+#: records see the log as if they were not there
+QUIET_TYPES: frozenset[str] = FEEDBACK_TYPES | WARNING_TYPES
+#: why a customer's range was re-promised, as far as the log knows (``None``: it does not say)
+REPROMISE_REASONS = ("counter_paused", "counter_closed", "long_transaction", "served_out_of_turn")
+
 #: a wait range in seconds: (p10, p50, p90)
 Percentiles = tuple[float, float, float]
 
 #: fields of ``ticket_issued`` that the server records beside the spec's (see docs/event-log.md):
 #: the wait range the ticket was told, and the uncalibrated forecast it came from
 PROMISE_FIELDS = ("told", "told_raw")
+
+#: fields of ``ticket_issued`` the server computes itself (a client cannot post them): the
+#: promise, and the transaction length predicted at issue that an express counter's call rule reads
+SERVER_FIELDS = (*PROMISE_FIELDS, "predicted_seconds")
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,26 +159,55 @@ class Feedback:
     deadline: datetime | None = None
     note: str | None = None
     satisfaction: int | None = None
+    #: who recorded or changed it (the signed-in user's name, or the token's), stamped by the server
+    by: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The event's feedback fields as the log writes them, absent ones left out."""
         out: dict[str, Any] = {"id": self.id}
-        for key in ("kind", "channel", "ticket"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        _put_present(out, self, ("kind", "channel", "ticket"))
         if self.ticket_day is not None:
             out["ticket_day"] = self.ticket_day.isoformat()
-        for key in ("category", "aspect", "text", "status", "owner"):
-            value = getattr(self, key)
-            if value is not None:
-                out[key] = value
+        _put_present(out, self, ("category", "aspect", "text", "status", "owner"))
         if self.deadline is not None:
             out["deadline"] = format_ts(self.deadline)
-        if self.note is not None:
-            out["note"] = self.note
-        if self.satisfaction is not None:
-            out["satisfaction"] = self.satisfaction
+        _put_present(out, self, ("note", "satisfaction", "by"))
+        return out
+
+
+def _put_present(out: dict[str, Any], fields: object, names: tuple[str, ...]) -> None:
+    """Copy the attributes ``names`` of ``fields`` that are not ``None`` into ``out``, in order."""
+    for name in names:
+        value = getattr(fields, name)
+        if value is not None:
+            out[name] = value
+
+
+@dataclass(frozen=True, slots=True)
+class WarningFields:
+    """The fields of a ``warning_raised``, ``warning_acknowledged`` or ``warning_cleared`` event.
+
+    ``key`` names the ongoing condition (``idle:3``, ``promise:A012``); a raise carries its
+    ``kind``, ``severity``, ``subject`` and ``facts`` (the figures the dashboard words), an
+    acknowledgement who (``by``) and why (``note``), a clearing its ``outcome``.
+    """
+
+    key: str
+    kind: str | None = None
+    severity: str | None = None
+    subject: str | None = None
+    facts: Mapping[str, Any] | None = None
+    by: str | None = None
+    note: str | None = None
+    outcome: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The event's warning fields as the log writes them, absent ones left out."""
+        out: dict[str, Any] = {"key": self.key}
+        _put_present(out, self, ("kind", "severity", "subject"))
+        if self.facts is not None:
+            out["facts"] = dict(self.facts)
+        _put_present(out, self, ("by", "note", "outcome"))
         return out
 
 
@@ -145,11 +232,18 @@ class Event:
     told: Percentiles | None = None
     #: ``ticket_issued`` only: the Monte-Carlo range before calibration, the calibration's input
     told_raw: Percentiles | None = None
+    #: ``ticket_issued`` only: the transaction length (seconds, the learned median for the
+    #: service at that hour) predicted when the ticket was issued; what an express counter reads
+    predicted_seconds: float | None = None
+    #: ``counter_opened`` only: the counter is "express ≤ N min" for this N (docs/event-log.md)
+    express_minutes: float | None = None
     #: ``branch_configured`` only: the branch's services and counters from this event on
     config: BranchConfig | None = None
     #: ``feedback_recorded`` / ``feedback_updated`` only (the linked ticket is ``feedback.ticket``:
     #: ``ticket`` stays ``None``, the event moves no ticket)
     feedback: Feedback | None = None
+    #: ``warning_*`` only
+    warning: WarningFields | None = None
     at: float = field(default=0.0, compare=False)
 
     @property
@@ -268,6 +362,8 @@ def _parse_feedback(obj: Mapping[str, Any], kind: str, stamp: datetime) -> Feedb
             values["satisfaction"] = satisfaction
     if obj.get("owner") is not None:
         values["owner"] = _name(obj, "owner").strip()
+    if obj.get("by") is not None:
+        values["by"] = _name(obj, "by").strip()
     deadline = obj.get("deadline")
     if deadline is not None:
         try:
@@ -279,10 +375,74 @@ def _parse_feedback(obj: Mapping[str, Any], kind: str, stamp: datetime) -> Feedb
     return Feedback(**values)
 
 
+def _optional_number(obj: Mapping[str, Any], key: str, low: float, high: float, *, low_open: bool) -> float | None:
+    """An optional number within bounds (``low`` excluded when ``low_open``)."""
+    value = obj.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise EventFormatError(key, "must be a number")
+    if value > high or value < low or (low_open and value == low):
+        bound = "more than" if low_open else "at least"
+        raise EventFormatError(key, f"must be {bound} {low:g} and at most {high:g}")
+    return float(value)
+
+
+def _parse_warning(obj: Mapping[str, Any], kind: str) -> WarningFields:
+    """The warning fields of an event (shape only; ``branch.validate`` judges them in the state)."""
+    key = _text(obj, "key", MAX_WARNING_KEY, required=True)
+    assert key is not None
+    values: dict[str, Any] = {"key": key}
+    if kind == "warning_raised":
+        values["kind"] = _word(obj, "kind", WARNING_KINDS, required=True)
+        values["severity"] = _word(obj, "severity", WARNING_SEVERITIES, required=True)
+        if obj.get("subject") is not None:
+            values["subject"] = _name(obj, "subject")
+        facts = obj.get("facts")
+        if facts is not None:
+            if not isinstance(facts, Mapping):
+                raise EventFormatError("facts", "must be a JSON object")
+            try:
+                encoded = json.dumps(facts, allow_nan=False)
+            except (TypeError, ValueError):
+                raise EventFormatError("facts", "must hold only finite numbers, strings, lists and objects") from None
+            if len(encoded) > MAX_WARNING_FACTS:
+                raise EventFormatError("facts", f"must be at most {MAX_WARNING_FACTS} characters of JSON")
+            values["facts"] = json.loads(encoded)
+    elif kind == "warning_acknowledged":
+        if obj.get("by") is not None:
+            values["by"] = _name(obj, "by")
+        values["note"] = _text(obj, "note", MAX_WARNING_NOTE, required=False)
+    else:
+        values["outcome"] = _word(obj, "outcome", WARNING_OUTCOMES, required=True)
+    return WarningFields(**values)
+
+
 def round_percentiles(values: Iterable[float]) -> Percentiles:
     """A range as the log records it: to 0.1 s."""
     p10, p50, p90 = (round(float(v), 1) for v in values)
     return (p10, p50, p90)
+
+
+def _heads_up_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
+    """``minutes`` (required: the extra minutes the teller declared, above 0 and at most
+    :data:`MAX_HEADS_UP_MINUTES`) and ``reason`` (optional: a code of the branch's heads-up reasons,
+    or free text as long as a pause reason's) of a ``transaction_extended``."""
+    values: dict[str, Any] = {}
+    minutes = obj.get("minutes")
+    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not math.isfinite(minutes):
+        raise EventFormatError("minutes", "must be a number: the extra minutes the teller declared")
+    if not 0 < minutes <= MAX_HEADS_UP_MINUTES:
+        raise EventFormatError("minutes", f"must be more than 0 and at most {MAX_HEADS_UP_MINUTES}")
+    values["minutes"] = float(minutes)
+    reason = obj.get("reason")
+    if reason is not None:
+        if not isinstance(reason, str):
+            raise EventFormatError("reason", "must be a string")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise EventFormatError("reason", f"must be at most {MAX_REASON_LENGTH} characters")
+        values["reason"] = reason.strip() or None
+    return values
 
 
 def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
@@ -302,6 +462,18 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
         values["branch"] = _name(obj, "branch")
     if kind in FEEDBACK_TYPES:
         values["feedback"] = _parse_feedback(obj, kind, stamp)
+        return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
+    if kind in WARNING_TYPES:
+        values["warning"] = _parse_warning(obj, kind)
+        return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
+    if kind == "ticket_repromised":
+        values["ticket"] = _name(obj, "ticket")
+        values["told"] = _percentiles(obj, "told")
+        if values["told"] is None:
+            raise EventFormatError("told", "must be an object with p10, p50 and p90 (seconds)")
+        values["reason"] = _word(obj, "reason", REPROMISE_REASONS, required=False)
+        if obj.get("counter") is not None:
+            values["counter"] = _name(obj, "counter")
         return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
     for key in EVENT_FIELDS[kind]:
         if key == "services":
@@ -328,9 +500,14 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
             if not 0 <= minutes <= MAX_PAUSE_MINUTES:
                 raise EventFormatError("minutes", f"must be between 0 and {MAX_PAUSE_MINUTES}")
             values["minutes"] = float(minutes)
+    if kind == "transaction_extended":
+        values.update(_heads_up_fields(obj))
     if kind == "ticket_issued":
         for key in PROMISE_FIELDS:
             values[key] = _percentiles(obj, key)
+        values["predicted_seconds"] = _optional_number(obj, "predicted_seconds", 0.0, 24 * 3600.0, low_open=False)
+    if kind == "counter_opened":
+        values["express_minutes"] = _optional_number(obj, "express_minutes", 0.0, MAX_EXPRESS_MINUTES, low_open=True)
     return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
 
 
@@ -353,10 +530,16 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         values = getattr(event, key)
         if values is not None:
             out[key] = dict(zip(("p10", "p50", "p90"), values, strict=True))
+    for key in ("predicted_seconds", "express_minutes"):
+        number = getattr(event, key)
+        if number is not None:
+            out[key] = int(number) if number.is_integer() else number
     if event.config is not None:
         out["config"] = event.config.to_dict()
     if event.feedback is not None:
         out.update(event.feedback.to_dict())
+    if event.warning is not None:
+        out.update(event.warning.to_dict())
     return out
 
 

@@ -33,6 +33,8 @@ class FeedbackChange:
     deadline: datetime | None = None
     note: str | None = None
     satisfaction: int | None = None
+    #: who made the change, as the event names them (older logs: ``None``)
+    by: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
@@ -46,6 +48,7 @@ class FeedbackChange:
             "deadline": format_ts(self.deadline) if self.deadline is not None else None,
             "note": self.note,
             "satisfaction": self.satisfaction,
+            "by": self.by,
         }
 
 
@@ -168,6 +171,7 @@ class FeedbackLog:
                 deadline=fields.deadline,
                 note=fields.note,
                 satisfaction=fields.satisfaction,
+                by=fields.by,
             )
         )
 

@@ -14,9 +14,18 @@ from dataclasses import dataclass, field
 
 from queue_board.core.activity import ActivityLog
 from queue_board.core.branch import BranchState, Rejection, apply, validate
-from queue_board.core.events import FEEDBACK_TYPES, Event, round_percentiles
+from queue_board.core.events import QUIET_TYPES, WARNING_TYPES, Event, round_percentiles
 from queue_board.core.feedback import FeedbackLog
-from queue_board.forecast.durations import BranchModel, Priors, learn, learn_after, learn_promise
+from queue_board.core.warning_log import WarningLog
+from queue_board.forecast.durations import (
+    BranchModel,
+    Priors,
+    learn,
+    learn_after,
+    learn_promise,
+    predicted_seconds,
+    time_of_day,
+)
 from queue_board.forecast.monte_carlo import Forecast, Forecaster, Range, calibrate, local_hour, sample_range
 
 
@@ -42,6 +51,8 @@ class Projection:
     activity: ActivityLog | None = None
     #: the complaint and praise log; ``None`` where nobody reads it (replays, the simulator)
     feedback: FeedbackLog | None = None
+    #: the manager's warnings (raised, acknowledged, cleared); ``None`` where nobody reads them
+    warnings: WarningLog | None = None
     model: BranchModel = field(init=False)
     forecaster: Forecaster = field(init=False)
 
@@ -56,12 +67,30 @@ class Projection:
     def submit(self, event: Event) -> Rejection | None:
         """Validate and, if valid, learn from and apply ``event`` as the log has it; a rejection
         changes nothing."""
+        return self.submit_recorded(event)[1]
+
+    def submit_recorded(self, event: Event) -> tuple[Event, Rejection | None]:
+        """:meth:`submit`, returning the event as it must be stored: a new ticket without a
+        predicted transaction length gets it now, from what the model learned before it (a pure
+        function of the log so far, so a log without predictions replays to the same ones)."""
         rejection = validate(self.state, event)
+        if rejection is None and event.type == "ticket_issued" and event.predicted_seconds is None:
+            assert event.service is not None
+            hour = int(time_of_day(event) // 3600)
+            event = dataclasses.replace(event, predicted_seconds=predicted_seconds(self.model, event.service, hour))
         if rejection is None:
-            if event.type in FEEDBACK_TYPES:
-                # a complaint teaches the forecast nothing and is no counter's or ticket's activity:
-                # the model and the activity records see the log as if it were not there
+            if event.type in QUIET_TYPES:
+                # a complaint or a warning teaches the forecast nothing and is no counter's or
+                # ticket's activity: the model and the activity records see the log as if it were
+                # not there
                 apply(self.state, event)
+                if self.warnings is not None and event.type in WARNING_TYPES:
+                    self.warnings.record(event)
+            elif event.type == "ticket_repromised":
+                # what the customer was told again is the ticket's story, not a duration to learn
+                apply(self.state, event)
+                if self.activity is not None:
+                    self.activity.record(event)
             else:
                 learn(self.model, self.state, event)
                 apply(self.state, event)
@@ -70,7 +99,7 @@ class Projection:
                     self.activity.record(event)
             if self.feedback is not None:
                 self.feedback.record(event)
-        return rejection
+        return event, rejection
 
     def accept(self, event: Event) -> tuple[Event, Rejection | None]:
         """Submit ``event`` as the live server does and return it as it must be stored: a new
@@ -80,7 +109,7 @@ class Projection:
         The server, ``import`` and ``replay`` all go through here, so a log without promises
         replays to what the boards would have shown, and a log with them to what they showed.
         """
-        rejection = self.submit(event)
+        event, rejection = self.submit_recorded(event)
         if rejection is not None or event.type != "ticket_issued" or event.told is not None:
             return event, rejection
         label = event.ticket

@@ -33,6 +33,7 @@ ACTIONS: tuple[str, ...] = (
     "no-show",
     "finish",
     "transfer",
+    "heads-up",
     "pause",
     "resume",
     "close",
@@ -126,7 +127,13 @@ def _open(state: BranchState, config: BranchConfig, name: str, body: Mapping[str
             return Rejection(
                 "invalid", "services: unknown services %(unknown)s", {"unknown": str(unknown)}, field="services"
             )
-    return {"type": "counter_opened", "counter": name, "services": services}
+    opened: Fields = {"type": "counter_opened", "counter": name, "services": services}
+    # "express ≤ N min": as the teller asks, else as the branch configures the counter (parse_event checks N)
+    info = config.counter(name)
+    express = body.get("express_minutes", info.express_minutes if info is not None else None)
+    if express is not None:
+        opened["express_minutes"] = express
+    return opened
 
 
 def _transfer(state: BranchState, config: BranchConfig, name: str, body: Mapping[str, Any]) -> Fields | Rejection:
@@ -149,6 +156,38 @@ def _pause(state: BranchState, config: BranchConfig, name: str, body: Mapping[st
     return fields
 
 
+def _heads_up(state: BranchState, config: BranchConfig, name: str, body: Mapping[str, Any]) -> Fields | Rejection:
+    """The teller's heads-up: ``{"reason": code}`` of the branch's heads-up reasons, declaring that
+    reason's minutes unless ``minutes`` says otherwise (parse_event checks the number)."""
+    code = body.get("reason")
+    if not isinstance(code, str) or not code:
+        return Rejection("invalid", "reason: give the code of one of the branch's heads-up reasons", field="reason")
+    reason = config.heads_up_reason(code)
+    if reason is None:
+        return Rejection(
+            "invalid",
+            "reason: %(reason)r is not a heads-up reason of this branch; expected one of %(expected)s",
+            {"reason": code, "expected": str([r.code for r in config.heads_ups])},
+            field="reason",
+        )
+    counter = state.counters.get(name)
+    if counter is None or counter.status is not CounterStatus.SERVING or counter.ticket is None:
+        return Rejection(
+            "conflict",
+            N_("counter %(counter)s is serving nobody: a heads-up is for a transaction in progress (it is %(status)s)"),
+            {"counter": name, "status": counter.status.value if counter is not None else "closed"},
+            words=("status",),
+        )
+    minutes = body.get("minutes")
+    return {
+        "type": "transaction_extended",
+        "counter": name,
+        "ticket": counter.ticket,
+        "minutes": reason.minutes if minutes is None else minutes,
+        "reason": reason.code,
+    }
+
+
 def _holding_builder(action: str) -> Builder:
     kind, verb = HOLDING[action]
 
@@ -164,6 +203,7 @@ BUILDERS: dict[str, Builder] = {
     "call": _call,
     **{action: _holding_builder(action) for action in HOLDING},
     "transfer": _transfer,
+    "heads-up": _heads_up,
     "pause": _pause,
     "resume": lambda state, config, name, body: {"type": "counter_resumed", "counter": name},
     "open": _open,
@@ -196,6 +236,9 @@ def _probe_body(state: BranchState, config: BranchConfig, name: str, action: str
         codes = [s.code for s in config.services] or sorted({t.service for t in state.tickets.values()})
         target = next((code for code in codes if held is None or code != held.service), None)
         return None if target is None else {"service": target}
+    if action == "heads-up":
+        # every reason of the branch is offered at once: any one tells whether the button fits
+        return {"reason": config.heads_ups[0].code}
     return {}
 
 

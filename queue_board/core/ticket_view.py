@@ -63,6 +63,9 @@ def ticket_view(
         "recalls": 0,
         "counters_serving": None,
         "counters_paused": None,
+        "issued_at": None,
+        "wait_overdue": False,
+        "repromise": None,
     }
     if state is None:
         # no such branch: nothing about it to show, not even the server's default name
@@ -77,10 +80,22 @@ def ticket_view(
     if ticket is None:
         return out
     out["status"] = _PAGE_STATUS[ticket.status]
+    out["issued_at"] = local_time(ticket.issued_at, zone)
     if ticket.status in QUEUED:
         wait = forecast.waits.get(label) if forecast is not None else None
         out["people_ahead"] = state.queued(ticket.service).index(label)
         out["wait"] = aged_range(wait, now - forecast.at) if forecast is not None else None
+        if out["wait"] is not None and out["wait"]["p90"] <= 0:
+            # the forecast's whole range is behind us and the customer still waits: no range
+            # that the elapsed wait has passed is shown ("taking longer than expected" instead)
+            out["wait"] = None
+            out["wait_overdue"] = True
+        if ticket.repromised is not None:
+            out["repromise"] = _repromise(ticket.repromised, ticket.issued_at, now) | {
+                "reason": ticket.repromise_reason,
+                "counter": ticket.repromise_counter,
+                "pause_reason": _reason_names(config, ticket.repromise_pause_reason),
+            }
     else:
         out["counter"] = ticket.counter
     if ticket.called_at is not None:
@@ -94,6 +109,24 @@ def ticket_view(
     out["counters_serving"] = len(open_counters) - paused
     out["counters_paused"] = paused
     return out
+
+
+def _repromise(told: tuple[float, float, float], issued_at: float, now: float) -> dict[str, Any]:
+    """The re-promise as the page words it: the new range from issue and what is left of it now."""
+    waited = now - issued_at
+    left = {"p10": max(0.0, told[0] - waited), "p50": max(0.0, told[1] - waited), "p90": max(0.0, told[2] - waited)}
+    return {
+        "told": {"p10": told[0], "p50": told[1], "p90": told[2]},
+        "remaining": left if left["p90"] > 0 else None,
+    }
+
+
+def _reason_names(config: BranchConfig, logged: str | None) -> dict[str, str] | None:
+    """A pause reason in each language (a configured code), or as the teller typed it."""
+    if logged is None:
+        return None
+    reason = config.pause_reason(logged)
+    return dict(reason.names) if reason is not None else {"en": logged}
 
 
 def _day(text: str) -> date | None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus
+from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus, HeadsUp
 from queue_board.core.call_rule import has_eligible_waiting
 from queue_board.core.events import Event, Profile
 from queue_board.forecast.calibration import Calibrator
@@ -383,6 +383,8 @@ class Priors:
     pause_seconds: float = 600.0
     pause_overrun: float = 1.2
     no_show_rate: float = 0.05
+    #: how long a transaction really lasts after a teller's heads-up, in declared minutes: 1 = as declared
+    heads_up_realised: float = 1.0
 
 
 @dataclass(slots=True)
@@ -413,6 +415,9 @@ class BranchModel:
     no_show_wait: RecencySample = field(init=False)
     pause_length: RecencySample = field(init=False)
     pause_overrun: RecencySample = field(init=False)
+    #: per heads-up, the time from it to the end of the transaction over the minutes declared;
+    #: see :func:`learn_heads_ups`
+    heads_up_realised: RecencySample = field(init=False)
     #: free counter, someone waiting → call: after a transaction (wrap-up) or otherwise (reaction)
     wrap_up: Survival = field(init=False)
     reaction: Survival = field(init=False)
@@ -443,6 +448,9 @@ class BranchModel:
         self.no_show_wait = RecencySample(p.no_show_seconds, prior_spread=0.5)
         self.pause_length = RecencySample(p.pause_seconds, prior_spread=0.7, half_life=40)
         self.pause_overrun = RecencySample(p.pause_overrun, prior_spread=0.2, half_life=40)
+        # a small prior (three observations' worth) around "as declared": a branch's own tellers
+        # soon say how their five minutes run
+        self.heads_up_realised = RecencySample(p.heads_up_realised, prior_spread=0.3, prior_weight=3.0, half_life=40)
         self.wrap_up = Survival(p.wrap_up_seconds)
         self.reaction = Survival(p.reaction_seconds)
         self.patience = Survival(None)
@@ -525,12 +533,49 @@ def _day_record(model: BranchModel, event: Event) -> DayRecord:
     return model.today
 
 
+#: how many heads-ups a branch must have seen before its forecasts trust their learned realisation
+#: half the time (see :func:`heads_up_trust`)
+HEADS_UP_TRUST_PRIOR = 3.0
+
+
+def learn_heads_ups(model: BranchModel, heads_ups: tuple[HeadsUp, ...], ended_at: float) -> None:
+    """Learn how long a heads-up of N minutes really adds, from a transaction that ended at
+    ``ended_at``: per heads-up, the time from it to the end over the N minutes declared.
+
+    To the end, not to the next heads-up: a forecast reads the latest heads-up without knowing
+    whether another will follow, and every heads-up of the past was once the latest one, so the
+    sample is what the transaction really did after a heads-up, whatever came after it."""
+    for heads_up in heads_ups:
+        model.heads_up_realised.add((ended_at - heads_up.at) / (heads_up.minutes * 60.0))
+
+
+def heads_up_trust(model: BranchModel) -> float:
+    """The share of scenarios in which a transaction's remaining time after a heads-up is the
+    learned realisation alone (else at least the usual remaining time too): none before the branch
+    has seen a heads-up end, half after :data:`HEADS_UP_TRUST_PRIOR`, most after a few dozen."""
+    seen = float(model.heads_up_realised.count)
+    return seen / (seen + HEADS_UP_TRUST_PRIOR)
+
+
+def heads_up_remaining(model: BranchModel, heads_up: HeadsUp, now: float, rng: np.random.Generator, size: int) -> FloatArray:
+    """Draws of the seconds still to go, at ``now``, of a transaction after a heads-up: the learned
+    realisation of its declared minutes, given how long ago it was given (as a declared pause)."""
+    declared = heads_up.minutes * 60.0
+    since = max(0.0, now - heads_up.at)
+    draws: FloatArray = model.heads_up_realised.sample_remaining(since / declared, rng, size) * declared
+    return draws
+
+
 def learn(model: BranchModel, state: BranchState, event: Event) -> None:
     """Update ``model`` from an accepted event, *before* ``apply`` changes ``state``."""
     kind = event.type
     now = event.at
     record = _day_record(model, event)
     tod = time_of_day(event)
+    if kind in ("service_finished", "ticket_transferred"):
+        ending = state.counters.get(event.counter or "")
+        if ending is not None and ending.heads_ups:
+            learn_heads_ups(model, ending.heads_ups, now)
     if kind == "ticket_issued":
         assert event.service is not None
         record.arrivals.setdefault(event.service, []).append(tod)
@@ -595,6 +640,17 @@ def learn(model: BranchModel, state: BranchState, event: Event) -> None:
             model.closes += 1.0
             if has_eligible_waiting(state, counter.services):
                 model.closes_with_queue += 1.0
+
+
+def predicted_seconds(model: BranchModel, service: str, hour: int | None) -> float:
+    """The transaction length a ticket of ``service`` taken in local ``hour`` is predicted to
+    have, before anyone knows its counter: the learned median, scaled by the hour's effect.
+
+    Recorded on ``ticket_issued`` (``predicted_seconds``) and read by express counters; the
+    forecast predicts future arrivals with the same function, to 0.1 s as the log keeps it.
+    """
+    median = float(model.service(service).quantiles([0.5])[0]) * model.duration_factor(service, None, hour)
+    return round(median, 1)
 
 
 def time_of_day_at(at: float, utc_offset_seconds: float) -> float:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus, Ticket
-from queue_board.core.call_rule import has_eligible_waiting
+from queue_board.core.call_rule import has_eligible_waiting, is_short
 from queue_board.core.events import Profile
 from queue_board.forecast.calibration import Calibrator
 from queue_board.forecast.durations import (
@@ -36,6 +36,9 @@ from queue_board.forecast.durations import (
     DayRecord,
     RecencySample,
     ShareByWait,
+    heads_up_remaining,
+    heads_up_trust,
+    predicted_seconds,
     time_of_day_at,
 )
 from queue_board.forecast.ranges import Range
@@ -262,6 +265,17 @@ def _overtaking_services(counters: list[Counter], tickets: list[Ticket], wanted:
     return _higher_tiers(profiles, present)
 
 
+def _express_overtaking(counters: list[Counter], model: BranchModel, hour: int) -> list[str]:
+    """Services whose future customers an express counter would call before anyone predicted
+    long who waits (those of its profile predicted short at this hour)."""
+    out: set[str] = set()
+    for counter in counters:
+        if counter.express_minutes is not None:
+            limit = counter.express_minutes * 60.0
+            out.update(s for tier in counter.services for s in tier if predicted_seconds(model, s, hour) <= limit)
+    return sorted(out)
+
+
 @functools.lru_cache(maxsize=1024)
 def _higher_tiers(profiles: frozenset[Profile], present: frozenset[str]) -> list[str]:
     out: set[str] = set()
@@ -280,6 +294,22 @@ def local_hour(state: BranchState) -> int:
 
 
 # --- the forecast -----------------------------------------------------------------------------
+def _after_heads_up(
+    remaining: np.ndarray, counter: Counter, now: float, model: BranchModel, rng: np.random.Generator
+) -> np.ndarray:
+    """The remaining time of a transaction in progress, given the teller's latest heads-up: the
+    learned realisation of its declared minutes; while the branch has seen few heads-ups end, in a
+    share of scenarios at least the usual remaining time too (a step may be one of many, and the
+    prior knows nothing of what follows it). Draws nothing without a heads-up, so a log without
+    them forecasts exactly as before."""
+    if not counter.heads_ups:
+        return remaining
+    after = heads_up_remaining(model, counter.heads_ups[-1], now, rng, len(remaining))
+    trusted = rng.random(len(remaining)) < heads_up_trust(model)
+    draws: np.ndarray = np.where(trusted, after, np.maximum(remaining, after))
+    return draws
+
+
 def _busy_draws(counter: Counter, state: BranchState, model: BranchModel, hour: int, rng: np.random.Generator, n: int) -> np.ndarray | None:
     """Draws of the time until ``counter`` is free again (``None`` if it is free now)."""
     now = state.now
@@ -288,7 +318,7 @@ def _busy_draws(counter: Counter, state: BranchState, model: BranchModel, hour: 
         ticket = state.tickets[counter.ticket]  # type: ignore[index]
         factor = model.duration_factor(ticket.service, counter.name, hour)
         elapsed = (now - (ticket.started_at or now)) / factor
-        return model.service(ticket.service).sample_remaining(elapsed, rng, n) * factor
+        return _after_heads_up(model.service(ticket.service).sample_remaining(elapsed, rng, n) * factor, counter, now, model, rng)
     if status is CounterStatus.CALLING:
         ticket = state.tickets[counter.ticket]  # type: ignore[index]
         factor = model.duration_factor(ticket.service, counter.name, hour)
@@ -333,6 +363,8 @@ def forecast(
     hour = local_hour(state)
 
     overtaking = _overtaking_services(known, tickets, wanted)
+    if any(c.express_minutes is not None for c in known):
+        overtaking = sorted({*overtaking, *_express_overtaking(known, model, hour)})
     rhythm = _rhythm(model, state, known, overtaking, rng, n)
     # a closed counter that opens in no scenario plays no part: leave it out of every array
     keep = [ci for ci, c in enumerate(known) if c.status is not CounterStatus.CLOSED or np.isfinite(rhythm.open_at[:, ci]).any()]
@@ -369,6 +401,17 @@ def forecast(
             tier = tiers.get(service)
             if tier is not None:
                 rank[ci, real + xi] = tier * tier_step + size_t
+        express = counters[ci].express_minutes
+        if express is not None:
+            # an express counter calls every short ticket before any long one, each group by the
+            # usual rule: a long ticket ranks as if in a tier below the profile's last
+            # (future arrivals and new tickets are predicted as the kiosk would at this hour)
+            limit = express * 60.0
+            short_service = {s: predicted_seconds(model, s, hour) <= limit for s in {*column_services, *wanted}}
+            long_columns = [j for j, t in enumerate(tickets) if not is_short(t, express)]
+            long_columns += [j for j in range(size_t, real) if not short_service[column_services[j]]]
+            long_columns += [real + xi for xi, s in enumerate(wanted) if not short_service[s]]
+            rank[ci, long_columns] += len(counters[ci].services) * tier_step
 
     # per scenario: when each column can be called, and when it is gone (cancelled)
     available = np.zeros((n, real))
@@ -438,6 +481,8 @@ def forecast(
     for service, (columns, elapsed, scales) in serving.items():
         # the rest of the transactions in progress, given how long they have lasted
         remaining = model.service(service).sample_remaining_many(np.array(elapsed), rng, n) * np.array(scales)
+        for k, ci in enumerate(columns):
+            remaining[:, k] = _after_heads_up(remaining[:, k], counters[ci], now, model, rng)
         free[:, columns] = remaining + after_busy[:, columns]
         if focus is None:
             table = quantile_table(remaining)

@@ -209,8 +209,12 @@ def branch_summary(
     waiting: Sequence[Waiting],
     expected: ExpectedRange,
     target_minutes: float = DEFAULT_TARGET_MINUTES,
+    warnings_on: Sequence[str] = (),
+    unacknowledged_alerts: int = 0,
 ) -> dict[str, Any]:
-    """The overview's row for a branch, with why it needs attention (docs/reports.md)."""
+    """The overview's row for a branch, with why it needs attention (docs/reports.md).
+    ``warnings_on`` are the severities of its early warnings on now; ``unacknowledged_alerts``
+    how many alerts no manager has seen yet."""
     live = live_state(day, now=now, counters=counters, waiting=waiting, expected=expected)
     figures = today_figures(day, now=now, target_minutes=target_minutes)
     open_counters = [c for c in live.counters if c["activity"] != str(Activity.CLOSED)]
@@ -239,6 +243,10 @@ def branch_summary(
     if broken is not None and broken > 0.1:
         reasons.append("promises_broken")
         score += 10.0 * broken
+    if unacknowledged_alerts:
+        # an alert nobody has seen yet is the overview's first call on a manager's attention
+        reasons.append("alert_unseen")
+        score += 20.0 * unacknowledged_alerts
     if longest is not None:
         # among branches with nothing flagged, the longer queue first
         score += longest / target
@@ -255,6 +263,8 @@ def branch_summary(
         "service_level": service_level,
         "arrivals": figures["arrivals"],
         "broken_share": broken,
+        "warnings_on": len(warnings_on),
+        "alerts_on": sum(1 for severity in warnings_on if severity == "alert"),
         "attention": reasons,
         "attention_score": round(score, 3),
     }

@@ -54,6 +54,18 @@ def ticket_story(day: DayActivity, label: str, now: float | None = None) -> dict
                     "overrun_s": round(segment.overrun(until), 1),
                 }
             )
+    if record.repromised is not None and record.repromised_at is not None:
+        # what the customer was told again, and why: beside the broken range, the apology
+        entries.append(
+            {
+                "at": record.repromised_at,
+                "kind": "repromised",
+                "told": list(record.repromised),
+                "told_low_s": shown_bottom_seconds(record.repromised),
+                "told_high_s": shown_top_seconds(record.repromised),
+                "reason": record.repromise_reason,
+            }
+        )
     if record.called_at is None and record.ended_at is not None:
         entries.append({"at": record.ended_at, "kind": "cancelled"})
     entries.sort(key=lambda e: (e["at"], e["kind"] != "issued"))

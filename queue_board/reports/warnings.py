@@ -4,7 +4,7 @@ Issue 11 item 1. :func:`evaluate` returns every condition that holds *now* as a 
 it keeps no memory, so a caller that wants "when it fired, how it ended" compares two
 evaluations with :func:`diff_warnings` (each warning's ``key`` names the ongoing condition and
 stays the same from one evaluation to the next while the condition lasts). Thresholds are a
-:class:`WarningThresholds`; per-branch values in the configuration are not wired yet.
+:class:`WarningThresholds`, per branch in its configuration (``warning_thresholds``).
 
 The rules, exactly (``now`` in POSIX seconds, minutes below are thresholds' fields):
 
@@ -76,6 +76,8 @@ from queue_board.core.branch import FREE, BranchState, CounterStatus, Ticket
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.call_rule import serves
 from queue_board.core.feedback import FeedbackItem
+from queue_board.core.warning_log import WarningRecord
+from queue_board.core.warning_thresholds import WarningThresholds
 from queue_board.forecast.monte_carlo import Forecast
 from queue_board.forecast.ranges import Range
 
@@ -101,46 +103,6 @@ class Severity(StrEnum):
 
     WARNING = "warning"
     ALERT = "alert"
-
-
-@dataclass(frozen=True, slots=True)
-class WarningThresholds:
-    """When each rule fires. The defaults suit a branch of a few counters and waits of minutes."""
-
-    #: minutes a free counter may leave a customer it serves waiting before it is flagged; three
-    #: minutes is longer than any honest wrap-up and short against a wait of ten
-    idle_minutes: float = 3.0
-    #: probability of waiting past the shown top above which a ticket is flagged; 0.5 = "more
-    #: likely than not" (the forecast's own median says the promise breaks)
-    break_likely: float = 0.5
-    #: minutes of warning the manager needs to act; a ticket whose top is nearer than this (or
-    #: passed) is an ``alert``
-    lead_minutes: float = 5.0
-    #: how far ahead promises are judged (minutes before the shown top): further out the forecast is
-    #: too uncertain for a warning to be worth a manager's attention
-    horizon_minutes: float = 15.0
-    #: minutes past the declared pause length before a pause counts as overrun (a resume a few
-    #: seconds late is not worth a warning)
-    pause_grace_minutes: float = 1.0
-    #: share of open counters that may be paused at once; above it the branch is flagged
-    paused_share: float = 0.5
-    #: the branch's target wait in minutes (a new ticket's p90 forecast above it is flagged)
-    target_minutes: float = 10.0
-    #: CUSUM allowance in units of the teller's spread: drifts smaller than about twice this are
-    #: tolerated (0.5: aimed at a shift of one spread, about a 40–60 % slowdown)
-    cusum_k: float = 0.5
-    #: CUSUM decision limit in units of the teller's spread (5: on a steady teller about one false
-    #: alarm per ~900 transactions, i.e. weeks of one counter)
-    cusum_h: float = 5.0
-    #: one transaction's standardised log-ratio is clipped at this (robustness to a single outlier)
-    cusum_clip: float = 3.0
-    #: past transactions of a counter for a service needed before it has a norm
-    cusum_min_history: int = 10
-    #: the norm is the latest this many past transactions of the counter for the service
-    cusum_window: int = 200
-    #: the least spread of log durations assumed (a teller with very regular durations would
-    #: otherwise alarm at a few seconds' drift)
-    cusum_min_spread: float = 0.15
 
 
 @dataclass(frozen=True, slots=True)
@@ -582,3 +544,163 @@ def diff_warnings(
     still = [w for w in current if w.key in known]
     cleared = [key for key in before if key not in now_keys]
     return raised, still, cleared
+
+
+# --- the warnings' lifecycle: what the server records ---------------------------------------
+#: kinds whose subject is a ticket, a counter or a service of one day: a new day ends them
+DAY_KINDS = frozenset(k.value for k in Kind) - {Kind.FEEDBACK_OVERDUE.value}
+
+
+def thresholds_for(config: BranchConfig | None, target_minutes: float | None = None) -> WarningThresholds:
+    """The branch's thresholds: the defaults, the deployment's target wait, then what its
+    configuration sets (``warning_thresholds``), in that order of precedence."""
+    limits = WarningThresholds()
+    if target_minutes is not None:
+        limits = limits.changed({"target_minutes": target_minutes})
+    if config is not None and config.warning_thresholds:
+        limits = limits.changed(config.warning_thresholds)
+    return limits
+
+
+def outcome_of(record: WarningRecord, state: BranchState, today: DayActivity | None) -> str:
+    """How a warning that no longer holds ended, from the state and the day's records (one of
+    ``core.events.WARNING_OUTCOMES``; docs/event-log.md "Warnings" says what each means)."""
+    if record.kind in DAY_KINDS and record.day != state.day:
+        return "day_ended"
+    subject = record.subject or ""
+    counter = state.counters.get(subject)
+    if record.kind == Kind.PROMISE_AT_RISK:
+        ticket = today.tickets.get(subject) if today is not None else None
+        if ticket is None:
+            return "ended"
+        if ticket.called_at is not None:
+            top = ticket.issued_at + shown_top_seconds(ticket.told) if ticket.told is not None else math.inf
+            return "promise_kept" if ticket.called_at <= top else "promise_broken"
+        live = state.tickets.get(subject)
+        if live is None or live.status.value in ("cancelled", "no_show", "done"):
+            return "customer_left"
+        return "risk_passed"
+    if record.kind == Kind.COUNTER_IDLE_WITH_QUEUE:
+        if counter is None:
+            return "ended"
+        if counter.status in (CounterStatus.CALLING, CounterStatus.SERVING):
+            return "called"
+        if counter.status is CounterStatus.PAUSED:
+            return "paused"
+        if counter.status is CounterStatus.CLOSED:
+            return "closed"
+        return "queue_empty"
+    if record.kind == Kind.PAUSE_OVERRUN:
+        return "closed" if counter is not None and counter.status is CounterStatus.CLOSED else "resumed"
+    if record.kind == Kind.MANY_PAUSED:
+        return "resumed"
+    if record.kind == Kind.SERVICE_UNSERVED:
+        served = any(c.status is not CounterStatus.CLOSED and serves(c.services, subject) for c in state.counters.values())
+        return "counter_opened" if served else "queue_empty"
+    if record.kind == Kind.NEW_TICKET_WAIT_HIGH:
+        named = record.facts.get("counters")
+        helping = [
+            c
+            for c in state.counters.values()
+            if isinstance(named, list) and c.name in named and c.status not in (CounterStatus.CLOSED, CounterStatus.PAUSED)
+        ]
+        return "counter_opened" if helping else "wait_fell"
+    if record.kind == Kind.DURATION_DRIFT:
+        return "back_to_norm"
+    if record.kind == Kind.FEEDBACK_OVERDUE:
+        return "followed_up"
+    return "ended"
+
+
+def _facts_for_log(facts: dict[str, object]) -> dict[str, object]:
+    """A warning's facts as a log line can hold them: floats to 0.1, infinities left out."""
+    out: dict[str, object] = {}
+    for name, value in facts.items():
+        if isinstance(value, float):
+            if math.isfinite(value):
+                out[name] = round(value, 1)
+        elif isinstance(value, dict):
+            out[name] = _facts_for_log(value)
+        elif isinstance(value, list | tuple):
+            out[name] = list(value)[:20]  # a long list of tickets says no more than its first twenty
+        else:
+            out[name] = value
+    return out
+
+
+#: the rules that need a forecast: an evaluation without one does not judge them
+FORECAST_KINDS = frozenset({Kind.PROMISE_AT_RISK.value, Kind.NEW_TICKET_WAIT_HIGH.value})
+
+
+def plan_warning_events(
+    on_now: Sequence[WarningRecord],
+    found: Sequence[Warning],
+    state: BranchState,
+    today: DayActivity | None,
+    *,
+    unjudged: frozenset[str] = frozenset(),
+) -> list[dict[str, object]]:
+    """The events that bring the log's warnings in line with an evaluation: first a
+    ``warning_cleared`` for each warning on that no longer holds (or belongs to an earlier day),
+    then a ``warning_raised`` for each condition that is new. Warnings of the kinds in
+    ``unjudged`` (rules the evaluation could not run, e.g. :data:`FORECAST_KINDS` before this
+    process has a forecast) stay as they are. Fields without ``ts``."""
+    events: list[dict[str, object]] = []
+    still_on: set[str] = set()
+    holding = {w.key for w in found}
+    for record in on_now:
+        stale_day = record.kind in DAY_KINDS and record.day != state.day
+        if (record.key in holding or record.kind in unjudged) and not stale_day:
+            still_on.add(record.key)
+            continue
+        events.append({"type": "warning_cleared", "key": record.key, "outcome": outcome_of(record, state, today)})
+    for warning in found:
+        if warning.key in still_on:
+            continue
+        fields: dict[str, object] = {
+            "type": "warning_raised",
+            "key": warning.key,
+            "kind": warning.kind.value,
+            "severity": warning.severity.value,
+            "facts": _facts_for_log({**warning.facts, "since": warning.since} if warning.since is not None else dict(warning.facts)),
+        }
+        if warning.subject is not None:
+            fields["subject"] = warning.subject
+        events.append(fields)
+    return events
+
+
+def warnings_panel(records: Sequence[WarningRecord], latest: Sequence[Warning], on_now: Sequence[WarningRecord], now: float) -> dict[str, object]:
+    """The dashboard's warnings: those on now (with the latest evaluation's severity and figures
+    where it has them: an idle counter's minutes grow, a warning may have become an alert) and
+    the day's ``records``, with counts by kind and by how they ended."""
+    live = {w.key: w for w in latest}
+    on: list[dict[str, object]] = []
+    for record in on_now:
+        item = record.as_dict()
+        found = live.get(record.key)
+        if found is not None:
+            item["facts_now"] = _facts_for_log(dict(found.facts))
+            if found.severity is Severity.ALERT:
+                item["severity"] = "alert"
+        item["on_for_s"] = round(now - record.raised_at, 1)
+        on.append(item)
+    on.sort(key=lambda item: (item["severity"] != "alert", float(str(item["raised_at"]))))
+    ended = [r for r in records if not r.on]
+    by_outcome: dict[str, int] = {}
+    for record in ended:
+        by_outcome[record.outcome or "ended"] = by_outcome.get(record.outcome or "ended", 0) + 1
+    by_kind: dict[str, int] = {}
+    for record in records:
+        by_kind[record.kind] = by_kind.get(record.kind, 0) + 1
+    acknowledged = [r for r in records if r.acknowledged_at is not None]
+    to_ack = sorted(r.acknowledged_at - r.raised_at for r in acknowledged if r.acknowledged_at is not None)
+    return {
+        "on": on,
+        "ended": [r.as_dict() for r in reversed(ended)],
+        "raised_today": len(records),
+        "acknowledged_today": len(acknowledged),
+        "median_to_acknowledge_s": round(statistics.median(to_ack), 1) if to_ack else None,
+        "by_kind": by_kind,
+        "by_outcome": by_outcome,
+    }

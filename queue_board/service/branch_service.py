@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from queue_board.core.branch_config import BranchConfig
-from queue_board.core.events import Event, event_to_dict, event_to_json
+from queue_board.core.events import QUIET_TYPES, Event, event_to_dict, event_to_json
 from queue_board.core.projection import Projection
 from queue_board.forecast.durations import Priors
 from queue_board.service.boards import BoardPublisher, Publisher
@@ -29,6 +29,7 @@ from queue_board.service.feedback import BranchFeedback
 from queue_board.service.projections import ProjectionRegistry
 from queue_board.service.refresh import ForecastRefresher
 from queue_board.service.reports import BranchReports
+from queue_board.service.warnings import BranchWarnings
 from queue_board.store.event_store import EventStore
 
 
@@ -48,6 +49,8 @@ class BranchService:
         scenarios: int = 128,
         default_config: BranchConfig | None = None,
         target_minutes: float = 10.0,
+        warnings_enabled: bool = False,
+        warning_sweep_seconds: float = 30.0,
         publish: Publisher | None = None,
         start_task: Callable[..., Any] = _direct,
         offload: Callable[..., Any] = _direct,
@@ -67,6 +70,12 @@ class BranchService:
         self.commands = BranchCommands(self.projections, clock=self.clock, offload=offload, after_write=self._written)
         #: the complaint and praise log (events of the branch's log, through ``commands``)
         self.feedback = BranchFeedback(self.projections, self.commands, self.clock)
+        #: early warnings and re-promises (events of the branch's log, through ``commands``)
+        self.warnings = BranchWarnings(
+            self.projections, self.commands, self.forecasts, self.clock,
+            target_minutes=target_minutes, enabled=warnings_enabled, sweep_seconds=warning_sweep_seconds,
+        )
+        self.reports.live_warnings = self.warnings.latest
         # what the web layer calls, by the part that does it
         self.lock = self.projections.lock
         self.projection = self.projections.get
@@ -92,11 +101,20 @@ class BranchService:
             self._start_task(self.reports.board_pushed, branch, board)
 
     def _written(self, branch: str, event: Event | None) -> None:
+        if event is not None and event.type in QUIET_TYPES:
+            # a complaint or a warning changes no board and no forecast: only the managers' views
+            if self.reports.pushes and self.reports.claim_push(branch):
+                self._start_task(self.reports.board_pushed, branch, {})
+            return
         self.boards.push(branch, event)
         self.forecasts.schedule(branch)
 
     def _refreshed(self, branch: str) -> None:
         self.boards.push(branch, None)
+        # a new forecast may put a promise at risk (or out of it): judged in a task of its own,
+        # after the boards went out
+        if self.warnings.enabled:
+            self._start_task(self.warnings.check_quietly, branch)
 
     def snapshot(self, branch: str) -> dict[str, Any]:
         """The full board state of ``branch``; a stale forecast is refreshed first (in the

@@ -19,6 +19,7 @@ from queue_board.core.branch import BranchState, Rejection, apply, validate
 from queue_board.core.branch_config import BranchConfig, ConfigError, parse_config
 from queue_board.core.events import (
     PROMISE_FIELDS,
+    SERVER_FIELDS,
     Event,
     EventFormatError,
     LogFormatError,
@@ -163,9 +164,13 @@ class BranchCommands:
     def _stamp(self, projection: Projection, fields: Fields) -> Event:
         if "ts" in fields:
             raise invalid("ts is stamped by the server; to load a historical log use the import endpoint", field="ts")
-        for key in PROMISE_FIELDS:
+        # a re-promise carries its new range in ``told``; everywhere else ``told`` is the server's
+        for key in PROMISE_FIELDS if fields.get("type") != "ticket_repromised" else ("told_raw",):
             if key in fields:
                 raise invalid(f"{key} is the forecast the server tells a new ticket; it cannot be posted", field=key)
+        for key in SERVER_FIELDS:
+            if key in fields and key not in PROMISE_FIELDS:
+                raise invalid(f"{key} is the transaction length the server predicts for a new ticket; it cannot be posted", field=key)
         ts = _fixed_offset(self.clock.now())
         last = projection.state.last_ts
         if last is not None and ts < last:

@@ -68,21 +68,24 @@ class BranchFeedback:
     clock: SystemClock
 
     # writing ----------------------------------------------------------------------------
-    def record(self, branch: str, body: dict[str, Any], **meta: Any) -> Accepted:
-        """Record a complaint or praise (status open); its id is the branch's next."""
+    def record(self, branch: str, body: dict[str, Any], *, by: str | None = None, **meta: Any) -> Accepted:
+        """Record a complaint or praise (status open); its id is the branch's next. ``by`` is who
+        records it (the server's word: a client cannot send it)."""
         _only(body, RECORD_FIELDS)
+        signed = {"by": by} if by is not None else {}
 
         def build(state: BranchState) -> dict[str, Any]:
             self._check_past_ticket(branch, state, body)
-            return {**body, "type": "feedback_recorded", "id": next_feedback_id(state)}
+            return {**body, **signed, "type": "feedback_recorded", "id": next_feedback_id(state)}
 
         return self.commands.submit(branch, build, **meta)
 
-    def update(self, branch: str, feedback_id: str, body: dict[str, Any], **meta: Any) -> Accepted:
+    def update(self, branch: str, feedback_id: str, body: dict[str, Any], *, by: str | None = None, **meta: Any) -> Accepted:
         """Change a complaint's status, owner or deadline, or add a note (closing it may carry
-        the customer's satisfaction)."""
+        the customer's satisfaction); ``by`` as for :meth:`record`."""
         _only(body, UPDATE_FIELDS)
-        return self.commands.submit(branch, {**body, "type": "feedback_updated", "id": feedback_id}, **meta)
+        signed = {"by": by} if by is not None else {}
+        return self.commands.submit(branch, {**body, **signed, "type": "feedback_updated", "id": feedback_id}, **meta)
 
     def _check_past_ticket(self, branch: str, state: BranchState, body: dict[str, Any]) -> None:
         """A ticket of an earlier day than the state holds must be in that day's records (the

@@ -15,6 +15,7 @@ from queue_board.core.branch import BranchState
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.feedback import FeedbackLog
 from queue_board.core.projection import Projection
+from queue_board.core.warning_log import WarningLog
 from queue_board.forecast.durations import Priors
 from queue_board.store.event_store import EventStore
 
@@ -50,7 +51,11 @@ class ProjectionRegistry:
             projection = self._projections.get(branch)
             if projection is None:
                 projection = self._projections[branch] = Projection(
-                    priors=self.priors, scenarios=self.scenarios, activity=ActivityLog(), feedback=FeedbackLog()
+                    priors=self.priors,
+                    scenarios=self.scenarios,
+                    activity=ActivityLog(),
+                    feedback=FeedbackLog(),
+                    warnings=WarningLog(),
                 )
             return projection
 
@@ -61,6 +66,11 @@ class ProjectionRegistry:
             if rejection is not None or projection.state.seq != stored.seq:
                 # the log is the source of truth; a stored event the core rejects is a bug to surface
                 raise RuntimeError(f"stored event {branch}#{stored.seq} does not replay: {rejection}")
+
+    def loaded(self) -> list[str]:
+        """The branches whose projections this process holds."""
+        with self._registry_lock:
+            return sorted(self._projections)
 
     def drop(self, branch: str) -> None:
         """Forget a projection that moved past the log (a write that did not commit); the next

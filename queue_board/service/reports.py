@@ -8,6 +8,7 @@ Every figure comes from ``queue_board.reports`` over the activity each projectio
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -18,13 +19,16 @@ from queue_board.core.activity import DayActivity
 from queue_board.core.branch import CounterStatus
 from queue_board.core.branch_config import BranchConfig
 from queue_board.core.projection import Projection
+from queue_board.core.warning_log import WarningLog
 from queue_board.reports.columns import day_columns
 from queue_board.reports.dashboard import Waiting, branch_summary, dashboard, sort_by_attention
+from queue_board.reports.express import DEFAULT_EXPRESS_MINUTES, check_minutes, express_what_if, prediction_shares
 from queue_board.reports.history import DEFAULT_TARGET_MINUTES, Filters, history
 from queue_board.reports.quality import quality
 from queue_board.reports.staffing import Learned, learn_inputs, plan_as_dict, plan_day
 from queue_board.reports.story import ticket_story
 from queue_board.reports.tables import Table
+from queue_board.reports.warnings import Warning, warnings_panel
 from queue_board.reports.what_if import longest_queue, profiles_of, what_if
 from queue_board.service.clock import SystemClock
 from queue_board.service.errors import invalid, not_found
@@ -108,6 +112,34 @@ def parse_target(value: str | None, default: float) -> float:
     return minutes
 
 
+#: the what-if of an express counter replays at most this many counters
+MAX_WHAT_IF_COUNTERS = 50
+
+
+def parse_express_minutes(value: str | None) -> tuple[float, ...]:
+    """The N of an express analysis from ``3,5,8`` (default :data:`DEFAULT_EXPRESS_MINUTES`); 422 naming ``minutes``."""
+    if value is None or not value.strip():
+        return DEFAULT_EXPRESS_MINUTES
+    try:
+        return check_minutes(float(part) for part in value.split(","))
+    except ValueError as exc:
+        text = str(exc) if "minutes" in str(exc) else f"'minutes' must be numbers of minutes separated by commas, not {value!r}"
+        raise invalid(text, field="minutes") from None
+
+
+def parse_counters(value: str | None) -> int | None:
+    """The what-if's number of counters (1 to :data:`MAX_WHAT_IF_COUNTERS`), ``None`` = each day's own; 422 naming ``counters``."""
+    if value is None or value == "":
+        return None
+    try:
+        number = int(value)
+    except ValueError:
+        raise invalid(f"'counters' must be a whole number, not {value!r}", field="counters") from None
+    if not 1 <= number <= MAX_WHAT_IF_COUNTERS:
+        raise invalid(f"'counters' must be from 1 to {MAX_WHAT_IF_COUNTERS}", field="counters")
+    return number
+
+
 def names_config(config: BranchConfig) -> dict[str, Any]:
     """The configuration as pages need it to word a report: services' and pause reasons' names
     in every language, the reasons in effect included (the stored form leaves out the defaults)."""
@@ -132,6 +164,8 @@ class BranchReports:
         # thread, so that 50–100 ms of Monte-Carlo never freezes the boards' sockets
         self._offload: Callable[..., Any] = offload if offload is not None else (lambda task, *args: task(*args))
         self._pushes: list[tuple[Push, Push]] = []
+        #: the latest evaluation of a branch's warning rules (set by the branch service)
+        self.live_warnings: Callable[[str], list[Warning]] = lambda _branch: []
         #: branches whose dashboard push is scheduled and not yet built: a burst of events
         #: makes one push of the latest state, not one each
         self._pending: set[str] = set()
@@ -183,6 +217,13 @@ class BranchReports:
             "expected": expected,
         }
 
+    def _warnings(self, branch: str, projection: Projection, now: float) -> dict[str, Any]:
+        """The dashboard's early warnings (``reports.warnings.warnings_panel``) from the log's."""
+        log = projection.warnings if projection.warnings is not None else WarningLog()
+        day = projection.state.day
+        records = log.between(day, day) if day is not None else []
+        return warnings_panel(records, self.live_warnings(branch), log.on_now(), now)
+
     def dashboard(self, branch: str, *, target_minutes: float | None = None, catch_up: bool = True) -> dict[str, Any]:
         """Today's live dashboard of ``branch``."""
         projection = self._projection(branch, catch_up)
@@ -191,6 +232,7 @@ class BranchReports:
             day = inputs.pop("day")
             view = dashboard(day, **inputs, target_minutes=target_minutes or self.target_minutes)
             view["seq"] = projection.state.seq
+            view["warnings"] = self._warnings(branch, projection, inputs["now"])
             config = self.projections.config_of(projection.state)
             view["staffing"], pending = self._staffing(branch, projection, target_minutes or self.target_minutes)
         if pending is not None:
@@ -334,7 +376,16 @@ class BranchReports:
         with self.projections.lock(branch):
             inputs = self._live_inputs(projection)
             day = inputs.pop("day")
-            row = branch_summary(branch, day, **inputs, target_minutes=self.target_minutes)
+            log = projection.warnings if projection.warnings is not None else WarningLog()
+            on = log.on_now()
+            row = branch_summary(
+                branch,
+                day,
+                **inputs,
+                target_minutes=self.target_minutes,
+                warnings_on=[r.severity for r in on],
+                unacknowledged_alerts=sum(1 for r in on if r.severity == "alert" and r.acknowledged_at is None),
+            )
             row["seq"] = projection.state.seq
         return row
 
@@ -379,6 +430,28 @@ class BranchReports:
         tables = history(columns, target_minutes=target_minutes, filters=filters)
         tables.update(quality(columns, service=filters.service, counter=filters.counter))
         return tables
+
+    def express(
+        self, branch: str, start: str | None, end: str | None, *, minutes: str | None = None, counters: str | None = None
+    ) -> tuple[Period, dict[str, Table]]:
+        """The express-counter analysis of a period (docs/express-counter.md): the share of
+        tickets predicted under each N by service, and the what-if of one counter "express ≤ N
+        min". ``minutes`` is a comma-separated list of N (default 3,5,8), ``counters`` the
+        what-if's counters (default: each day's counters that served); 422 naming the field."""
+        chosen = parse_express_minutes(minutes)
+        size = parse_counters(counters)
+        projection = self._projection(branch, True)
+        activity = projection.activity
+        with self.projections.lock(branch):
+            latest = activity.today.day if activity is not None and activity.today is not None else None
+            period = parse_period(start, end, latest=latest)
+            found = activity.in_range(period.start, period.end) if activity is not None else []
+            # a day still open changes under the lock's next holder: read a copy of it
+            days = [day if day.closed else copy.deepcopy(day) for day in found]
+        return period, {
+            "express_shares": prediction_shares(days, chosen),
+            "express_what_if": express_what_if(days, chosen, counters=size),
+        }
 
     def story(self, branch: str, day: str, ticket: str) -> dict[str, Any]:
         """One ticket's timeline; 404 if the day or the ticket is not in the log."""

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask_socketio import SocketIO
 
 from queue_board.service.branch_service import Publisher
+from queue_board.web.service import service_of
 from queue_board.web.sockets import manager_pushes, publisher, register_handlers
 
 T = TypeVar("T")
@@ -83,6 +84,10 @@ class LivePush:
         ACK: 40 ms added to every API call, measured by benchmarks/server_load.py.
         """
         socketio = self.server(app)
+        sweeper = service_of(app).warnings
+        if sweeper.enabled and sweeper.sweep_seconds > 0:
+            # conditions that no event prompts (a counter idle for minutes) are found by a sweep
+            socketio.start_background_task(sweeper.sweep_forever, socketio.sleep)
         if socketio.async_mode != "gevent":
             socketio.run(app, host=host, port=port)
             return

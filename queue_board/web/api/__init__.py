@@ -2,14 +2,14 @@
 
 Thin: each view authenticates, reads the request, calls the branch service, and turns
 its answer or :class:`~queue_board.service.errors.ProblemError` into JSON. The views are in
-:mod:`.routes` (the manager's reports in :mod:`.reports`, the complaint and praise log in :mod:`.feedback`), the error answers in :mod:`.errors`; both are added to the blueprints here.
+:mod:`.routes` (the manager's reports in :mod:`.reports`, the complaint and praise log in :mod:`.feedback`, the early warnings in :mod:`.warnings`), the error answers in :mod:`.errors`; both are added to the blueprints here.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint
 
-from queue_board.web.api import errors, feedback, reports, routes
+from queue_board.web.api import errors, feedback, reports, routes, warnings
 
 api_bp = Blueprint("api", __name__)
 health_bp = Blueprint("health", __name__)
@@ -17,4 +17,5 @@ health_bp = Blueprint("health", __name__)
 routes.add_routes(api_bp, health_bp)
 reports.add_report_routes(api_bp)
 feedback.add_feedback_routes(api_bp)
+warnings.add_warning_routes(api_bp)
 errors.add_error_handlers(api_bp)

@@ -50,13 +50,13 @@ def record(branch: str) -> tuple[Response, int]:
     """Record a complaint or praise: ``kind``, ``channel``, ``category``, ``text`` and optionally
     ``aspect``, ``ticket`` + ``ticket_day``, ``owner``, ``deadline``."""
     caller = require_branch(branch, *KEEPERS)
-    return accepted(current_service().feedback.record(branch, json_body(), **write_meta(caller)))
+    return accepted(current_service().feedback.record(branch, json_body(), by=caller.name, **write_meta(caller)))
 
 
 def update(branch: str, feedback_id: str) -> tuple[Response, int]:
     """Change its ``status`` (with ``owner``, ``deadline``, ``note``, ``satisfaction`` on closing)."""
     caller = require_branch(branch, *KEEPERS)
-    return accepted(current_service().feedback.update(branch, feedback_id, json_body(), **write_meta(caller)))
+    return accepted(current_service().feedback.update(branch, feedback_id, json_body(), by=caller.name, **write_meta(caller)))
 
 
 def listing(branch: str) -> Response:

@@ -32,6 +32,7 @@ def add_report_routes(api_bp: Blueprint) -> None:
         ("/branches/<branch>/reports/history", history),
         ("/branches/<branch>/reports/history/<table>.csv", history_csv),
         ("/branches/<branch>/reports/tickets/<day>/<ticket>", ticket_story),
+        ("/branches/<branch>/reports/express", express),
         ("/overview", overview),
     ):
         api_bp.add_url_rule(rule, view_func=view, methods=["GET"])
@@ -89,6 +90,20 @@ def history_csv(branch: str, table: str) -> Response:
         raise not_found(f"no report table {table!r}; expected one of {sorted(report.tables)}")
     name = f"{branch}-{table}-{report.period.start.isoformat()}-{report.period.end.isoformat()}.csv"
     return Response(found.to_csv(), mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def express(branch: str) -> Response:
+    """The express-counter analysis of a period (``from``, ``to``, ``minutes`` = N list such as
+    ``3,5,8``, ``counters`` for the what-if): docs/express-counter.md."""
+    require_branch(branch, *READERS)
+    period, tables = current_service().reports.express(
+        branch,
+        request.args.get("from"),
+        request.args.get("to"),
+        minutes=request.args.get("minutes"),
+        counters=request.args.get("counters"),
+    )
+    return jsonify({"branch": branch, "period": period.as_dict(), "tables": {name: table.as_dict() for name, table in tables.items()}})
 
 
 def ticket_story(branch: str, day: str, ticket: str) -> Response:

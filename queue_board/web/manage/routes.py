@@ -60,7 +60,7 @@ def overview() -> BaseResponse | str:
 @staff_page(*MANAGER_ROLES)
 def branch_dashboard(branch: str) -> str:
     """Today at ``branch``, live."""
-    return _page("manage_dashboard.html", "manage-dashboard", branch)
+    return _page("manage_dashboard.html", "manage-dashboard", branch, csrf=generate_csrf())
 
 
 @staff_page(*MANAGER_ROLES)
