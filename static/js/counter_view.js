@@ -2,7 +2,9 @@
 // the teller console (teller.js): the customer being served and for how long, wrap-up and pause
 // messages with the time left, and a closed counter without any ticket number. A counter wrapping
 // up with nobody waiting shows as free; with people waiting, its wrap-up estimate is the one first
-// made for this wrap-up, aged, and once that has passed the board says so.
+// made for this wrap-up, aged, and once that has passed the board says so. After the teller's
+// heads-up the transaction's range (which already counts it) is followed by its reason:
+// "This transaction: about 20–25 min — Entering your details".
 
 import {
   STATUS,
@@ -53,6 +55,16 @@ function wrapUpRange(board, counter, nowMs, boardNowMs) {
 }
 
 /**
+ * The name of a heads-up's reason in `lang`: a code of the branch's heads-up reasons (the board's
+ * `heads_up_reasons`), named in that language; free text as logged; null for none.
+ */
+export function headsUpReason(reason, reasons, lang = language()) {
+  if (!reason) return null;
+  const known = (reasons || []).find((r) => r.code === reason);
+  return known ? nameIn(known.names, lang, known.code) : reason;
+}
+
+/**
  * What the board above counter `name` says at `nowMs` (server time). `boardNowMs` is when the
  * board's ranges were computed. Returns {status, symbol, label, caption, hero, heroKind, primary,
  * secondary, reason, serves, waiting}; `heroKind` is "ticket" only when a customer is at the counter.
@@ -98,7 +110,15 @@ export function counterBoardView(board, name, nowMs, boardNowMs = nowMs, utcOffs
       view.heroKind = "ticket";
       const total = since != null ? formatRange(extendedRange(remaining, (nowMs - since) / 1000)) : null;
       const left = formatRange(remaining);
-      view.primary = total ? _("This transaction: %(range)s", { range: total }) : _("Transaction in progress");
+      // the teller's latest heads-up ("+5 min: entering your details"): the range already counts it
+      const step = counter.heads_up ? headsUpReason(counter.heads_up.reason, board.heads_up_reasons) : null;
+      if (step) {
+        view.primary = total
+          ? _("This transaction: %(range)s — %(reason)s", { range: total, reason: step })
+          : _("Transaction in progress — %(reason)s", { reason: step });
+      } else {
+        view.primary = total ? _("This transaction: %(range)s", { range: total }) : _("Transaction in progress");
+      }
       const parts = [];
       if (since != null) parts.push(_("started %(time)s", { time: formatClock(since, utcOffsetMinutes) }));
       if (left) parts.push(_("%(range)s left", { range: left }));

@@ -6,7 +6,7 @@
 
 import { counterName, formatRange, nameIn, pauseReason } from "./format.js";
 import { INTL_LOCALES, N_, _, language, ngettext, onLanguageChange, setLanguage, translatePage } from "./i18n.js";
-import { ApiError, RECONNECTION, ServerClock, connectionStatus, connectionWords, el, failureMessage, followConnection, jsonOrNull, setText } from "./live.js";
+import { ApiError, RECONNECTION, ServerClock, connectionStatus, connectionWords, el, failureMessage, followConnection, jsonOrNull, setText, uuid4 } from "./live.js";
 
 export { el, setText };
 
@@ -65,6 +65,38 @@ export async function getJson(url) {
     throw new ReportError(401, "unauthorized", _("Your session has ended: sign in again to see the reports."));
   }
   throw new ReportError(response.status, (data && data.error) || "http_error", failureMessage(response, data), (data && data.field) || null);
+}
+
+/** POST JSON as the signed-in manager (the CSRF header, an idempotency key); throws ReportError with the field. */
+export async function postJson(url, payload) {
+  let response;
+  try {
+    response = await fetch(url, {
+      method: "POST",
+      headers: {
+        Accept: "application/json",
+        "Accept-Language": language(),
+        "Content-Type": "application/json",
+        "X-CSRFToken": body.dataset.csrf || "",
+        "Idempotency-Key": uuid4(),
+      },
+      credentials: "same-origin",
+      cache: "no-store",
+      body: JSON.stringify(payload),
+    });
+  } catch {
+    throw new ReportError(0, "network", _("The server could not be reached. Check the connection and try again."));
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (response.ok) return data;
+  if (response.status === 401) throw new ReportError(401, "unauthorized", _("Your session has ended: sign in again to see the reports."));
+  const message = (data && data.message) || _("The server answered %(status)s", { status: String(response.status) });
+  throw new ReportError(response.status, (data && data.error) || "http_error", message, (data && data.field) || null);
 }
 
 /** Show `error` (a ReportError) in the page's error box (`#report-error`), or hide the box with null. */

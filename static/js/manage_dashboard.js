@@ -16,6 +16,7 @@ import {
   fmtShare,
   initNav,
   page,
+  postJson,
   renderTable,
   rowObjects,
   setCsvLink,
@@ -23,6 +24,7 @@ import {
   setText,
   setTile,
   showBranchName,
+  showError,
 } from "./manage_common.js";
 import { ACTIVITY_COLOURS, COLOURS, arrivalsAndServed, axisTip, axisTooltip, baseOption, categoryAxis, chartOf, draw, fitHeight, itemTip, pct, percentAxis, rightAxis, ticketsAndMinutes, tooltipBox, valueAxis } from "./manage_charts.js";
 
@@ -244,6 +246,251 @@ function renderAlerts(p) {
     ["alert", "counter", "reason", "ticket", "service", "since", "declared_or_expected_min", "over_or_elapsed_min"],
     rows,
   );
+}
+
+// early warnings (issue 11 item 1) ------------------------------------------------------------
+
+/** How each warning ended, in words (docs/event-log.md "Warnings"). */
+const OUTCOME_WORDS = {
+  promise_kept: N_("promise kept"),
+  promise_broken: N_("promise broken"),
+  customer_left: N_("customer left"),
+  risk_passed: N_("risk passed"),
+  called: N_("counter called"),
+  paused: N_("counter paused"),
+  closed: N_("counter closed"),
+  resumed: N_("counter resumed"),
+  queue_empty: N_("queue emptied"),
+  counter_opened: N_("a counter opened"),
+  wait_fell: N_("wait fell"),
+  back_to_norm: N_("back to the usual pace"),
+  followed_up: N_("followed up"),
+  day_ended: N_("day ended"),
+  ended: N_("ended"),
+};
+const WARNING_SYMBOLS = {
+  promise_at_risk: "◷",
+  counter_idle_with_queue: "●",
+  pause_overrun: "‖",
+  many_paused: "‖‖",
+  service_unserved: "✕",
+  new_ticket_wait_high: "↑",
+  duration_drift: "↗",
+  feedback_overdue: "✉",
+};
+const WARNING_KIND_WORDS = {
+  promise_at_risk: N_("Promise at risk"),
+  counter_idle_with_queue: N_("Counter idle with a queue"),
+  pause_overrun: N_("Pause past its minutes"),
+  many_paused: N_("Many counters paused"),
+  service_unserved: N_("Service nobody serves"),
+  new_ticket_wait_high: N_("New tickets wait too long"),
+  duration_drift: N_("Teller slower than usual"),
+  feedback_overdue: N_("Complaint follow-up overdue"),
+};
+
+/** Promises at risk listed one by one; the rest are folded under one line. */
+const PROMISES_LISTED = 3;
+
+function wholeMinutes(seconds) {
+  return Math.max(1, Math.round((seconds || 0) / 60));
+}
+
+/** One warning in a sentence, from its figures now (or as raised), `extra` seconds after the payload. */
+function warningSentence(w, extra) {
+  const f = { ...(w.facts || {}), ...(w.facts_now || {}) };
+  const counter = w.subject != null ? state.names.counter(w.subject) : "";
+  switch (w.kind) {
+    case "promise_at_risk":
+      if (f.broken || (f.slack ?? 0) - extra < 0) {
+        return _("Ticket %(ticket)s (%(service)s) has waited %(num)s min, past the %(top)s min it was told", {
+          ticket: w.subject, service: state.names.service(f.service), num: wholeMinutes((f.waited || 0) + extra), top: wholeMinutes(f.shown_top),
+        });
+      }
+      return _("Ticket %(ticket)s (%(service)s) is likely (%(share)s) to wait past the %(top)s min it was told", {
+        ticket: w.subject, service: state.names.service(f.service), share: fmtShare(f.p_break ?? 0, 0), top: wholeMinutes(f.shown_top),
+      });
+    case "counter_idle_with_queue":
+      return ngettext(
+        "%(counter)s has called nobody for %(time)s while %(num)s customer it serves waits",
+        "%(counter)s has called nobody for %(time)s while %(num)s customers it serves wait",
+        f.waiting || 0,
+        { counter, time: formatElapsed(((f.idle || 0) + extra) * 1000) },
+      );
+    case "pause_overrun":
+      return _("%(counter)s, paused (%(reason)s): %(over)s min past its %(declared)s min", {
+        counter, reason: state.names.reason(f.reason), over: wholeMinutes((f.over || 0) + extra), declared: f.declared_minutes ?? "",
+      });
+    case "many_paused":
+      return _("%(paused)s of %(open)s open counters are paused", { paused: (f.paused || []).length, open: f.open ?? "" });
+    case "service_unserved":
+      return ngettext(
+        "No open counter serves %(service)s: %(num)s customer waits",
+        "No open counter serves %(service)s: %(num)s customers wait",
+        f.waiting || 0,
+        { service: state.names.service(w.subject) },
+      );
+    case "new_ticket_wait_high":
+      return _("A new %(service)s ticket would wait up to %(num)s min (target %(target)s min) while %(counters)s is closed or paused", {
+        service: state.names.service(w.subject), num: wholeMinutes(f.p90), target: wholeMinutes(f.target),
+        counters: (f.counters || []).map((c) => state.names.counter(c)).join(", "),
+      });
+    case "duration_drift":
+      return ngettext(
+        "%(counter)s: transactions slower than this teller's usual pace for %(num)s transaction",
+        "%(counter)s: transactions slower than this teller's usual pace for %(num)s transactions",
+        f.transactions || 0,
+        { counter },
+      );
+    case "feedback_overdue":
+      return f.owner
+        ? _("Complaint %(id)s is past its follow-up deadline (%(owner)s)", { id: w.subject, owner: f.owner })
+        : _("Complaint %(id)s is past its follow-up deadline", { id: w.subject });
+    default:
+      return _(WARNING_KIND_WORDS[w.kind] || w.kind);
+  }
+}
+
+function acknowledgedWords(w) {
+  const when = clockAt(w.acknowledged_at);
+  const who = w.acknowledged_by || "";
+  return w.note
+    ? _("Seen by %(name)s at %(time)s: %(note)s", { name: who, time: when, note: w.note })
+    : _("Seen by %(name)s at %(time)s", { name: who, time: when });
+}
+
+async function acknowledge(w, note, button) {
+  button.disabled = true;
+  try {
+    const path = `${page.root}/api/v1/branches/${encodeURIComponent(page.branch)}/warnings/${encodeURIComponent(w.key)}/acknowledge`;
+    await postJson(path, note ? { note } : {});
+    showError(null);
+  } catch (error) {
+    button.disabled = false;
+    showError(error);
+  }
+}
+
+/** What a warning is about, in the page's language: a counter, a service, a ticket or a complaint. */
+function warningSubject(w) {
+  if (!w.subject) return "";
+  if (["counter_idle_with_queue", "pause_overrun", "duration_drift"].includes(w.kind)) return state.names.counter(w.subject);
+  if (["service_unserved", "new_ticket_wait_high"].includes(w.kind)) return state.names.service(w.subject);
+  return w.subject;
+}
+
+function warningItem(w) {
+  const li = el("li", "mg-warning");
+  li.dataset.kind = w.kind;
+  li.dataset.severity = w.severity;
+  li.dataset.key = w.key;
+  li.append(el("span", "mg-alert-symbol", WARNING_SYMBOLS[w.kind] || "!"));
+  const body = el("div", "mg-warning-body");
+  const head = el("p", "mg-warning-head");
+  head.append(
+    el("span", "mg-warning-severity", w.severity === "alert" ? _("Alert") : _("Warning")),
+    el("span", "mg-warning-kind", _(WARNING_KIND_WORDS[w.kind] || w.kind)),
+    el("span", "mg-warning-since", _("since %(time)s", { time: clockAt(w.raised_at) })),
+  );
+  const text = el("p", "mg-warning-text");
+  ticking(text, (now) => warningSentence(w, sincePayload(now)));
+  body.append(head, text);
+  if (w.acknowledged_at != null) {
+    body.append(el("p", "mg-warning-seen", acknowledgedWords(w)));
+  } else {
+    const form = el("form", "mg-warning-ack");
+    const label = el("label", "visually-hidden", _("What did you do? (optional)"));
+    const input = el("input", "mg-warning-note");
+    input.type = "text";
+    input.maxLength = 500;
+    input.id = `note-${w.key.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+    label.htmlFor = input.id;
+    input.placeholder = _("What did you do? (optional)");
+    const button = el("button", "mg-button mg-warning-ack-button", _("Seen"));
+    button.type = "submit";
+    form.append(label, input, button);
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      acknowledge(w, input.value.trim(), button);
+    });
+    body.append(form);
+  }
+  li.append(body);
+  return li;
+}
+
+function renderWarnings(p) {
+  const panel = p.warnings || { on: [], ended: [] };
+  // keep what a manager is typing: a push rebuilds the list, so the notes are carried over
+  const typed = {};
+  for (const input of document.querySelectorAll("#warning-list .mg-warning-note")) {
+    const key = input.closest(".mg-warning")?.dataset.key;
+    if (key && input.value) typed[key] = { value: input.value, focused: document.activeElement === input };
+  }
+  // a busy morning can put a dozen promises at risk: the first few are listed, the rest folded
+  // under one line, so the other kinds of warning stay in sight
+  const promises = panel.on.filter((w) => w.kind === "promise_at_risk");
+  const folded = new Set(promises.slice(PROMISES_LISTED).map((w) => w.key));
+  const items = panel.on.filter((w) => !folded.has(w.key)).map(warningItem);
+  const foldedItems = panel.on.filter((w) => folded.has(w.key)).map(warningItem);
+  const list = document.getElementById("warning-list");
+  const listed = [...items];
+  if (foldedItems.length) {
+    const more = el("li", "mg-warning-more");
+    const details = el("details", "mg-details");
+    details.open = state.morePromisesOpen === true;
+    details.addEventListener("toggle", () => {
+      state.morePromisesOpen = details.open;
+    });
+    details.append(
+      el("summary", null, ngettext("%(num)s more customer whose promise is at risk", "%(num)s more customers whose promises are at risk", foldedItems.length)),
+      el("ul", "mg-warnings"),
+    );
+    details.querySelector("ul").append(...foldedItems);
+    more.append(details);
+    listed.push(more);
+  }
+  list.replaceChildren(...listed);
+  for (const li of [...items, ...foldedItems]) {
+    const kept = typed[li.dataset.key];
+    const input = li.querySelector(".mg-warning-note");
+    if (kept && input) {
+      input.value = kept.value;
+      if (kept.focused) input.focus();
+    }
+  }
+  document.getElementById("warnings-empty").hidden = items.length > 0;
+  const columns = ["raised", "kind", "subject", "severity", "acknowledged_by", "acknowledged_at", "note", "ended", "outcome"];
+  const rows = panel.ended.map((w) => [
+    clockAt(w.raised_at), w.kind, w.subject || "", w.severity, w.acknowledged_by || "", w.acknowledged_at != null ? clockAt(w.acknowledged_at) : "", w.note || "", clockAt(w.cleared_at), w.outcome || "",
+  ]);
+  const box = document.getElementById("warnings-ended-box");
+  box.hidden = rows.length === 0;
+  setText(
+    document.getElementById("warnings-ended-summary"),
+    ngettext("%(num)s warning ended today", "%(num)s warnings ended today", rows.length),
+  );
+  const keys = ["raised", "warning", "about", "seen_by", "ended", "outcome"];
+  const shown = (value) => String(value ?? "");
+  renderTable(
+    document.getElementById("warnings-ended-table"),
+    {
+      columns: keys,
+      rows: panel.ended.map((w) => [
+        clockAt(w.raised_at),
+        _(WARNING_KIND_WORDS[w.kind] || w.kind),
+        warningSubject(w),
+        w.acknowledged_by ? `${w.acknowledged_by} ${clockAt(w.acknowledged_at)}` : "",
+        clockAt(w.cleared_at),
+        _(OUTCOME_WORDS[w.outcome] || w.outcome || ""),
+      ]),
+    },
+    {
+      headers: { raised: _("Raised"), warning: _("Warning"), about: _("About"), seen_by: _("Seen by"), ended: _("Ended"), outcome: _("How it ended") },
+      format: Object.fromEntries(keys.map((k) => [k, shown])),
+    },
+  );
+  setLocalCsvLink(document.getElementById("warnings-csv"), todayFile("warnings", p), columns, rows);
 }
 
 function renderWaiting(p) {
@@ -703,6 +950,7 @@ function render() {
   document.body.dataset.seq = String(p.seq ?? "");
   renderTiles(p);
   renderCounters(p);
+  renderWarnings(p);
   renderAlerts(p);
   renderWaiting(p);
   renderTimeline(p);

@@ -9,7 +9,6 @@
 // the strings after them.)
 
 import { N_, _, language, ngettext, onLanguageChange } from "./i18n.js";
-import { uuid4 } from "./live.js";
 import {
   Names,
   ReportError,
@@ -32,6 +31,7 @@ import {
   showError,
   toldWords,
   withQuery,
+  postJson,
 } from "./manage_common.js";
 import { COLOURS, baseOption, categoryAxis, draw, fitHeight, rowTip, valueAxis } from "./manage_charts.js";
 
@@ -141,37 +141,6 @@ function feedbackPath(rest = "") {
   return rest ? base + "/" + rest : base;
 }
 
-/** POST JSON as the signed-in manager (the CSRF header, an idempotency key); throws ReportError with the field. */
-async function postJson(url, payload) {
-  let response;
-  try {
-    response = await fetch(url, {
-      method: "POST",
-      headers: {
-        Accept: "application/json",
-        "Accept-Language": language(),
-        "Content-Type": "application/json",
-        "X-CSRFToken": body.dataset.csrf || "",
-        "Idempotency-Key": uuid4(),
-      },
-      credentials: "same-origin",
-      cache: "no-store",
-      body: JSON.stringify(payload),
-    });
-  } catch {
-    throw new ReportError(0, "network", _("The server could not be reached. Check the connection and try again."));
-  }
-  let data = null;
-  try {
-    data = await response.json();
-  } catch {
-    data = null;
-  }
-  if (response.ok) return data;
-  if (response.status === 401) throw new ReportError(401, "unauthorized", _("Your session has ended: sign in again to see the reports."));
-  const message = (data && data.message) || _("The server answered %(status)s", { status: String(response.status) });
-  throw new ReportError(response.status, (data && data.error) || "http_error", message, (data && data.field) || null);
-}
 
 /** Show a write's error at its field (`<form>-<field>-error`), or in the form's own line. */
 function fieldErrors(form, error) {
@@ -634,6 +603,7 @@ function renderHistory() {
     time.append(el("time", null, localTime(change.ts)));
     li.append(time, el("p", "mg-story-text", changeWords(change, previous)));
     const details = [];
+    if (change.by) details.push(_("by %(name)s", { name: change.by }));
     if (change.owner) details.push(_("owner %(name)s", { name: change.owner }));
     if (change.deadline) details.push(_("follow up by %(time)s", { time: localTime(change.deadline) }));
     if (change.satisfaction != null) details.push(_("satisfaction %(num)s of 5", { num: change.satisfaction }));

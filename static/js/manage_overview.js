@@ -13,6 +13,7 @@ const REASONS = {
   wait_over_target: N_("Wait over target"),
   pause_overrun: N_("Pause past its time"),
   transaction_running_long: N_("Transaction running long"),
+  alert_unseen: N_("Alert nobody has seen"),
   service_level_low: N_("Service level low"),
   promises_broken: N_("Promises broken"),
 };

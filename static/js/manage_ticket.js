@@ -34,6 +34,14 @@ function toldText(story) {
   return formatRange({ p10, p50, p90 });
 }
 
+/** Why a ticket was re-promised, as the ticket page said it (docs/event-log.md "Re-promises"). */
+const REPROMISE_REASONS = {
+  counter_paused: N_("a counter that serves it was paused"),
+  counter_closed: N_("a counter that serves it closed"),
+  long_transaction: N_("a transaction ahead ran long"),
+  served_out_of_turn: N_("a later ticket was served first"),
+};
+
 /** The words of one entry: {text, detail}. */
 function describe(entry, story) {
   const n = state.names;
@@ -69,6 +77,14 @@ function describe(entry, story) {
       return { text: _("Sent to another service's queue at %(counter)s", { counter: n.counter(entry.counter) }) };
     case "unfinished":
       return { text: _("Still at %(counter)s when the day's log ended", { counter: n.counter(entry.counter) }) };
+    case "repromised": {
+      const [p10, p50, p90] = entry.told;
+      const remaining = { p10: Math.max(0, p10 - (entry.at - story.issued_at)), p50: Math.max(0, p50 - (entry.at - story.issued_at)), p90: Math.max(0, p90 - (entry.at - story.issued_at)) };
+      return {
+        text: _("Told again: now %(range)s", { range: formatRange(remaining) || "" }),
+        detail: REPROMISE_REASONS[entry.reason] ? _(REPROMISE_REASONS[entry.reason]) : _("no reason in the log"),
+      };
+    }
     case "cancelled":
       return { text: _("Left the queue") };
     case "promise":
@@ -99,7 +115,7 @@ function render() {
   const entries = [...story.entries];
   if (broken) entries.push({ at: story.issued_at + story.told_high_s, kind: "promise" });
   entries.sort((a, b) => a.at - b.at || (a.kind === "issued" ? -1 : b.kind === "issued" ? 1 : 0));
-  const own = new Set(["issued", "called", "started", "finished", "no_show", "transferred", "unfinished", "cancelled"]);
+  const own = new Set(["issued", "called", "started", "finished", "no_show", "transferred", "unfinished", "cancelled", "repromised"]);
   const list = document.getElementById("story-list");
   list.replaceChildren(
     ...entries.map((entry) => {

@@ -4,8 +4,10 @@
 // (codes, named in the console's language; or free text) and minutes. Whatever the console or the
 // server refuses is said, with why, in the console's language: a shortcut for an action that does
 // not fit now, and a dialog confirmed after the counter moved on (the server judges and says why).
+// During a transaction, one click on a heads-up ("+5 min: Entering your details", the branch's list)
+// tells the counter board and everyone's forecast that a long step has begun.
 
-import { counterBoardView, renderCounterBoard } from "./counter_view.js";
+import { counterBoardView, headsUpReason, renderCounterBoard } from "./counter_view.js";
 import {
   STATUS,
   agedRange,
@@ -94,6 +96,7 @@ function render() {
   setText(document.getElementById("current-state"), stateSentence(counter, now));
   const since = parseTs(counter.since);
   setText(document.getElementById("current-timer"), timerText(counter, now));
+  renderHeadsUps();
   renderButtons();
   renderQueue(counter, now);
 }
@@ -159,8 +162,35 @@ function stateSentence(counter, now) {
   }
 }
 
+/** Minutes as the console writes them: 5, 2.5. */
+function minutesText(minutes) {
+  return String(Math.round(Number(minutes) * 10) / 10);
+}
+
+/** The heads-up buttons, one per reason of the branch, shown while the counter serves someone. */
+function renderHeadsUps() {
+  const counter = state.counter;
+  const group = document.getElementById("heads-up");
+  group.hidden = !counter || counter.status !== "serving";
+  const reasons = (state.board && state.board.heads_up_reasons) || [];
+  document.getElementById("heads-up-buttons").replaceChildren(
+    ...reasons.map((reason) => {
+      const name = nameIn(reason.names, language(), reason.code);
+      const num = minutesText(reason.minutes);
+      const button = el("button", "action heads-up-choice", _("+%(num)s min: %(reason)s", { num, reason: name }));
+      button.type = "button";
+      button.dataset.reason = reason.code;
+      button.title = _("Tell the customer this step takes about %(num)s more minutes; the boards and forecasts follow.", { num });
+      button.disabled = !allowed("heads-up");
+      button.addEventListener("click", () => act("heads-up", { reason: reason.code }));
+      return button;
+    }),
+  );
+}
+
 function renderButtons() {
   for (const button of buttons) button.disabled = !allowed(button.dataset.action);
+  for (const button of document.querySelectorAll("#heads-up-buttons button")) button.disabled = !allowed("heads-up");
   document.getElementById("actions").setAttribute("aria-busy", state.pending ? "true" : "false");
   for (const button of document.querySelectorAll("#queue button[data-ticket]")) button.disabled = !allowed("call");
 }
@@ -254,6 +284,12 @@ function describeDone(event) {
       return _("%(ticket)s marked as no-show.", { ticket });
     case "ticket_transferred":
       return _("%(ticket)s transferred to %(service)s.", { ticket, service: serviceName(event.service) });
+    case "transaction_extended":
+      return _("Heads-up given for %(ticket)s: +%(num)s min (%(reason)s).", {
+        ticket,
+        num: minutesText(event.minutes),
+        reason: headsUpReason(event.reason, state.board && state.board.heads_up_reasons) || "—",
+      });
     case "counter_paused":
       return _("Counter paused.");
     case "counter_resumed":

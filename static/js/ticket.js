@@ -3,7 +3,7 @@
 // goes up by more than 5 minutes. The signed link in the address is the only credential.
 
 import { Announcer } from "./announcer.js";
-import { agedRange, formatClock, formatDate, formatPeopleAhead, formatRange, nameIn, parseTs, sentence } from "./format.js";
+import { agedRange, formatClock, formatDate, formatPeopleAhead, formatRange, nameIn, parseTs, rangePassed, sentence } from "./format.js";
 import { _, language, ngettext, onLanguageChange, setLanguage } from "./i18n.js";
 import { ServerClock, banner, connectionWords, setText } from "./live.js";
 
@@ -146,10 +146,78 @@ function trackWait(ticket, aged) {
   }
 }
 
+/** Why the wait outgrew its range, as the log knows it (the re-promise's reason). */
+function repromiseWhy(repromise) {
+  switch (repromise.reason) {
+    case "counter_paused":
+      return repromise.pause_reason
+        ? _("A counter that serves you is paused (%(reason)s).", { reason: nameIn(repromise.pause_reason, language(), "") })
+        : _("A counter that serves you is paused.");
+    case "counter_closed":
+      return _("A counter that serves you has closed.");
+    case "long_transaction":
+      return _("A customer ahead of you is taking longer than usual.");
+    case "served_out_of_turn":
+      return _("Customers with priority were served before you.");
+    default:
+      return "";
+  }
+}
+
+function repromiseSeenKey() {
+  return `qb-repromise-seen:${link}`;
+}
+
+/**
+ * "Taking longer than we said: now about 20–25 min. Sorry." — said once: the server re-promises a
+ * ticket at most once (a `ticket_repromised` event), and once the customer taps OK this page does
+ * not show it again (remembered per ticket link on the phone).
+ */
+function renderRepromise(ticket, now, aged) {
+  const box = document.getElementById("repromise");
+  if (!box) return;
+  const repromise = ticket.status === "waiting" ? ticket.repromise : null;
+  let seen = false;
+  try {
+    seen = window.localStorage.getItem(repromiseSeenKey()) === "1";
+  } catch {
+    seen = false; // private mode: shown until OK for this page's life
+  }
+  if (!repromise || seen || state.repromiseSeen) {
+    box.hidden = true;
+    return;
+  }
+  // the same range as the page's own figure (the live forecast), so the page never says two
+  // things; until the page has one, what is left of the re-promised range
+  const issued = parseTs(ticket.issued_at);
+  const told = repromise.told;
+  const waited = issued != null ? Math.max(0, (now - issued) / 1000) : 0;
+  const left = { p10: Math.max(0, told.p10 - waited), p50: Math.max(0, told.p50 - waited), p90: Math.max(0, told.p90 - waited) };
+  const range = aged && !rangePassed(aged) ? formatRange(aged) : left.p90 > 0 ? formatRange(left) : null;
+  const text = range ? _("Now %(range)s. Sorry.", { range }) : _("We are sorry: it is taking longer than we said.");
+  setText(document.getElementById("repromise-text"), text);
+  const why = repromiseWhy(repromise);
+  const whyNode = document.getElementById("repromise-why");
+  setText(whyNode, why);
+  whyNode.hidden = !why;
+  box.hidden = false;
+}
+
+document.getElementById("repromise-ok")?.addEventListener("click", () => {
+  state.repromiseSeen = true;
+  try {
+    window.localStorage.setItem(repromiseSeenKey(), "1");
+  } catch {
+    // fine: remembered for this page's life
+  }
+  document.getElementById("repromise").hidden = true;
+});
+
 function renderNotice(ticket, aged) {
   const box = document.getElementById("notice");
   if (!box) return;
-  const notice = ticket.status === "waiting" && aged ? state.notice : null;
+  // a re-promise says it already, with the reason: no second notice about the same growth
+  const notice = ticket.status === "waiting" && aged && !ticket.repromise ? state.notice : null;
   box.hidden = !notice;
   if (!notice) return;
   const sentence = ngettext(
@@ -211,8 +279,10 @@ function render() {
     case "waiting": {
       headline = formatPeopleAhead(ticket.people_ahead);
       caption = _("Expected wait");
-      range = formatRange(aged) || _("Estimating…");
-      if (aged && aged.p90 >= 60) {
+      // a range the wait has already passed is never shown: it says so instead of "under 1 min"
+      const passed = ticket.wait_overdue || (aged && rangePassed(aged));
+      range = passed ? _("Taking longer than expected") : formatRange(aged) || _("Estimating…");
+      if (aged && !passed && aged.p90 >= 60) {
         detail = _("We expect to call you between %(from)s and %(to)s.", {
           from: formatClock(now + aged.p10 * 1000, offset),
           to: formatClock(now + aged.p90 * 1000, offset),
@@ -255,6 +325,7 @@ function render() {
   show("range", range);
   show("detail", detail);
   show("why", why);
+  renderRepromise(ticket, now, aged);
   renderNotice(ticket, aged);
   // "keep this page open, stay in the branch": only while the customer still waits for (or answers) the call
   const hint = document.getElementById("keep-open");
