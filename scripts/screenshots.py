@@ -7,10 +7,10 @@ learn realistic durations), then drives headless Chromium and saves PNGs:
     .venv/bin/python scripts/screenshots.py                # -> docs/screens/*.png
     .venv/bin/python scripts/screenshots.py --only hall    # just the hall board
 
-Screens: hall board, counter board (serving, paused, closed), teller console, kiosk (choice and
-ticket), the customer's ticket page (waiting, called, a longer wait), the printed ticket, and the
-managers' pages (overview, dashboard, history, promises, a ticket's story) over two simulated
-weeks of the branch and five more branches' mornings.
+Screens: hall board, counter board (serving with a heads-up, paused, closed), teller console, kiosk
+(choice and ticket), the customer's ticket page (waiting, called, re-promised), the printed ticket,
+and the managers' pages (overview, dashboard with its early warnings, history, promises, a ticket's
+story, the complaint log) over two simulated weeks of the branch and five more branches' mornings.
 Layouts: 1920×1080 landscape, 1080×1920 portrait, 390×844 phone. Languages: en, zh-Hant, zh-Hans.
 Needs ``npm install`` (the Socket.IO browser client) and Debian's /usr/bin/chromium.
 """
@@ -140,6 +140,7 @@ def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str], Any]]:
         service.set_config(BRANCH, DEMO_CONFIG.to_dict())
         store.create_user(MANAGER[0], MANAGER[1], "admin", display_name="Branch operations")
         tokens = {
+            "manager": store.create_token("screens manager", "manager", BRANCH, None),
             "display": store.create_token("hall screen", "display", BRANCH, None),
             "kiosk": store.create_token("kiosk", "kiosk", BRANCH, None),
             **{
@@ -239,6 +240,8 @@ def settle_final_state(branch: Branch, tellers: dict[str, Teller]) -> None:
         two.phase = "calling"
     if two.phase == "calling":
         branch.act("2", "start")
+    # the teller warns the customer of a long step: the counter board says so
+    branch.act("2", "heads-up", {"reason": "entering_details"})
     if four.phase == "calling":
         branch.act("4", "start")
         four.phase = "serving"
@@ -271,6 +274,29 @@ class Shot:
     init: str = ""
 
 
+def record_feedback(branch: Branch, clock: ShiftedClock) -> None:
+    """Today's complaint and praise log: a complaint about a wait (linked to the longest-waiting
+    ticket, followed up), one about a teller, and a praise."""
+    waiting = board(branch.url, branch.tokens)["waiting"]
+    linked = waiting[0]["ticket"] if waiting else None
+    deadline = (clock.now() + timedelta(hours=4)).isoformat()
+    items = [
+        {"kind": "complaint", "channel": "in_person", "category": "waiting", "aspect": "process",
+         "text": "Waited much longer than the kiosk said, and nobody told me why.", "owner": "Ms Lin", "deadline": deadline,
+         **({"ticket": linked} if linked else {})},
+        {"kind": "complaint", "channel": "phone", "category": "empathy", "aspect": "process",
+         "text": "The teller did not explain why my transfer needed a second form.", "owner": "Mr Chen", "deadline": deadline},
+        {"kind": "praise", "channel": "written", "category": "assurance", "text": "Thank you to counter 2 for sorting out my account so patiently."},
+    ]  # fmt: skip
+    for body in items:
+        response = branch.post("manager", "/feedback", body)
+        if response.status_code != 201:
+            raise RuntimeError(f"feedback: {response.status_code} {response.text}")
+    response = branch.post("manager", "/feedback/F0001", {"status": "in_progress", "note": "Called the customer back; apologised."})
+    if response.status_code != 201:
+        raise RuntimeError(f"feedback update: {response.status_code} {response.text}")
+
+
 def ticket_path(url: str, tokens: dict[str, str], label: str) -> str:
     """The customer's ticket page for ``label``, as the kiosk's QR code has it."""
     response = requests.post(
@@ -299,6 +325,7 @@ def shots(url: str, tokens: dict[str, str], clock: ShiftedClock) -> list[Shot]:
     waiting = [t["ticket"] for t in state["waiting"] if t["service"] == "deposit"]
     calling = next(c["ticket"] for c in state["counters"] if c["status"] == "calling")
     mine = waiting[-2]
+    repromised = [t["ticket"] for t in state["waiting"] if t.get("repromised")]
     estimated = "[...document.querySelectorAll('.svc-wait-range')].every(e => !e.classList.contains('is-note') || !/Estimating|估算/.test(e.textContent))"
     return [
         Shot("hall", "/board/hall", tokens["display"], ready=estimated),
@@ -309,6 +336,11 @@ def shots(url: str, tokens: dict[str, str], clock: ShiftedClock) -> list[Shot]:
         Shot("kiosk", "/kiosk", tokens["kiosk"]),
         Shot("ticket-waiting", ticket_path(url, tokens, mine), None, ready="!document.getElementById('range').hidden"),
         Shot("ticket-called", ticket_path(url, tokens, calling), None, layouts=("phone", "landscape")),
+        *(
+            [Shot("ticket-repromised", ticket_path(url, tokens, repromised[0]), None, layouts=("phone",), ready="!document.getElementById('repromise').hidden")]
+            if repromised
+            else []
+        ),
     ]
 
 
@@ -424,6 +456,7 @@ def manager_pages(service: Any) -> list[tuple[str, str]]:
         ("manage-dashboard", f"/manage/{BRANCH}"),
         ("manage-history", f"/manage/{BRANCH}/history"),
         ("manage-promises", f"/manage/{BRANCH}/promises"),
+        ("manage-feedback", f"/manage/{BRANCH}/feedback"),
     ]
     if worst:
         pages.append(("manage-ticket", f"/manage/{BRANCH}/tickets/{worst[0][0]}/{worst[0][1]}"))
@@ -471,11 +504,13 @@ SCREEN_TITLES = {
     "ticket-waiting": "Customer's ticket page — waiting",
     "ticket-longer-wait": "Customer's ticket page — the wait got longer",
     "ticket-called": "Customer's ticket page — your turn",
+    "ticket-repromised": "Customer's ticket page — re-promised, with the reason",
     "manage-overview": "Manager — every branch side by side",
     "manage-dashboard": "Manager — a branch's live dashboard",
     "manage-history": "Manager — history of the last week",
     "manage-promises": "Manager — promises kept and broken",
     "manage-ticket": "Manager — the story of a broken promise",
+    "manage-feedback": "Manager — the complaint and praise log",
 }
 
 
@@ -524,7 +559,10 @@ def main(argv: list[str] | None = None) -> int:
     with live_app(clock) as (url, tokens, service):
         branch = Branch(url, tokens)
         simulate_morning(branch, clock, start, args.seed)
+        record_feedback(branch, clock)
         other_branches(url, clock, service)
+        # the warnings as a manager arriving now finds them (the server's sweep does this every 30 s)
+        service.warnings.check(BRANCH)
         saved = shoot(url, tokens, clock, args.out, set(args.only), not args.no_quantize, service)
     for path in [*saved, write_index(args.out)]:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
