@@ -13,6 +13,7 @@ import pytest
 from queue_board.core.activity import ActivityLog
 from queue_board.core.events import format_ts, parse_event
 from queue_board.core.projection import Projection
+from queue_board.reports import staffing_sim
 from queue_board.reports.staffing import (
     ErlangA,
     ErlangC,
@@ -21,11 +22,17 @@ from queue_board.reports.staffing import (
     erlang_c,
     hourly_advice,
     learn_arrival_rates,
+    learn_handling_samples,
     learn_handling_times,
+    learn_inputs,
     learn_patience,
+    learn_pause_share,
     p90_wait,
+    plan_day,
+    refine_advice,
     split_counters,
 )
+from queue_board.reports.staffing_sim import DayInputs, DaySimulation
 
 
 def _sig3(value: float, expected: float) -> None:
@@ -347,3 +354,185 @@ def test_handling_times_and_patience_from_the_log() -> None:
     assert patience is not None
     # 4 cancellations; everyone else waited until the day's last event (censored) or was called
     assert patience > 600
+
+
+def test_pause_share_and_handling_samples_from_the_log() -> None:
+    activity = _scripted_days().activity
+    assert activity is not None
+    shares = learn_pause_share(activity.days.values())
+    # open 09:00–17:00 every day; the 5-minute break at 11:13:40 is the only pause
+    assert sorted(shares) == list(range(9, 17))
+    assert shares[11] == pytest.approx(300 / 3600)
+    assert all(shares[h] == 0.0 for h in shares if h != 11)
+    samples = learn_handling_samples(activity.days.values())
+    assert set(samples) == {"deposit"} and samples["deposit"].tolist() == pytest.approx([90.0] * 8)
+    learned = learn_inputs(activity.days.values())
+    assert learned.pause_share == shares and learned.durations == {"deposit": pytest.approx(90.0)}
+    assert learned.handling_samples["deposit"].tolist() == samples["deposit"].tolist()
+
+
+def test_a_segment_across_hours_is_cut_at_the_local_hour_in_a_half_hour_offset() -> None:
+    projection = Projection(activity=ActivityLog())
+    zone = timezone(timedelta(hours=5, minutes=30))
+
+    def submit(at: datetime, kind: str, **fields: object) -> None:
+        assert projection.submit(parse_event({"ts": format_ts(at), "type": kind, **fields})) is None
+
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=zone)
+    submit(start, "counter_opened", counter="1", services=[["deposit"]])
+    submit(start + timedelta(minutes=45), "counter_paused", counter="1", reason="lunch", minutes=30)
+    submit(start + timedelta(minutes=75), "counter_resumed", counter="1")
+    submit(start + timedelta(hours=2), "counter_closed", counter="1")
+    assert projection.activity is not None
+    # 15 of the pause's minutes in 09:xx, 15 in 10:xx, local time
+    assert learn_pause_share(projection.activity.days.values()) == {9: pytest.approx(0.25), 10: pytest.approx(0.25)}
+
+
+# --------------------------------------------------------------------------- pauses and the day simulation
+
+
+def test_pauses_take_capacity_off_each_counter() -> None:
+    rates = {9: {"deposit": 40.0}, 12: {"deposit": 40.0}}
+    durations = {"deposit": 240.0}
+    advice = hourly_advice(rates, durations, 600, pause_share={12: 0.4})
+    nine, noon = advice.hours
+    assert nine.paused_share == 0.0 and noon.paused_share == pytest.approx(0.4)
+    assert noon.capacity_service_s == pytest.approx(400.0)
+    assert nine.counters == counters_needed(40.0, 240.0, 600)
+    assert noon.counters == counters_needed(40.0, 400.0, 600) > nine.counters
+    # a share past the cap is a data problem, not a reason to staff for ever
+    capped = hourly_advice(rates, durations, 600, pause_share={12: 0.99}).hours[1]
+    assert capped.paused_share == pytest.approx(0.5)
+
+
+def _exponential_day(servers_rate: float, mean: float, hours: range, **extra: object) -> DayInputs:
+    rng = np.random.default_rng(7)
+    return DayInputs(rates={h: {"g": servers_rate} for h in hours}, handling={"g": rng.exponential(mean, 40_000)}, **extra)  # type: ignore[arg-type]
+
+
+def test_the_day_simulation_agrees_with_erlang_c_in_steady_hours() -> None:
+    # M/M/3 at 75 %: 27 an hour, 5 minutes each; the middle hours of a long day are steady
+    simulation = DaySimulation(_exponential_day(27.0, 300.0, range(0, 23)), days=200, seed=3)
+    waits = simulation.offered_waits({h: 3 for h in range(23)})
+    steady = waits[(simulation.slot_of >= 3) & (simulation.slot_of <= 20)]
+    queue = ErlangC(27 / 3600, 300.0, 3)
+    assert float(np.mean(steady > 0)) == pytest.approx(queue.p_wait(), abs=0.03)
+    assert float(np.mean(steady)) == pytest.approx(queue.mean_wait(), rel=0.15)
+    assert float(np.quantile(steady, 0.9)) == pytest.approx(queue.wait_quantile(0.9), rel=0.15)
+    # the batched run is the same run
+    again = simulation.offered_waits_many([{h: 2 for h in range(23)}, {h: 3 for h in range(23)}])[1]
+    assert np.array_equal(np.nan_to_num(again), np.nan_to_num(waits))
+
+
+@pytest.mark.parametrize("servers", [1, 2])
+def test_customers_who_cannot_wait_make_it_erlang_b(servers: int) -> None:
+    # patience ~0: whoever finds every counter busy leaves at once, so the chance of finding them
+    # busy is Erlang B's blocking, whatever the handling times' shape (Erlang's insensitivity)
+    rng = np.random.default_rng(11)
+    inputs = DayInputs(rates={h: {"g": 6.0} for h in range(8)}, handling={"g": rng.lognormal(math.log(500), 0.8, 20_000)}, patience_s=1e-6)
+    simulation = DaySimulation(inputs, days=400, seed=5)
+    waits = simulation.offered_waits({h: servers for h in range(8)})
+    load = 6.0 / 3600 * float(np.mean(inputs.handling["g"]))
+    found_busy = float(np.mean(waits[(simulation.slot_of >= 2)] > 0))
+    assert found_busy == pytest.approx(erlang_b(servers, load), abs=0.025)
+
+
+def test_a_pause_is_taken_as_its_share_of_the_hour() -> None:
+    # one counter, customers rare and instant: one in four arrives while the teller is paused
+    inputs = DayInputs(rates={h: {"g": 0.5} for h in range(9, 17)}, handling={"g": np.array([1.0])}, pause_share={h: 0.25 for h in range(9, 17)})
+    simulation = DaySimulation(inputs, days=2000, seed=1)
+    waits = simulation.offered_waits({h: 1 for h in range(9, 17)})
+    valid = waits[np.isfinite(waits)]
+    assert float(np.mean(valid > 0)) == pytest.approx(0.25, abs=0.03)
+    # a pause lasts its share: a customer who finds it waits half of it on average
+    assert float(np.mean(valid[valid > 0])) == pytest.approx(0.25 * 3600 / 2, rel=0.1)
+
+
+def test_closed_counters_leave_customers_uncalled_and_close_after_their_customer() -> None:
+    inputs = DayInputs(rates={9: {"g": 20.0}, 10: {"g": 20.0}}, handling={"g": np.array([600.0])})
+    simulation = DaySimulation(inputs, days=20, seed=2)
+    nobody = simulation.hourly_p90({9: 0, 10: 0})
+    assert all(staffing_sim.p90_on_share(v, 0.8) == math.inf for v in nobody.values())
+    # one counter at 09:xx only: the 10:xx customers are never called
+    morning = simulation.offered_waits({9: 1, 10: 0})
+    assert np.all(morning[simulation.slot_of == 1] == staffing_sim.NEVER)
+    # a counter closing at 10:00 still finishes the customer it called before: nobody is called
+    # after 10:00 + one handling time
+    calls = simulation.arrivals + morning
+    finite = calls[np.isfinite(calls) & (morning < staffing_sim.NEVER)]
+    assert finite.max() <= HOUR + 600.0 + 1e-6
+
+
+HOUR = 3600.0
+
+
+def _refine_inputs() -> tuple[dict[int, dict[str, float]], dict[str, float], DaySimulation]:
+    # nearly constant handling times: Erlang's exponential assumption overstates the waits
+    rng = np.random.default_rng(4)
+    rates = {h: {"deposit": r} for h, r in zip(range(9, 15), (20.0, 40.0, 55.0, 40.0, 25.0, 15.0), strict=True)}
+    samples = rng.uniform(270.0, 330.0, 5000)
+    simulation = DaySimulation(DayInputs(rates=rates, handling={"deposit": samples}, patience_s=3000.0), days=60, seed=9)
+    return rates, {"deposit": float(np.mean(samples))}, simulation
+
+
+def test_the_refined_advice_meets_the_target_with_no_counter_hour_to_spare() -> None:
+    rates, durations, simulation = _refine_inputs()
+    erlang = hourly_advice(rates, durations, 300.0, 3000.0, planned={h: 5 for h in rates})
+    refined = refine_advice(erlang, simulation, 300.0, rates, durations)
+    counters = {h.hour: h.counters for h in refined.hours}
+    assert refined.counter_hours() < erlang.counter_hours()
+    assert all(h.erlang_counters == e.counters for h, e in zip(refined.hours, erlang.hours, strict=True))
+    p90s = simulation.hourly_p90(counters)
+    assert all(staffing_sim.hours_meeting(p90s, 300.0, 0.8).values())
+    assert all(h.p90_s == pytest.approx(staffing_sim.p90_on_share(p90s[h.hour], 0.8)) and h.p90_s <= 300.0 for h in refined.hours)
+    # none of the hours can give up one more counter
+    for hour in counters:
+        trial = {**counters, hour: counters[hour] - 1}
+        assert not all(staffing_sim.hours_meeting(simulation.hourly_p90(trial), 300.0, 0.8).values()), hour
+    assert all(sum(h.by_service.values()) == h.counters for h in refined.hours)
+    # the plan's p90 and the changes come from the same simulated days
+    assert refined.changes and all(c.p90_after_s <= 300.0 for c in refined.changes if c.action == "open")
+
+
+def test_a_stricter_check_never_advises_fewer_counters() -> None:
+    rates, durations, simulation = _refine_inputs()
+    erlang = hourly_advice(rates, durations, 300.0, 3000.0)
+    lenient = refine_advice(erlang, simulation, 300.0, rates, durations, share=0.5)
+    strict = refine_advice(erlang, simulation, 300.0, rates, durations, share=0.95)
+    assert strict.counter_hours() > lenient.counter_hours()
+    counters = {h.hour: h.counters for h in strict.hours}
+    assert all(staffing_sim.hours_meeting(simulation.hourly_p90(counters), 300.0, 0.95).values())
+
+
+def test_the_refined_advice_adds_where_erlang_falls_short() -> None:
+    # Erlang told nothing of a long lunch hour (every counter away 24 minutes of it) falls
+    # short there and after (the queue carries over): the simulation adds the counters
+    rng = np.random.default_rng(8)
+    samples = rng.exponential(240.0, 5000)
+    rates = {h: {"deposit": 45.0} for h in range(11, 15)}
+    durations = {"deposit": float(np.mean(samples))}
+    inputs = DayInputs(rates=rates, handling={"deposit": samples}, pause_share={12: 0.4})
+    simulation = DaySimulation(inputs, days=60, seed=9)
+    erlang = hourly_advice(rates, durations, 300.0)
+    erlang_met = staffing_sim.hours_meeting(simulation.hourly_p90({h.hour: h.counters for h in erlang.hours}), 300.0, 0.8)
+    assert not erlang_met[12]
+    refined = refine_advice(erlang, simulation, 300.0, rates, durations)
+    by_hour = {h.hour: h for h in refined.hours}
+    assert by_hour[12].counters > by_hour[12].erlang_counters  # type: ignore[operator]
+    assert all(staffing_sim.hours_meeting(simulation.hourly_p90({h.hour: h.counters for h in refined.hours}), 300.0, 0.8).values())
+    # told of the pauses, Erlang itself asks for more at noon
+    told = hourly_advice(rates, durations, 300.0, pause_share={12: 0.4})
+    assert told.hours[1].counters > erlang.hours[1].counters
+
+
+def test_plan_day_refines_unless_told_not_to() -> None:
+    activity = _scripted_days().activity
+    assert activity is not None
+    learned = learn_inputs(activity.days.values())
+    plain = plan_day(learned, 0, 600.0, refine=False)
+    refined = plan_day(learned, 0, 600.0)
+    assert plain is not None and refined is not None
+    assert all(h.erlang_counters is None for h in plain.hours)
+    assert all(h.erlang_counters is not None for h in refined.hours)
+    # the same inputs give the same advice (the simulated days are seeded)
+    assert plan_day(learned, 0, 600.0) == refined

@@ -17,10 +17,17 @@ The *offered wait* V is how long a customer would wait for a counter if they nev
 the *actual wait* is min(V, patience). Advice is made on the offered wait's p90: it is what a
 customer who stays experiences, and a plan that counts on people leaving to keep the queue
 short is not a plan a branch manager wants (see :func:`counters_needed`).
+
+The learned share of open time counters spend paused (lunch, authorisations) is taken off each
+counter's capacity (:func:`learn_pause_share`, :attr:`HourAdvice.capacity_service_s`), and a day
+plan is then checked on simulated days (:mod:`queue_board.reports.staffing_sim`,
+:func:`refine_advice`): Erlang's count is where the search starts, and the simulation decides the
+fewest counter-hours that keep each hour's p90 within the target.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from collections import defaultdict
@@ -31,7 +38,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from queue_board.core.activity import WRAP_UP_LIMIT_SECONDS, DayActivity, Transaction
+from queue_board.core.activity import OPEN_ACTIVITIES, WRAP_UP_LIMIT_SECONDS, Activity, DayActivity, Transaction
+from queue_board.reports import staffing_sim
+from queue_board.reports.staffing_sim import DayInputs, DaySimulation
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -45,6 +54,12 @@ MAX_STATES = 200_000
 DEFAULT_MAX_COUNTERS = 100
 #: a weekday with fewer recorded days than this borrows the mean of all days
 MIN_WEEKDAY_DAYS = 3
+#: the day simulation draws from at most this many of each service's latest handling times
+MAX_HANDLING_SAMPLES = 5000
+#: a learned pause share is capped here (a counter open but paused most of an hour is a data problem)
+MAX_PAUSE_SHARE = staffing_sim.MAX_PAUSE_SHARE
+#: the simulated check keeps an hour's p90 offered wait within the target on this share of days
+SIMULATED_SHARE = 0.8
 
 
 # --------------------------------------------------------------------------- Erlang B / C
@@ -388,6 +403,16 @@ class HourAdvice:
     #: the scheduled counters this hour and their p90 (``None`` when no plan was given)
     planned: int | None = None
     planned_p90_s: float | None = None
+    #: the learned share of an open counter's time spent paused this hour (lunch, authorisations)
+    paused_share: float = 0.0
+    #: what Erlang alone advised, when the day simulation changed it (:func:`refine_advice`)
+    erlang_counters: int | None = None
+
+    @property
+    def capacity_service_s(self) -> float:
+        """The handling time as a counter's capacity sees it: a counter paused a share p of the
+        hour serves only 1 − p of it, as if each customer took 1 / (1 − p) times as long."""
+        return self.mean_service_s / (1.0 - self.paused_share)
 
 
 @dataclass(frozen=True, slots=True)
@@ -462,10 +487,15 @@ def hourly_advice(
     *,
     planned: Mapping[int, int] | None = None,
     max_counters: int = DEFAULT_MAX_COUNTERS,
+    pause_share: Mapping[int, float] | None = None,
 ) -> Advice:
     """For each hour of ``rates`` (local hour → service → arrivals per hour), the counters that
     keep the p90 offered wait under ``target_p90_s`` given mean handling times ``durations``
     (service → seconds) and, optionally, mean patience (Erlang A).
+
+    ``pause_share`` (hour → share of open time paused, :func:`learn_pause_share`) takes the
+    pauses off each counter's capacity (:attr:`HourAdvice.capacity_service_s`): the counters
+    advised are the ones to have open, their tellers' lunches and authorisations included.
 
     Pooled: the count assumes every open counter takes every service (one queue, a mixed
     handling time with the arrival-weighted mean). A pooled queue needs fewer counters than
@@ -485,19 +515,21 @@ def hourly_advice(
         total = sum(by_service.values())
         loads = {code: rate * durations[code] / 3600.0 for code, rate in by_service.items()}
         mean_service = sum(rate * durations[code] for code, rate in by_service.items()) / total if total else 0.0
+        paused = min(MAX_PAUSE_SHARE, max(0.0, (pause_share or {}).get(hour, 0.0)))
+        capacity_service = mean_service / (1.0 - paused)
         if total == 0:
             counters, p90 = 0, 0.0
         else:
-            counters = counters_needed(total, mean_service, target_p90_s, patience_s, max_counters)
-            p90 = p90_wait(total, mean_service, counters, patience_s)
+            counters = counters_needed(total, capacity_service, target_p90_s, patience_s, max_counters)
+            p90 = p90_wait(total, capacity_service, counters, patience_s)
         dedicated = {
-            code: counters_needed(rate, durations[code], target_p90_s, patience_s, max_counters)
+            code: counters_needed(rate, durations[code] / (1.0 - paused), target_p90_s, patience_s, max_counters)
             for code, rate in by_service.items()
         }
         plan = planned.get(hour) if planned is not None else None
         plan_p90: float | None = None
         if plan is not None:
-            plan_p90 = _p90_or_inf(total, mean_service, plan, patience_s)
+            plan_p90 = _p90_or_inf(total, capacity_service, plan, patience_s)
         hours.append(
             HourAdvice(
                 hour=hour,
@@ -509,6 +541,7 @@ def hourly_advice(
                 dedicated=dedicated,
                 planned=plan,
                 planned_p90_s=plan_p90,
+                paused_share=paused,
             )
         )
     changes = _changes(hours, rates, durations) if planned is not None else []
@@ -628,6 +661,19 @@ def learn_handling_times(days: Iterable[DayActivity]) -> dict[str, float]:
     wrap-up limit): the reports' *wrap-up* activity lasts until the next call, so with nobody
     waiting it would count idle minutes as work and overstate the counters needed.
     """
+    return {code: float(np.mean(values)) for code, values in learn_handling_samples(days).items()}
+
+
+def learn_handling_samples(days: Iterable[DayActivity], limit: int = MAX_HANDLING_SAMPLES) -> dict[str, FloatArray]:
+    """Every handling time seen per service, seconds (the latest ``limit``): call → end of the
+    transaction plus the branch's mean wrap-up, as :func:`learn_handling_times` averages them.
+    The day simulation draws from them, so the real shape of the tail is kept."""
+    spans, wrap = _handling_spans(days)
+    return {code: np.asarray(values[-limit:], dtype=float) + wrap for code, values in spans.items() if values}
+
+
+def _handling_spans(days: Iterable[DayActivity]) -> tuple[dict[str, list[float]], float]:
+    """Call → end of each served transaction per service, in the days' order, and the mean wrap-up."""
     spans: dict[str, list[float]] = defaultdict(list)
     gaps: list[float] = []
     for day in days:
@@ -646,7 +692,30 @@ def learn_handling_times(days: Iterable[DayActivity]) -> dict[str, float]:
                 if record is not None and record.issued_at <= previous.ended_at and 0 <= gap <= WRAP_UP_LIMIT_SECONDS:
                     gaps.append(gap)
     wrap = sum(gaps) / len(gaps) if gaps else 0.0
-    return {code: sum(values) / len(values) + wrap for code, values in spans.items() if values}
+    return spans, wrap
+
+
+def learn_pause_share(days: Iterable[DayActivity]) -> dict[int, float]:
+    """Per local hour, the share of the counters' open time they spent paused (lunch,
+    authorisations…): paused seconds ÷ open seconds (serving, wrap-up, paused, idle) over all the
+    days, each segment cut at the local hours it spans. Hours no counter was open in are left out."""
+    paused: dict[int, float] = defaultdict(float)
+    opened: dict[int, float] = defaultdict(float)
+    for day in days:
+        for segment in day.all_segments():
+            if segment.activity not in OPEN_ACTIVITIES or segment.end is None:
+                continue
+            start = segment.start
+            while start < segment.end:
+                # the end of this local hour (from local time: a +05:30 offset works too)
+                hour_end = start + (3600.0 - (start + day.utc_offset) % 3600.0)
+                piece = min(segment.end, hour_end) - start
+                hour = day.local_hour(start)
+                opened[hour] += piece
+                if segment.activity is Activity.PAUSED:
+                    paused[hour] += piece
+                start += piece
+    return {hour: paused[hour] / total for hour, total in sorted(opened.items()) if total > 0}
 
 
 def learn_patience(days: Iterable[DayActivity]) -> float | None:
@@ -674,16 +743,24 @@ class Learned:
     durations: dict[str, float]
     patience_s: float | None
     days: int
+    #: each service's handling times seen (:func:`learn_handling_samples`): the day simulation's
+    handling_samples: dict[str, FloatArray] = field(default_factory=dict, compare=False)
+    #: hour → share of open counter time paused (:func:`learn_pause_share`)
+    pause_share: dict[int, float] = field(default_factory=dict)
 
 
 def learn_inputs(days: Iterable[DayActivity], min_days: int = MIN_WEEKDAY_DAYS) -> Learned:
-    """Arrival rates, handling times and patience learned from ``days`` (the closed ones)."""
+    """Arrival rates, handling times (means and samples), patience and the pauses' share of
+    open time, learned from ``days`` (the closed ones)."""
     chosen = list(days)
+    spans, wrap = _handling_spans(chosen)
     return Learned(
         rates=learn_arrival_rates(chosen, min_days=min_days),
-        durations=learn_handling_times(chosen),
+        durations={code: float(np.mean(values)) + wrap for code, values in spans.items() if values},
         patience_s=learn_patience(chosen),
         days=len(chosen),
+        handling_samples={code: np.asarray(v[-MAX_HANDLING_SAMPLES:], dtype=float) + wrap for code, v in spans.items() if v},
+        pause_share=learn_pause_share(chosen),
     )
 
 
@@ -695,11 +772,20 @@ def plan_day(
     from_hour: int = 0,
     planned: int | None = None,
     max_counters: int = DEFAULT_MAX_COUNTERS,
+    refine: bool = True,
+    simulated_days: int = staffing_sim.DEFAULT_DAYS,
+    simulated_share: float = SIMULATED_SHARE,
 ) -> Advice | None:
     """The advice for the hours from ``from_hour`` of a ``weekday`` (``planned`` counters open in
     each, if given), its changes capped at the branch's ``max_counters`` (:func:`cap_changes`).
-    Services never yet served (no handling time) are left out; ``None`` if nothing is learned or
-    even :data:`DEFAULT_MAX_COUNTERS` counters cannot meet the target."""
+
+    Erlang with the learned pauses taken off each counter's capacity, then (``refine``, when
+    handling times were seen) checked hour by hour on ``simulated_days`` simulated days
+    (:func:`refine_advice`). Today's plan starts the simulated day at ``from_hour`` with nobody
+    waiting (the customers waiting now are the "what if now"'s). Services never yet served (no
+    handling time) are left out; ``simulated_share``: of the simulated days each hour must keep
+    its p90 within the target on (:data:`SIMULATED_SHARE`). ``None`` if nothing is learned or even
+    :data:`DEFAULT_MAX_COUNTERS` counters cannot meet the target."""
     rates = {
         hour: {code: rate for code, rate in per.items() if code in learned.durations}
         for hour, per in learned.rates.for_weekday(weekday).items()
@@ -709,10 +795,112 @@ def plan_day(
         return None
     plan = {hour: planned for hour in rates} if planned is not None else None
     try:
-        advice = hourly_advice(rates, learned.durations, target_p90_s, learned.patience_s, planned=plan)
+        advice = hourly_advice(rates, learned.durations, target_p90_s, learned.patience_s, planned=plan, pause_share=learned.pause_share)
     except ValueError:
         return None
+    if refine and learned.handling_samples and any(h.arrivals_per_hour > 0 for h in advice.hours):
+        inputs = DayInputs(
+            rates=rates,
+            handling=learned.handling_samples,
+            patience_s=learned.patience_s,
+            pause_share=learned.pause_share,
+        )
+        advice = refine_advice(
+            advice, DaySimulation(inputs, days=simulated_days), target_p90_s, rates, learned.durations, share=simulated_share
+        )
     return Advice(hours=advice.hours, changes=cap_changes(advice, max_counters, learned.patience_s))
+
+
+def refine_advice(
+    advice: Advice,
+    simulation: DaySimulation,
+    target_p90_s: float,
+    rates: Mapping[int, Mapping[str, float]],
+    durations: Mapping[str, float],
+    *,
+    share: float = SIMULATED_SHARE,
+    max_counters: int = DEFAULT_MAX_COUNTERS,
+) -> Advice:
+    """Erlang's hourly advice checked on simulated days (:class:`DaySimulation`): no more
+    counter-hours than the simulation needs to keep every hour's p90 offered wait within
+    ``target_p90_s`` on ``share`` of the days.
+
+    Erlang treats each hour as a steady state with exponential handling times; a real hour
+    inherits the previous hour's queue (or its empty hall) and real transactions are mostly
+    short with a long tail. So: first, an hour the simulation says misses gets one counter more,
+    the earliest such hour first (its queue is what the next hours inherit), until every hour
+    meets the target or is at ``max_counters``; then counter-hours are taken away one at a time,
+    the hours with the fewest counters first, wherever every hour that met the target still does,
+    until none can go (a greedy search: the same simulated days judge every try). An hour with
+    arrivals keeps at least one counter. The hours' ``p90_s`` (and ``planned_p90_s``) become the
+    simulated p90 that ``share`` of the days stay within; ``erlang_counters`` keeps Erlang's count.
+    """
+    counters = {h.hour: h.counters for h in advice.hours}
+    busy = {h.hour for h in advice.hours if h.arrivals_per_hour > 0}
+
+    def meeting(p90s: Mapping[int, FloatArray]) -> dict[int, bool]:
+        return staffing_sim.hours_meeting(p90s, target_p90_s, share)
+
+    p90s = simulation.hourly_p90(counters)
+    met = meeting(p90s)
+    # one counter more in every hour that misses, until none does (the trimming below takes
+    # back any that one hour's extra counter made needless in the next); at most max_counters rounds
+    for _ in range(max_counters):
+        missing = [hour for hour in sorted(busy) if not met.get(hour, True) and counters[hour] < max_counters]
+        if not missing:
+            break
+        for hour in missing:
+            counters[hour] += 1
+        p90s = simulation.hourly_p90(counters)
+        met = meeting(p90s)
+    kept = {hour for hour, ok in met.items() if ok}
+
+    def holds(trial_p90s: Mapping[int, FloatArray]) -> bool:
+        trial_met = meeting(trial_p90s)
+        return all(trial_met.get(h, True) for h in kept)
+
+    # fewer counters anywhere never shortens a wait, so an hour that could not lose a counter
+    # cannot later either: each round tries again only the hours that could
+    candidates = sorted(counters, key=lambda h: (counters[h], h))
+    while True:
+        # every single counter-hour that could go, tried side by side; the fewest-counter hours first
+        candidates = [h for h in candidates if counters[h] > (1 if h in busy else 0)]
+        if not candidates:
+            break
+        trials = [{**counters, h: counters[h] - 1} for h in candidates]
+        passing = [(h, trial_p90s) for h, trial_p90s in zip(candidates, simulation.hourly_p90_many(trials), strict=True) if holds(trial_p90s)]
+        if not passing:
+            break
+        # each one alone holds; all of them together usually do too (they are in different
+        # hours), else take the first alone and try the others again from there
+        together = {**counters, **{h: counters[h] - 1 for h, _ in passing}}
+        together_p90s = simulation.hourly_p90(together) if len(passing) > 1 else passing[0][1]
+        if holds(together_p90s):
+            counters, p90s = together, together_p90s
+        else:
+            hour, p90s = passing[0]
+            counters = {**counters, hour: counters[hour] - 1}
+        candidates = [h for h, _ in passing]
+    planned_p90s = simulation.hourly_p90({h.hour: h.planned for h in advice.hours if h.planned is not None}) if any(
+        h.planned is not None for h in advice.hours
+    ) else {}
+    hours: list[HourAdvice] = []
+    for h in advice.hours:
+        loads = {code: rate * durations[code] / 3600.0 for code, rate in rates.get(h.hour, {}).items() if rate > 0}
+        simulated = p90s.get(h.hour)
+        planned = planned_p90s.get(h.hour)
+        hours.append(
+            dataclasses.replace(
+                h,
+                counters=counters[h.hour],
+                p90_s=staffing_sim.p90_on_share(simulated, share) if simulated is not None else h.p90_s,
+                by_service=split_counters(counters[h.hour], loads),
+                planned_p90_s=staffing_sim.p90_on_share(planned, share) if planned is not None else h.planned_p90_s,
+                erlang_counters=h.counters,
+            )
+        )
+    changes = _changes(hours, rates, durations) if any(h.planned is not None for h in hours) else []
+    return Advice(hours=hours, changes=changes)
 
 
 def cap_changes(advice: Advice, max_counters: int, patience_s: float | None) -> list[Change]:
@@ -732,7 +920,7 @@ def cap_changes(advice: Advice, max_counters: int, patience_s: float | None) -> 
         if count == change.count and short <= 0:
             capped.append(change)
             continue
-        after = max(_p90_or_inf(h.arrivals_per_hour, h.mean_service_s, (h.planned or 0) + count, patience_s) for h in run) if run else change.p90_after_s
+        after = max(_p90_or_inf(h.arrivals_per_hour, h.capacity_service_s, (h.planned or 0) + count, patience_s) for h in run) if run else change.p90_after_s
         capped.append(
             Change(
                 action=change.action,
@@ -761,7 +949,8 @@ def plan_as_dict(
 
     ``hours``: per hour the arrivals, the counters ``needed`` and the ``counters`` advised (the
     needed ones, at most ``max_counters``) with their p90, the pooled counters' split by service,
-    and the ``planned`` counters with theirs (when the advice had a plan). ``changes``: the
+    and the ``planned`` counters with theirs (when the advice had a plan); ``erlang_needed``
+    (Erlang's count before the simulated check, ``None`` without it) and ``paused_share``. ``changes``: the
     :class:`Change` s in words-ready form. ``counter_hours``, ``peak``: of the advised counters.
     """
 
@@ -773,7 +962,7 @@ def plan_as_dict(
     hours: list[dict[str, Any]] = []
     for h in advice.hours:
         counters = min(h.counters, max_counters)
-        p90 = h.p90_s if counters == h.counters else _p90_or_inf(h.arrivals_per_hour, h.mean_service_s, counters, patience_s)
+        p90 = h.p90_s if counters == h.counters else _p90_or_inf(h.arrivals_per_hour, h.capacity_service_s, counters, patience_s)
         hours.append(
             {
                 "hour": h.hour,
@@ -785,6 +974,8 @@ def plan_as_dict(
                 "by_service": dict(h.by_service),
                 "planned": h.planned,
                 "planned_p90_min": _min(h.planned_p90_s) if h.planned is not None else None,
+                "erlang_needed": h.erlang_counters,
+                "paused_share": round(h.paused_share, 3),
             }
         )
     changes = [

@@ -25,7 +25,7 @@ from queue_board.reports.dashboard import Waiting, branch_summary, dashboard, so
 from queue_board.reports.express import DEFAULT_EXPRESS_MINUTES, check_minutes, express_what_if, prediction_shares
 from queue_board.reports.history import DEFAULT_TARGET_MINUTES, Filters, history
 from queue_board.reports.quality import quality
-from queue_board.reports.staffing import Learned, learn_inputs, plan_as_dict, plan_day
+from queue_board.reports.staffing import Advice, Learned, learn_inputs, plan_as_dict, plan_day
 from queue_board.reports.story import ticket_story
 from queue_board.reports.tables import Table
 from queue_board.reports.warnings import Warning, warnings_panel
@@ -174,7 +174,7 @@ class BranchReports:
         #: the day plans worked out from them, the what-if of the latest state and its forecasts'
         #: rhythm cache (see :meth:`staffing`)
         self._learned: dict[str, tuple[tuple[date, ...], Learned]] = {}
-        self._plans: dict[str, dict[tuple[Any, ...], dict[str, Any] | None]] = {}
+        self._plans: dict[str, dict[tuple[Any, ...], Advice | None]] = {}
         self._what_ifs: dict[str, tuple[tuple[int, float, tuple[Any, ...]], dict[str, Any]]] = {}
         self._rhythms: dict[str, dict[tuple[Any, ...], Any]] = {}
         #: how often the staffing inputs were learned and a what-if made, per branch (tests read them)
@@ -235,8 +235,8 @@ class BranchReports:
             view["warnings"] = self._warnings(branch, projection, inputs["now"])
             config = self.projections.config_of(projection.state)
             view["staffing"], pending = self._staffing(branch, projection, target_minutes or self.target_minutes)
-        if pending is not None:
-            view["staffing"]["what_if"] = self._offload(pending)
+        for job in pending:
+            self._offload(job)
         view["branch"] = branch
         view["config"] = names_config(config)
         return view
@@ -248,8 +248,8 @@ class BranchReports:
         projection = self._projection(branch, catch_up)
         with self.projections.lock(branch):
             result, pending = self._staffing(branch, projection, target_minutes or self.target_minutes)
-        if pending is not None:
-            result["what_if"] = self._offload(pending)
+        for job in pending:
+            self._offload(job)
         return result
 
     def _learned_inputs(self, branch: str, projection: Projection) -> Learned | None:
@@ -274,26 +274,27 @@ class BranchReports:
     def _plan(
         self, branch: str, learned: Learned, key: tuple[Any, ...], weekday: int, target_s: float, max_counters: int, **options: Any
     ) -> dict[str, Any] | None:
+        """A day's advice, kept by what decides it (the learned days, the weekday, the target, the
+        counters, the first hour and how many are open): the minute it is shown at only words it."""
         plans = self._plans.setdefault(branch, {})
-        full = (key, weekday, target_s, max_counters, tuple(sorted(options.items())))
+        from_hour, planned = options.get("from_hour", 0), options.get("planned")
+        full = (key, weekday, target_s, max_counters, from_hour, planned)
         if full in plans:
-            return plans[full]
-        planned = options.get("planned")
-        advice = plan_day(learned, weekday, target_s, from_hour=options.get("from_hour", 0), planned=planned, max_counters=max_counters)
-        result = (
-            plan_as_dict(advice, max_counters, learned.patience_s, current_hour=options.get("current_hour"), now_label=options.get("now_label"))
-            if advice is not None
-            else None
-        )
-        if len(plans) >= MAX_PLANS:
-            plans.clear()
-        plans[full] = result
-        return result
+            advice = plans[full]
+        else:
+            advice = plan_day(learned, weekday, target_s, from_hour=from_hour, planned=planned, max_counters=max_counters)
+            if len(plans) >= MAX_PLANS:
+                plans.clear()
+            plans[full] = advice
+        if advice is None:
+            return None
+        return plan_as_dict(advice, max_counters, learned.patience_s, current_hour=options.get("current_hour"), now_label=options.get("now_label"))
 
-    def _staffing(self, branch: str, projection: Projection, target_minutes: float) -> tuple[dict[str, Any], Callable[[], dict[str, Any]] | None]:
-        """The dashboard's ``staffing`` (under the branch's lock), and the what-if still to make
-        after the lock is released (``None``: the kept one is in the result). Cheap after the first
-        call of a day: the learned inputs and the plans are cached (see :meth:`_what_if` for it)."""
+    def _staffing(self, branch: str, projection: Projection, target_minutes: float) -> tuple[dict[str, Any], list[Callable[[], None]]]:
+        """The dashboard's ``staffing`` (read under the branch's lock), and the jobs that finish it
+        after the lock is released: a plan not made yet (a plan checks its advice on simulated days:
+        up to a second, which must not hold the branch's writes) and a new what-if. Cheap after the
+        first call of an hour: the learned inputs and the plans are cached (see :meth:`_what_if`)."""
         state = projection.state
         config = self.projections.config_of(state)
         now = self._now(projection)
@@ -316,20 +317,35 @@ class BranchReports:
             "today": None,
             "tomorrow": None,
         }
+        jobs: list[Callable[[], None]] = []
         if learned is not None:
             key = self._learned[branch][0]
             tomorrow = local.date() + timedelta(days=1)
-            today_plan = self._plan(
-                branch, learned, key, local.weekday(), target_s, max_counters,
-                from_hour=local.hour, planned=open_now, current_hour=local.hour, now_label=local.strftime("%H:%M"),
-            )
-            result["today"] = {"day": local.date().isoformat(), "weekday": local.weekday(), **today_plan} if today_plan is not None else None
-            tomorrow_plan = self._plan(branch, learned, key, tomorrow.weekday(), target_s, max_counters)
-            result["tomorrow"] = {"day": tomorrow.isoformat(), "weekday": tomorrow.weekday(), **tomorrow_plan} if tomorrow_plan is not None else None
+            inputs = learned
+
+            def plan_today() -> None:
+                plan = self._plan(
+                    branch, inputs, key, local.weekday(), target_s, max_counters,
+                    from_hour=local.hour, planned=open_now, current_hour=local.hour, now_label=local.strftime("%H:%M"),
+                )
+                result["today"] = {"day": local.date().isoformat(), "weekday": local.weekday(), **plan} if plan is not None else None
+
+            def plan_tomorrow() -> None:
+                plan = self._plan(branch, inputs, key, tomorrow.weekday(), target_s, max_counters)
+                result["tomorrow"] = {"day": tomorrow.isoformat(), "weekday": tomorrow.weekday(), **plan} if plan is not None else None
+
+            jobs += [plan_today, plan_tomorrow]
         kept, pending = self._what_if(branch, projection, config)
         if kept is not None:
             result["what_if"] = kept
-        return result, pending
+        elif pending is not None:
+            make = pending
+
+            def what_if() -> None:
+                result["what_if"] = make()
+
+            jobs.append(what_if)
+        return result, jobs
 
     def _what_if(self, branch: str, projection: Projection, config: BranchConfig) -> tuple[dict[str, Any] | None, Callable[[], dict[str, Any]] | None]:
         """One more counter and one fewer now (``queue_board.reports.what_if``): (the kept one, or
