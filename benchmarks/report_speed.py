@@ -255,7 +255,7 @@ def main() -> None:
         cold = [cold_runs(name, store, store_branch, clock, long_period, parsed, cold_times) for name, store, store_branch in stores]
 
         # warm: one service whose projection is rebuilt and whose days are memoised
-        service = BranchService(sqlite, clock=clock)
+        service = BranchService(sqlite, clock=clock, warnings_enabled=True)
         reports = service.reports
         projection = service.projections.get(branch)
         assert projection.activity is not None
@@ -272,6 +272,7 @@ def main() -> None:
 
         memoised = columns_only()
         longer = {k: shifted(memoised, k) for k in (2, 4)}
+        service.refresh(branch)  # the warning check reads the latest forecast, as the server's does
         # every measurement once per round, round after round: the machine's noise falls on all
         measurements: list[tuple[str, str, Callable[[], object], Callable[[], None] | None]] = [
             ("warm", f"{n}-day report", lambda: reports.history(branch, long_period), None),
@@ -284,10 +285,13 @@ def main() -> None:
             ("reference", f"{n}-day report, memo cleared before each run", lambda: reports.history(branch, long_period), clear_memo),
             ("reference", f"  of which the {n} days' columns (recounted)", columns_only, clear_memo),
             ("reference", "dashboard of the last day", lambda: reports.dashboard(branch), None),
+            # what the server judges after every forecast (and every 30 s): the early-warning and
+            # re-promise rules, nothing written (service.warnings.planned)
+            ("reference", "early-warning check of the last day", lambda: service.warnings.planned(branch), None),
             ("reference", f"history() + quality() on {2 * n} days' columns", lambda: report_tables(longer[2]), None),
             ("reference", f"history() + quality() on {4 * n} days' columns", lambda: report_tables(longer[4]), None),
         ]
-        compared = {measurements[i][1] for i in (7, 10, 11)}
+        compared = {measurements[i][1] for i in (7, 11, 12)}
         results: dict[str, list[float]] = {label: [] for _, label, _, _ in measurements}
         for _ in range(args.repeat):
             for _, label, run, before in measurements:

@@ -301,3 +301,77 @@ def test_an_alert_nobody_has_seen_puts_the_branch_first_in_the_overview(
     assert ack.status_code == 201
     row = next(r for r in client.get("/api/v1/overview", headers=tokens.auth("admin")).json["branches"] if r["branch"] == "main")
     assert "alert_unseen" not in row["attention"] and row["attention_score"] == pytest.approx(score - 20.0, abs=0.5)
+
+
+def _day_projection(lines: list[dict[str, Any]]) -> Any:
+    from queue_board.core.activity import ActivityLog
+    from queue_board.core.projection import Projection
+
+    projection = Projection(activity=ActivityLog())
+    for line in lines:
+        assert projection.submit(parse_event(line)) is None, line
+    return projection
+
+
+def _at(minute: int) -> str:
+    return f"2026-03-02T09:{minute:02d}:00.000+08:00"
+
+
+def _record(kind: str, subject: str | None, **facts: Any) -> Any:
+    from datetime import date
+
+    from queue_board.core.warning_log import WarningRecord
+
+    return WarningRecord(key=f"{kind}:{subject}", kind=kind, severity="warning", subject=subject, facts=facts, raised_at=0.0, day=date(2026, 3, 2))
+
+
+OPEN = {"ts": _at(0), "type": "counter_opened", "counter": "1", "services": [["deposit"]]}
+ISSUE = {"ts": _at(1), "type": "ticket_issued", "ticket": "A001", "service": "deposit", "told": {"p10": 0, "p50": 60, "p90": 240}}
+
+
+@pytest.mark.parametrize(
+    ("lines", "kind", "subject", "facts", "outcome"),
+    [
+        # a promise at risk: called within the shown top (4 min) / after it / the customer left
+        ([OPEN, ISSUE, {"ts": _at(4), "type": "ticket_called", "ticket": "A001", "counter": "1"}], "promise_at_risk", "A001", {}, "promise_kept"),
+        ([OPEN, ISSUE, {"ts": _at(9), "type": "ticket_called", "ticket": "A001", "counter": "1"}], "promise_at_risk", "A001", {}, "promise_broken"),
+        ([OPEN, ISSUE, {"ts": _at(3), "type": "ticket_cancelled", "ticket": "A001"}], "promise_at_risk", "A001", {}, "customer_left"),
+        ([OPEN, ISSUE], "promise_at_risk", "A001", {}, "risk_passed"),
+        # an idle counter: it called / paused / closed / the queue emptied
+        ([OPEN, ISSUE, {"ts": _at(5), "type": "ticket_called", "ticket": "A001", "counter": "1"}], "counter_idle_with_queue", "1", {}, "called"),
+        ([OPEN, ISSUE, {"ts": _at(5), "type": "counter_paused", "counter": "1"}], "counter_idle_with_queue", "1", {}, "paused"),
+        ([OPEN, ISSUE, {"ts": _at(5), "type": "counter_closed", "counter": "1"}], "counter_idle_with_queue", "1", {}, "closed"),
+        ([OPEN, ISSUE, {"ts": _at(5), "type": "ticket_cancelled", "ticket": "A001"}], "counter_idle_with_queue", "1", {}, "queue_empty"),
+        # a pause past its minutes: resumed or closed
+        ([OPEN, {"ts": _at(2), "type": "counter_paused", "counter": "1", "minutes": 1}, {"ts": _at(9), "type": "counter_resumed", "counter": "1"}], "pause_overrun", "1", {}, "resumed"),
+        ([OPEN, {"ts": _at(2), "type": "counter_paused", "counter": "1", "minutes": 1}, {"ts": _at(9), "type": "counter_closed", "counter": "1"}], "pause_overrun", "1", {}, "closed"),
+        ([OPEN], "many_paused", None, {}, "resumed"),
+        # a service nobody served: a counter for it opened / nobody waits any more
+        ([ISSUE, {**OPEN, "ts": _at(2)}], "service_unserved", "deposit", {}, "counter_opened"),
+        ([ISSUE, {"ts": _at(2), "type": "ticket_cancelled", "ticket": "A001"}], "service_unserved", "deposit", {}, "queue_empty"),
+        # new tickets waiting too long: one of the counters named opened, or the wait fell
+        ([OPEN], "new_ticket_wait_high", "deposit", {"counters": ["1"]}, "counter_opened"),
+        ([OPEN], "new_ticket_wait_high", "deposit", {"counters": ["2"]}, "wait_fell"),
+        ([OPEN], "duration_drift", "1", {}, "back_to_norm"),
+        ([OPEN], "feedback_overdue", "F0001", {}, "followed_up"),
+    ],
+)
+def test_each_warning_ends_with_what_the_log_shows(lines: list[dict[str, Any]], kind: str, subject: str | None, facts: dict[str, Any], outcome: str) -> None:
+    from queue_board.reports.warnings import outcome_of
+
+    projection = _day_projection(lines)
+    today = projection.activity.today
+    assert outcome_of(_record(kind, subject, **facts), projection.state, today) == outcome
+
+
+def test_a_warning_of_an_earlier_day_ends_with_the_day() -> None:
+    from datetime import date
+
+    from queue_board.reports.warnings import outcome_of
+
+    projection = _day_projection([OPEN, {"ts": "2026-03-03T09:00:00.000+08:00", "type": "counter_closed", "counter": "1"}])
+    record = _record("counter_idle_with_queue", "1")
+    assert record.day == date(2026, 3, 2) and projection.state.day == date(2026, 3, 3)
+    assert outcome_of(record, projection.state, projection.activity.today) == "day_ended"
+    # a complaint's warning outlives the day
+    assert outcome_of(_record("feedback_overdue", "F0001"), projection.state, projection.activity.today) == "followed_up"

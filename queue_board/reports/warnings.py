@@ -446,11 +446,18 @@ def cusum(transactions: Sequence[Transaction], norms: dict[tuple[str, str], Norm
     return CusumRun(statistic=s, alarm=alarm, since=since, counted=counted, in_run=in_run if s > 0 else 0)
 
 
-def duration_drift(today: DayActivity | None, history: Sequence[DayActivity], thresholds: WarningThresholds) -> list[Warning]:
-    """Counters whose transactions today drifted slower than their own norm (CUSUM alarm on)."""
+def duration_drift(
+    today: DayActivity | None,
+    history: Sequence[DayActivity],
+    thresholds: WarningThresholds,
+    norms: dict[tuple[str, str], Norm] | None = None,
+) -> list[Warning]:
+    """Counters whose transactions today drifted slower than their own norm (CUSUM alarm on);
+    ``norms`` already learned from ``history`` (by :func:`learn_norms`) spare learning them again."""
     if today is None:
         return []
-    norms = learn_norms(history, thresholds)
+    if norms is None:
+        norms = learn_norms(history, thresholds)
     by_counter: dict[str, list[Transaction]] = {}
     for t in today.transactions:
         by_counter.setdefault(t.counter, []).append(t)
@@ -507,12 +514,14 @@ def evaluate(
     history: Sequence[DayActivity] = (),
     thresholds: WarningThresholds | None = None,
     overdue_feedback: Iterable[FeedbackItem] = (),
+    norms: dict[tuple[str, str], Norm] | None = None,
 ) -> list[Warning]:
     """Every warning that holds at ``now``, most urgent kinds first (alerts before warnings).
 
     ``today`` is the day's records (``ActivityLog.today``), ``history`` earlier days (the CUSUM's
     norms), ``forecast`` the projection's forecast at ``now`` (``None``: the forecast rules are
-    skipped), ``config`` the branch's configuration (defaults to ``state.config``).
+    skipped), ``config`` the branch's configuration (defaults to ``state.config``), ``norms`` the
+    drift rule's norms if the caller keeps them (they change once a day).
     """
     limits = thresholds if thresholds is not None else WarningThresholds()
     cfg = config if config is not None else state.config
@@ -524,7 +533,7 @@ def evaluate(
     if forecast is not None:
         found += promise_at_risk(state, today, forecast, now, limits)
         found += new_ticket_wait_high(state, cfg, forecast, limits)
-    found += duration_drift(today, history, limits)
+    found += duration_drift(today, history, limits, norms)
     found += feedback_overdue_warnings(overdue_feedback, now)
     # stable order: alerts first, then by rule order above (sorted is stable)
     return sorted(found, key=lambda w: w.severity is not Severity.ALERT)

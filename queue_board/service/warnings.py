@@ -15,18 +15,22 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
+from queue_board.core.activity import ActivityLog, DayActivity
 from queue_board.core.branch import CounterStatus
 from queue_board.core.feedback import FeedbackLog
 from queue_board.core.warning_log import WarningLog
+from queue_board.core.warning_thresholds import WarningThresholds
 from queue_board.reports.repromise import repromises_due
 from queue_board.reports.warnings import (
     FORECAST_KINDS,
+    Norm,
     Warning,
     evaluate,
     feedback_overdue_warnings,
+    learn_norms,
     plan_warning_events,
     thresholds_for,
 )
@@ -71,6 +75,7 @@ class BranchWarnings:
         self.sweep_seconds = sweep_seconds
         #: the latest evaluation of each branch (the dashboard's live severity and figures)
         self._latest: dict[str, list[Warning]] = {}
+        self._kept_norms: dict[str, tuple[tuple[Any, ...], dict[tuple[str, str], Norm]]] = {}
 
     def latest(self, branch: str) -> list[Warning]:
         """What the latest evaluation of ``branch`` found (in this process)."""
@@ -85,12 +90,9 @@ class BranchWarnings:
             activity = projection.activity
             now = max(state.now, self.clock.now().timestamp())
             today = activity.today if activity is not None and activity.today is not None and activity.today.day == state.day else None
-            history = []
-            if activity is not None and state.day is not None:
-                first = state.day - timedelta(days=NORM_DAYS)
-                history = [d for day, d in sorted(activity.days.items()) if first <= day < state.day]
             config = self.projections.config_of(state)
             limits = thresholds_for(config, self.target_minutes)
+            history, norms = self._norms(branch, state.day, activity, limits)
             forecast = self.forecasts.latest(branch)
             if forecast is not None and forecast.at < state.now - 600:
                 forecast = None  # older than the state by ten minutes: it speaks for another moment
@@ -100,7 +102,8 @@ class BranchWarnings:
             live = state.day is not None and datetime.fromtimestamp(now, zone).date() == state.day
             if live:
                 found = evaluate(
-                    state, today, forecast, now, config=config, history=history, thresholds=limits, overdue_feedback=overdue
+                    state, today, forecast, now,
+                    config=config, history=history, thresholds=limits, overdue_feedback=overdue, norms=norms,
                 )
             else:
                 # the branch's last day is not today (an imported log, a day the branch did not
@@ -121,6 +124,21 @@ class BranchWarnings:
                             running_long.append(counter.name)
                 events += repromises_due(state, today, forecast, now, running_long=running_long)
         return events
+
+    def _norms(
+        self, branch: str, day: date | None, activity: ActivityLog | None, limits: WarningThresholds
+    ) -> tuple[list[DayActivity], dict[tuple[str, str], Norm]]:
+        """The drift rule's past days and norms, learned once per branch, day and thresholds (the
+        past days do not change during a day; learning them is the dearest part of a check)."""
+        if activity is None or day is None:
+            return [], {}
+        first = day - timedelta(days=NORM_DAYS)
+        history = [d for past, d in sorted(activity.days.items()) if first <= past < day]
+        key = (day, len(history), limits)
+        kept = self._kept_norms.get(branch)
+        if kept is None or kept[0] != key:
+            kept = self._kept_norms[branch] = (key, learn_norms(history, limits))
+        return history, kept[1]
 
     def check(self, branch: str) -> int:
         """Evaluate ``branch`` now and record what changed; how many events were recorded."""
