@@ -54,10 +54,23 @@ class Config:
         #: counter idle for minutes); 0 = no sweep
         self.WARNINGS_ENABLED: bool = _env("WARNINGS_ENABLED", True)
         self.WARNING_SWEEP_SECONDS: float = _env("WARNING_SWEEP_SECONDS", 30.0)
-        #: largest accepted request body (an import of a year of logs fits)
+        #: each server process re-checks the tokens of its open sockets this often (seconds) and
+        #: disconnects those of a revoked token (docs/api.md "Socket.IO"); 0 = never
+        self.TOKEN_RECHECK_SECONDS: float = _env("TOKEN_RECHECK_SECONDS", 2.0)
+        #: largest accepted request body (an import of a year of logs fits): the import's limit
         self.MAX_CONTENT_LENGTH: int = _env("MAX_CONTENT_LENGTH", 256 * 1024 * 1024)
+        #: largest body of every other API write (a ticket, a teller's button, an event,
+        #: feedback); docs/api.md "Limits"
+        self.MAX_REQUEST_LENGTH: int = _env("MAX_REQUEST_LENGTH", 64 * 1024)
+        #: largest branch configuration (``PUT …/config``: names in three languages, reasons)
+        self.MAX_CONFIG_LENGTH: int = _env("MAX_CONFIG_LENGTH", 1024 * 1024)
         #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example)
         self.PUBLIC_URL: str = _env("PUBLIC_URL", "")
+        #: the host names the server answers to (comma-separated; empty = any): a request naming
+        #: another ``Host`` is refused with 400, so a ticket link built from the request (no
+        #: PUBLIC_URL) cannot point at a host an attacker chose (docs/api.md "Limits")
+        hosts = [name.strip() for name in str(_env("TRUSTED_HOSTS", "")).split(",") if name.strip()]
+        self.TRUSTED_HOSTS: list[str] | None = hosts or None
         #: demo mode: the index page lists the demo's board links with their tokens
         self.DEMO: bool = _env("DEMO", False)
         #: signs ticket links; empty = generated once and kept in the instance folder, so printed

@@ -43,6 +43,7 @@ from queue_board.core.events import (
     format_ts,
     parse_event,
 )
+from queue_board.core.fields import name_problem
 from queue_board.core.projection import Projection
 from queue_board.forecast.durations import BranchModel
 from queue_board.forecast.monte_carlo import forecast
@@ -264,6 +265,8 @@ def test_forecast_of_any_reachable_state_is_ordered_and_complete(data: st.DataOb
 # --- event_to_dict → parse_event round trip over arbitrary field values -------------------------
 
 names = st.text(min_size=1, max_size=MAX_NAME_LENGTH).filter(str.strip)
+#: labels and codes (ticket, counter, service, branch): names within the charset rule (docs/api.md "Limits")
+labels = names.filter(lambda name: name_problem(name) is None)
 offsets = st.integers(-14 * 60, 14 * 60).map(lambda minutes: timezone(timedelta(minutes=minutes)))
 stamps = st.builds(
     lambda ms, zone: (datetime(1990, 1, 1, tzinfo=UTC) + timedelta(milliseconds=ms)).astimezone(zone),
@@ -275,7 +278,7 @@ stamps = st.builds(
 @st.composite
 def work_profiles(draw: st.DrawFn) -> list[Any]:
     """Distinct codes in one or two tiers; a tier of one code sometimes written as a plain string."""
-    codes = draw(st.lists(names, min_size=1, max_size=4, unique=True))
+    codes = draw(st.lists(labels, min_size=1, max_size=4, unique=True))
     cut = draw(st.integers(1, len(codes)))
     tiers: list[Any] = [codes[:cut], codes[cut:]] if cut < len(codes) else [codes]
     return [tier[0] if len(tier) == 1 and draw(st.booleans()) else tier for tier in tiers]
@@ -288,7 +291,7 @@ configurations = st.sampled_from([DEMO_CONFIG.to_dict(), {"name": "Branch", "ser
 promises = st.lists(st.integers(0, 100_000), min_size=3, max_size=3).map(lambda v: dict(zip(("p10", "p50", "p90"), (x / 10 for x in sorted(v)), strict=True)))
 
 FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
-    "ticket": names, "service": names, "counter": names, "services": work_profiles(), "config": configurations,
+    "ticket": labels, "service": labels, "counter": labels, "services": work_profiles(), "config": configurations,
     # the complaint and praise log's required fields
     "id": names, "text": names, "kind": st.sampled_from(FEEDBACK_KINDS), "channel": st.sampled_from(FEEDBACK_CHANNELS),
     "category": st.sampled_from(FEEDBACK_CATEGORIES), "status": st.sampled_from(FEEDBACK_STATUSES),
@@ -303,7 +306,7 @@ def event_objects(draw: st.DrawFn) -> dict[str, Any]:
     kind = draw(st.sampled_from(sorted(EVENT_TYPES)))
     obj: dict[str, Any] = {"ts": format_ts(draw(stamps)), "type": kind}
     if draw(st.booleans()):
-        obj["branch"] = draw(names)
+        obj["branch"] = draw(labels)
     for key in EVENT_FIELDS[kind]:
         obj[key] = draw(FIELD_VALUES[key])
     if kind == "ticket_issued" and draw(st.booleans()):

@@ -29,6 +29,14 @@ DAYS = 4
 BRANCH = "sim"
 
 
+@pytest.fixture
+def clock() -> ManualClock:
+    """The server's clock at the last simulated day's midnight: the imports are of that day and the
+    days before it (a log dated after the server's today is refused), and every view's "now" is
+    still the log's last event."""
+    return ManualClock(datetime.combine(START + timedelta(days=DAYS - 1), datetime.min.time(), tzinfo=TZ))
+
+
 @functools.cache
 def simulated() -> tuple[Event, ...]:
     return tuple(simulate(demo_branch(), DAYS, START, seed=7, tz="+08:00"))

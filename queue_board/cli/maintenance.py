@@ -36,6 +36,7 @@ from queue_board.store.event_store import UserExists
 from queue_board.web.auth import ROLES, validate_grant
 from queue_board.web.database import current_store, database
 from queue_board.web.service import current_service
+from queue_board.web.sockets.revocation import cut_revoked_sockets
 
 DATABASE_HELP = "SQLAlchemy URL of the event store (default: QB_DATABASE_URL or sqlite:///instance/queue_board.db)"
 #: where a command finds the app factory: ``queue-board``'s group puts it in the click context,
@@ -117,7 +118,10 @@ def token_create(role: str, branch: str | None, counter: str | None, name: str |
     if problem:
         fail(problem)
     with command_app(database_url):
-        value = current_store().create_token(name or f"{role}{'-' + counter if counter else ''}", role, branch, counter)
+        try:
+            value = current_store().create_token(name or f"{role}{'-' + counter if counter else ''}", role, branch, counter)
+        except ValueError as exc:  # a name or binding that does not fit (event_store.token_problem)
+            fail(str(exc))
     click.echo(value)
 
 
@@ -136,9 +140,12 @@ def token_list(database_url: str | None) -> None:
 @database_option
 def token_revoke(token_id: int, database_url: str | None) -> None:
     """Revoke a token by its id (see ``token list``)."""
-    with command_app(database_url):
+    with command_app(database_url) as app:
         if not current_store().revoke_token(token_id):
             fail(f"no live token with id {token_id}")
+        # a server in this process cuts the token's sockets now; every other process within
+        # QB_TOKEN_RECHECK_SECONDS (queue_board.web.sockets.revocation)
+        cut_revoked_sockets(app)
     click.echo(f"revoked token {token_id}")
 
 
@@ -347,8 +354,8 @@ def import_command(branch_id: str, path: str, database_url: str | None) -> None:
     with click.open_file(path, encoding="utf-8") as src:
         lines = src.readlines()
     with command_app(database_url):
-        current_store().ensure_branch(branch_id)
         try:
+            # the import creates the branch in its own transaction: a refused log leaves none
             count = current_service().import_log(branch_id, lines, actor="cli:import")
         except ProblemError as exc:
             fail(f"{path}: {exc.message}; nothing was imported")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from queue_board.core.fields import MAX_NAME_LENGTH, EventFormatError, Profile, parse_profile
+from queue_board.core.fields import MAX_NAME_LENGTH, EventFormatError, Profile, name_problem, parse_profile
 from queue_board.core.warning_thresholds import check_thresholds
 
 LANGUAGES = ("en", "zh-Hant", "zh-Hans")
@@ -309,8 +309,19 @@ def _heads_up_reasons(value: Any, languages: list[str]) -> tuple[HeadsUpReason, 
     return tuple(reasons)
 
 
-def parse_config(obj: Any) -> BranchConfig:
-    """Validate a decoded configuration object (JSON or TOML) into a :class:`BranchConfig`."""
+def _code(value: Any, field_name: str, *, strict: bool) -> str:
+    """A service code or counter name: :func:`~queue_board.core.fields.name_problem`'s charset
+    (``strict=False``, a configuration stored before that rule: only its length)."""
+    code = _text(value, field_name, MAX_NAME_LENGTH)
+    problem = name_problem(code) if strict else None
+    if problem is not None:
+        raise ConfigError(field_name, problem)
+    return code
+
+
+def parse_config(obj: Any, *, strict: bool = True) -> BranchConfig:
+    """Validate a decoded configuration object (JSON or TOML) into a :class:`BranchConfig`
+    (``strict=False``: one the store accepted before codes were held to a charset)."""
     if not isinstance(obj, dict):
         raise ConfigError("config", "must be an object")
     unknown = set(obj) - {"name", "names", "languages", "services", "counters", "pause_reasons", "heads_up_reasons", "warning_thresholds"}
@@ -328,7 +339,7 @@ def parse_config(obj: Any) -> BranchConfig:
         where = f"services[{index}]"
         if not isinstance(raw, dict):
             raise ConfigError(where, "must be an object with code, prefix and names")
-        code = _text(raw.get("code"), f"{where}.code", MAX_NAME_LENGTH)
+        code = _code(raw.get("code"), f"{where}.code", strict=strict)
         prefix = _text(raw.get("prefix"), f"{where}.prefix", 3)
         if not PREFIX_PATTERN.match(prefix):
             raise ConfigError(f"{where}.prefix", "must be one to three capital letters")
@@ -346,11 +357,11 @@ def parse_config(obj: Any) -> BranchConfig:
         where = f"counters[{index}]"
         if not isinstance(raw, dict):
             raise ConfigError(where, "must be an object with name and services")
-        counter_name = _text(raw.get("name"), f"{where}.name", MAX_NAME_LENGTH)
+        counter_name = _code(raw.get("name"), f"{where}.name", strict=strict)
         if any(c.name == counter_name for c in counters):
             raise ConfigError(f"{where}.name", f"counter {counter_name!r} is configured twice")
         try:
-            profile = parse_profile(raw.get("services"), f"{where}.services")
+            profile = parse_profile(raw.get("services"), f"{where}.services", strict=strict)
         except EventFormatError as exc:
             raise ConfigError(exc.field, exc.message) from None
         missing = [s for tier in profile for s in tier if s not in codes]

@@ -7,7 +7,6 @@ makes sense in the branch's current state is the projection's job (``branch.vali
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -21,6 +20,7 @@ from queue_board.core.branch_config import MAX_HEADS_UP_MINUTES as MAX_HEADS_UP_
 from queue_board.core.fields import MAX_NAME_LENGTH as MAX_NAME_LENGTH
 from queue_board.core.fields import EventFormatError as EventFormatError
 from queue_board.core.fields import Profile as Profile
+from queue_board.core.fields import finite_number, name_problem
 from queue_board.core.fields import parse_profile as parse_profile
 
 #: The ten types of the spec, with the fields each must carry besides ``ts`` and ``type``.
@@ -291,19 +291,32 @@ def _name(obj: Mapping[str, Any], key: str) -> str:
     return value
 
 
+def _label(obj: Mapping[str, Any], key: str, *, strict: bool) -> str:
+    """A ticket label, counter name, service code or branch id: :func:`name_problem`'s charset
+    and length; ``strict=False`` (events already stored) only the old rule of :func:`_name`."""
+    if not strict:
+        return _name(obj, key)
+    value = obj.get(key)
+    problem = name_problem(value)
+    if problem is not None:
+        raise EventFormatError(key, problem)
+    assert isinstance(value, str)
+    return value
+
+
 def _percentiles(obj: Mapping[str, Any], key: str) -> Percentiles | None:
     value = obj.get(key)
     if value is None:
         return None
     if not isinstance(value, Mapping) or set(value) != {"p10", "p50", "p90"}:
         raise EventFormatError(key, "must be an object with p10, p50 and p90 (seconds)")
-    numbers = [value["p10"], value["p50"], value["p90"]]
-    for number in numbers:
-        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number) or number < 0:
-            raise EventFormatError(key, "p10, p50 and p90 must be non-negative numbers of seconds")
-    if not numbers[0] <= numbers[1] <= numbers[2]:
+    numbers = [finite_number(value[q]) for q in ("p10", "p50", "p90")]
+    checked = [number for number in numbers if number is not None and number >= 0]
+    if len(checked) != 3:
+        raise EventFormatError(key, "p10, p50 and p90 must be non-negative numbers of seconds")
+    if not checked[0] <= checked[1] <= checked[2]:
         raise EventFormatError(key, "must have p10 <= p50 <= p90")
-    return (float(numbers[0]), float(numbers[1]), float(numbers[2]))
+    return (checked[0], checked[1], checked[2])
 
 
 def _word(obj: Mapping[str, Any], key: str, words: tuple[str, ...], *, required: bool) -> str | None:
@@ -377,10 +390,11 @@ def _parse_feedback(obj: Mapping[str, Any], kind: str, stamp: datetime) -> Feedb
 
 def _optional_number(obj: Mapping[str, Any], key: str, low: float, high: float, *, low_open: bool) -> float | None:
     """An optional number within bounds (``low`` excluded when ``low_open``)."""
-    value = obj.get(key)
-    if value is None:
+    raw = obj.get(key)
+    if raw is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    value = finite_number(raw)
+    if value is None:
         raise EventFormatError(key, "must be a number")
     if value > high or value < low or (low_open and value == low):
         bound = "more than" if low_open else "at least"
@@ -429,8 +443,8 @@ def _heads_up_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     :data:`MAX_HEADS_UP_MINUTES`) and ``reason`` (optional: a code of the branch's heads-up reasons,
     or free text as long as a pause reason's) of a ``transaction_extended``."""
     values: dict[str, Any] = {}
-    minutes = obj.get("minutes")
-    if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not math.isfinite(minutes):
+    minutes = finite_number(obj.get("minutes"))
+    if minutes is None:
         raise EventFormatError("minutes", "must be a number: the extra minutes the teller declared")
     if not 0 < minutes <= MAX_HEADS_UP_MINUTES:
         raise EventFormatError("minutes", f"must be more than 0 and at most {MAX_HEADS_UP_MINUTES}")
@@ -445,10 +459,12 @@ def _heads_up_fields(obj: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
+def parse_event(obj: Any, *, ts: datetime | None = None, strict: bool = True) -> Event:
     """Build an :class:`Event` from a decoded JSON object, or raise :class:`EventFormatError`.
 
     ``ts`` overrides (or supplies) the timestamp: the live server stamps events itself.
+    Labels and codes are held to :func:`~queue_board.core.fields.name_problem`'s charset;
+    ``strict=False`` reads an event the store accepted before that rule (length only).
     """
     if not isinstance(obj, Mapping):
         raise EventFormatError("event", "must be a JSON object")
@@ -459,7 +475,7 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
     values: dict[str, Any] = {}
     branch = obj.get("branch")
     if branch is not None:
-        values["branch"] = _name(obj, "branch")
+        values["branch"] = _label(obj, "branch", strict=strict)
     if kind in FEEDBACK_TYPES:
         values["feedback"] = _parse_feedback(obj, kind, stamp)
         return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
@@ -467,24 +483,24 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
         values["warning"] = _parse_warning(obj, kind)
         return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
     if kind == "ticket_repromised":
-        values["ticket"] = _name(obj, "ticket")
+        values["ticket"] = _label(obj, "ticket", strict=strict)
         values["told"] = _percentiles(obj, "told")
         if values["told"] is None:
             raise EventFormatError("told", "must be an object with p10, p50 and p90 (seconds)")
         values["reason"] = _word(obj, "reason", REPROMISE_REASONS, required=False)
         if obj.get("counter") is not None:
-            values["counter"] = _name(obj, "counter")
+            values["counter"] = _label(obj, "counter", strict=strict)
         return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
     for key in EVENT_FIELDS[kind]:
         if key == "services":
-            values["services"] = parse_profile(obj.get("services"))
+            values["services"] = parse_profile(obj.get("services"), strict=strict)
         elif key == "config":
             try:
-                values["config"] = parse_config(obj.get("config"))
+                values["config"] = parse_config(obj.get("config"), strict=strict)
             except ConfigError as exc:
                 raise EventFormatError(exc.field if exc.field.startswith("config") else f"config.{exc.field}", exc.message) from None
         else:
-            values[key] = _name(obj, key)
+            values[key] = _label(obj, key, strict=strict)
     if kind == "counter_paused":
         reason = obj.get("reason")
         if reason is not None:
@@ -493,9 +509,10 @@ def parse_event(obj: Any, *, ts: datetime | None = None) -> Event:
             if len(reason) > MAX_REASON_LENGTH:
                 raise EventFormatError("reason", f"must be at most {MAX_REASON_LENGTH} characters")
             values["reason"] = reason.strip() or None
-        minutes = obj.get("minutes")
-        if minutes is not None:
-            if isinstance(minutes, bool) or not isinstance(minutes, int | float) or not math.isfinite(minutes):
+        raw_minutes = obj.get("minutes")
+        if raw_minutes is not None:
+            minutes = finite_number(raw_minutes)
+            if minutes is None:
                 raise EventFormatError("minutes", "must be a number")
             if not 0 <= minutes <= MAX_PAUSE_MINUTES:
                 raise EventFormatError("minutes", f"must be between 0 and {MAX_PAUSE_MINUTES}")
@@ -566,6 +583,10 @@ def read_log(lines: Iterable[str]) -> Iterator[tuple[int, Event]]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise LogFormatError(number, f"not JSON ({exc.msg})") from None
+        except RecursionError:
+            raise LogFormatError(number, "not an event: nested too deeply") from None
+        except ValueError as exc:  # an integer of more digits than Python converts
+            raise LogFormatError(number, f"not JSON ({exc})") from None
         try:
             yield number, parse_event(obj)
         except EventFormatError as exc:

@@ -8,10 +8,11 @@ the rest of the core, so the configuration can check the names.
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from queue_board.core.fields import finite_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +75,8 @@ def check_thresholds(value: Any) -> dict[str, float]:
     for name, number in value.items():
         if name not in THRESHOLD_NAMES:
             raise ValueError(f"{name!r} is not a warning threshold; expected some of {sorted(THRESHOLD_NAMES)}")
-        if isinstance(number, bool) or not isinstance(number, int | float) or not math.isfinite(number) or number <= 0:
+        # an integer too large for a float (400 digits) is not a number here, not an OverflowError
+        if finite_number(number) is None or number <= 0:
             raise ValueError(f"{name} must be a positive number")
         if name in SHARE_NAMES and number >= 1:
             raise ValueError(f"{name} is a share: it must be between 0 and 1")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
 
-from queue_board.core.branch import BranchState, Rejection, apply, validate
+from queue_board.core.branch import BranchState, Rejection, apply, replay, validate
 from queue_board.core.branch_config import BranchConfig, ConfigError, parse_config
 from queue_board.core.events import (
     PROMISE_FIELDS,
@@ -27,6 +27,7 @@ from queue_board.core.events import (
     parse_event,
     read_log,
 )
+from queue_board.core.fields import name_problem
 from queue_board.core.projection import Projection
 from queue_board.core.teller_actions import build_action, check_action
 from queue_board.core.text import N_
@@ -57,6 +58,14 @@ def _fixed_offset(ts: datetime) -> datetime:
     offset = ts.utcoffset()
     assert offset is not None
     return ts.astimezone(timezone(offset))
+
+
+def check_branch_id(branch: str) -> None:
+    """422 if ``branch`` cannot be a branch id (the charset and length of labels, docs/api.md
+    "Limits"): checked before the id reaches the database, which would refuse NUL or 65 characters."""
+    problem = name_problem(branch)
+    if problem is not None:
+        raise invalid(f"branch: {problem}", field="branch")
 
 
 def _accept_all(projection: Projection, events: list[Event]) -> list[Event]:
@@ -96,6 +105,7 @@ class BranchCommands:
         retried with the same idempotency key is answered with the event stored the first
         time; reusing a key for a different request is an error.
         """
+        check_branch_id(branch)
         with self.projections.lock(branch):
             projection = self.projections.get(branch)
             moved = False
@@ -115,6 +125,7 @@ class BranchCommands:
                     event = self._stamp(projection, built)
                     if event.branch is not None and event.branch != branch:
                         raise invalid(f"event names branch {event.branch!r} but was posted to {branch!r}", field="branch")
+                    self._check_service_offered(projection.state, event)
                     rejection = projection.check(event)
                     if rejection is not None:
                         raise self._problem(branch, event, rejection)
@@ -133,6 +144,17 @@ class BranchCommands:
                 raise
         self.after_write(branch, event)
         return Accepted(seq, event)
+
+    def _check_service_offered(self, state: BranchState, event: Event) -> None:
+        """404 for a live ticket (posted to ``/events`` or transferred) for a service the branch's
+        configuration does not offer, as the kiosk refuses one. Live writes to a configured
+        branch only: a stored or imported log keeps the services it names, and a branch that was
+        never configured (fed from another system's log) names its services as it goes."""
+        if event.type not in ("ticket_issued", "ticket_transferred") or event.service is None:
+            return
+        config = state.config
+        if config is not None and config.services and config.service(event.service) is None:
+            raise not_found(f"service {event.service!r} is not offered at this branch", field="service")
 
     def _problem(self, branch: str, event: Event | None, rejection: Rejection) -> ProblemError:
         """The answer to a rejection of ``event`` (or of a teller's action, before any event):
@@ -209,28 +231,50 @@ class BranchCommands:
 
         accepted = self.submit(branch, build, **meta)
         label = accepted.event.ticket
-        projection = self.projections.get(branch)
-        with self.projections.lock(branch):
-            queue = projection.state.queued(service)
-            ahead = queue.index(label) if label in queue else 0
+        assert label is not None
+        ahead = self._people_ahead(branch, accepted, service, label)
         # what is printed is the promise stored on the event: the ticket's own forecast, the
         # range replay scores and calibration learns from
         told = accepted.event.told
         wait = dict(zip(("p10", "p50", "p90"), told, strict=True)) if told is not None else None
         return accepted, {"ticket": label, "service": service, "people_ahead": ahead, "wait": wait}
 
+    def _people_ahead(self, branch: str, accepted: Accepted, service: str, label: str) -> int:
+        """How many were ahead of a new ticket in its queue, as printed on it.
+
+        A retried request (``replayed``) is answered what the first one was: the queue right
+        after the ticket's event, replayed from the log up to it, not the queue now (it moved).
+        """
+        if accepted.replayed:
+            events = [stored.event for stored in self.projections.store.load(branch, limit=accepted.seq)]
+            queue = replay(events).queued(service)
+        else:
+            projection = self.projections.get(branch)
+            with self.projections.lock(branch):
+                queue = projection.state.queued(service)
+        return queue.index(label) if label in queue else 0
+
     def import_log(self, branch: str, lines: Iterable[str], *, actor: str | None = None) -> int:
         """Append a JSON Lines log after the branch's current events, all or nothing.
 
         Every line is parsed and validated in order against the branch's state before any
-        is stored; the first bad line is named in the error.
+        is stored; the first bad line is named in the error. A line dated on a later day than
+        the server's today is refused: the kiosk numbers today's tickets after the log's last day.
         """
+        check_branch_id(branch)
         try:
             parsed = list(read_log(lines))
         except LogFormatError as exc:
             raise invalid(str(exc), line=exc.line_number) from None
         if not parsed:
             raise invalid("the log holds no events")
+        now = self.clock.now()
+        for number, event in parsed:
+            if max(event.day, event.ts.astimezone(now.tzinfo).date()) > now.date():
+                raise invalid(
+                    f"line {number}: dated {event.day.isoformat()}, after the server's today ({now.date().isoformat()})",
+                    line=number,
+                )
         with self.projections.lock(branch):
             projection = self.projections.get(branch)
             moved = False

@@ -16,7 +16,8 @@ import hashlib
 import json
 import secrets
 import time
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -51,6 +52,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from queue_board.core.events import Event, event_to_json, parse_event
+from queue_board.core.fields import FORBIDDEN_NAME_CATEGORIES, name_problem
 from queue_board.core.staff import normalise_username
 
 #: Alembic's script directory: the schema's revisions
@@ -258,6 +260,25 @@ def _head_revision() -> str | None:
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
 
 
+#: the ``tokens.name`` column's width: who or what holds a token ("kiosk by the door")
+MAX_TOKEN_NAME_LENGTH = 120
+
+
+def token_problem(name: str, branch: str | None, counter: str | None) -> str | None:
+    """Why a token with this name and binding cannot be stored (it would not fit its columns or
+    holds characters no label may), or ``None``: checked before the insert, which PostgreSQL
+    would refuse."""
+    if not name.strip() or len(name) > MAX_TOKEN_NAME_LENGTH:
+        return f"a token's name must be 1 to {MAX_TOKEN_NAME_LENGTH} characters"
+    if any(unicodedata.category(char) in FORBIDDEN_NAME_CATEGORIES for char in name):
+        return "a token's name must not contain control characters"
+    for key, value in (("branch", branch), ("counter", counter)):
+        problem = name_problem(value) if value is not None else None
+        if problem is not None:
+            return f"{key} {problem}"
+    return None
+
+
 class ConflictingSequence(RuntimeError):
     """Another writer appended first; the caller catches up and tries again."""
 
@@ -404,7 +425,9 @@ class EventStore:
     @staticmethod
     def _rows(conn: Connection, query: Any) -> Iterator[StoredEvent]:
         for seq, body, key, request_hash, actor in conn.execute(query):
-            yield StoredEvent(seq=seq, event=parse_event(json.loads(body)), idempotency_key=key, request_hash=request_hash, actor=actor)
+            # stored events were accepted, perhaps before labels were held to a charset: read them as stored
+            event = parse_event(json.loads(body), strict=False)
+            yield StoredEvent(seq=seq, event=event, idempotency_key=key, request_hash=request_hash, actor=actor)
 
     def find_by_key(self, conn: Connection, branch: str, key: str) -> StoredEvent | None:
         """The event stored under an idempotency key, if any."""
@@ -416,7 +439,11 @@ class EventStore:
 
     # tokens -----------------------------------------------------------------------
     def create_token(self, name: str, role: str, branch: str | None, counter: str | None) -> str:
-        """Create a bearer token and return it; only its hash is stored."""
+        """Create a bearer token and return it; only its hash is stored. ``ValueError`` if the
+        name or binding does not fit (:func:`token_problem`)."""
+        problem = token_problem(name, branch, counter)
+        if problem is not None:
+            raise ValueError(problem)
         token = secrets.token_urlsafe(24)
         with self.engine.begin() as conn:
             if branch is not None:
@@ -443,6 +470,15 @@ class EventStore:
         with self.engine.connect() as conn:
             rows = conn.execute(select(tokens).order_by(tokens.c.id)).mappings().all()
         return [{k: v for k, v in row.items() if k != "token_hash"} for row in rows]
+
+    def dead_token_ids(self, token_ids: Iterable[int]) -> set[int]:
+        """Those of ``token_ids`` that are no longer live tokens (revoked, or gone)."""
+        wanted = set(token_ids)
+        if not wanted:
+            return set()
+        with self.engine.connect() as conn:
+            live = conn.execute(select(tokens.c.id).where(tokens.c.id.in_(wanted), tokens.c.revoked_at.is_(None))).scalars()
+            return wanted - set(live)
 
     def revoke_token(self, token_id: int) -> bool:
         """Revoke a token by id; ``False`` if there is no live token with that id."""

@@ -17,7 +17,11 @@ def json_body(*, required: bool = True) -> dict[str, Any]:
         return {}
     if not request.is_json:
         raise bad_request("Content-Type must be application/json")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:
+        # nested deeper than the parser's recursion allows: not a body any endpoint takes
+        raise bad_request("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise bad_request("the body must be a JSON object")
     return body

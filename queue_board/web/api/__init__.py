@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from queue_board.web.api import errors, feedback, reports, routes, warnings
+from queue_board.web.api import errors, feedback, guards, reports, routes, warnings
 
 api_bp = Blueprint("api", __name__)
 health_bp = Blueprint("health", __name__)
@@ -19,3 +19,4 @@ reports.add_report_routes(api_bp)
 feedback.add_feedback_routes(api_bp)
 warnings.add_warning_routes(api_bp)
 errors.add_error_handlers(api_bp)
+guards.add_guards(api_bp)

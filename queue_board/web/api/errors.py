@@ -15,8 +15,10 @@ def add_error_handlers(api_bp: Blueprint) -> None:
     """Answer the API's errors in JSON, and unknown ``/api/…`` paths too."""
     api_bp.register_error_handler(ProblemError, problem)
     api_bp.register_error_handler(HTTPException, http_error)
-    # a path no route matches belongs to no blueprint: only an app-wide handler sees it
+    # a path no route matches (or none with this method) belongs to no blueprint: only an
+    # app-wide handler sees it
     api_bp.app_errorhandler(404)(not_found_anywhere)
+    api_bp.app_errorhandler(405)(wrong_method_anywhere)
 
 
 def problem(exc: ProblemError) -> tuple[Response, int]:
@@ -35,3 +37,15 @@ def not_found_anywhere(exc: HTTPException) -> tuple[Response, int] | HTTPExcepti
     if request.path.startswith("/api/"):
         return jsonify(error="not_found", message=f"no such endpoint {request.path}"), 404
     return exc
+
+
+def wrong_method_anywhere(exc: HTTPException) -> tuple[Response, int] | HTTPException:
+    """JSON for a method an ``/api/…`` path does not take (with its ``Allow`` header); other
+    paths keep Flask's page."""
+    if not request.path.startswith("/api/"):
+        return exc
+    response = jsonify(error="method_not_allowed", message=f"{request.method} is not allowed on {request.path}")
+    allowed = getattr(exc, "valid_methods", None)
+    if allowed:
+        response.headers["Allow"] = ", ".join(allowed)
+    return response, 405

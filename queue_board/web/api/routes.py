@@ -15,6 +15,9 @@ from queue_board.web.request_json import json_body
 from queue_board.web.service import current_service
 
 MAX_KEY_LENGTH = 200
+#: an Idempotency-Key is visible ASCII (a UUID, a counter, a hash): no spaces, no control or
+#: non-ASCII characters (a header carries only Latin-1, and the key is stored as it came)
+KEY_CHARACTERS = frozenset(chr(code) for code in range(0x21, 0x7F))
 
 
 def add_routes(api_bp: Blueprint, health_bp: Blueprint) -> None:
@@ -61,8 +64,10 @@ def require_branch(branch: str, *roles: str) -> Grant:
 def write_meta(caller: Grant) -> dict[str, Any]:
     """Actor, idempotency key and request fingerprint for a write."""
     key = request.headers.get("Idempotency-Key")
-    if key is not None and (not key.strip() or len(key) > MAX_KEY_LENGTH):
-        raise invalid(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key")
+    if key is not None and (not key or len(key) > MAX_KEY_LENGTH or not set(key) <= KEY_CHARACTERS):
+        raise invalid(
+            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} visible ASCII characters (no spaces)", field="Idempotency-Key"
+        )
     fingerprint = hashlib.sha256(f"{request.method} {request.path}\n".encode() + request.get_data()).hexdigest()
     return {"actor": caller.actor, "idempotency_key": key, "request_hash": fingerprint}
 
@@ -148,7 +153,7 @@ def import_log(branch: str) -> tuple[Response, int]:
         text_body = request.get_data(as_text=False).decode("utf-8")
     except UnicodeDecodeError:
         raise bad_request("the log must be UTF-8 text") from None
-    current_store().ensure_branch(branch)
+    # the branch is created inside the import's own transaction: a refused log leaves none
     service = current_service()
     count = service.import_log(branch, text_body.splitlines(), actor=caller.actor)
     return jsonify(imported=count, seq=service.projection(branch).state.seq), 201

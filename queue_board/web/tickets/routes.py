@@ -7,7 +7,9 @@ from datetime import date
 
 import segno
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from werkzeug.exceptions import HTTPException
 
+from queue_board.core.fields import name_problem
 from queue_board.service.errors import invalid, not_found
 from queue_board.web.auth import current_grant
 from queue_board.web.pages import render_page
@@ -18,7 +20,9 @@ from queue_board.web.tickets.state import ticket_state
 
 
 def add_routes(tickets_bp: Blueprint) -> None:
-    """Every URL of the ticket pages."""
+    """Every URL of the ticket pages, and the small body limit of the kiosk's link request."""
+    tickets_bp.before_request(_limit_body)
+    tickets_bp.register_error_handler(413, _too_large)
     tickets_bp.add_url_rule("/t/links", view_func=ticket_link, methods=["POST"])
     for rule, view in (
         ("/t/<signed>", ticket_page),
@@ -26,6 +30,15 @@ def add_routes(tickets_bp: Blueprint) -> None:
         ("/t/<signed>/qr.svg", ticket_qr),
     ):
         tickets_bp.add_url_rule(rule, view_func=view, methods=["GET"])
+
+
+def _limit_body() -> None:
+    # a link request is two labels: the API's small limit (docs/api.md "Limits"), not the import's
+    request.max_content_length = int(current_app.config["MAX_REQUEST_LENGTH"])
+
+
+def _too_large(exc: HTTPException) -> tuple[Response, int]:
+    return jsonify(error="too_large", message=exc.description), 413
 
 
 def _link_urls(signed: str) -> dict[str, str]:
@@ -46,6 +59,10 @@ def ticket_link() -> tuple[Response, int]:
         raise invalid("branch: give the branch id", field="branch")
     if not isinstance(label, str) or not label:
         raise invalid("ticket: give the ticket label", field="ticket")
+    for key, value in (("branch", branch), ("ticket", label)):
+        problem = name_problem(value)
+        if problem is not None:
+            raise invalid(f"{key}: {problem}", field=key)
     current_grant().require_branch(branch, "kiosk", "manager")
     service = current_service()
     if not service.branch_exists(branch):
@@ -84,11 +101,17 @@ def _day_or_none(day: str) -> date | None:
         return None
 
 
-def ticket_state_json(signed: str) -> Response:
-    """One ticket's state (read-only; the link is the credential)."""
-    response = jsonify(ticket_state(_ref_or_404(signed)))
+def ticket_state_json(signed: str) -> tuple[Response, int]:
+    """One ticket's state (read-only; the link is the credential); JSON 404 for a link this
+    server did not sign, as the page's script reads it."""
+    ref = verify(signed)
+    if ref is None:
+        response, status = jsonify(error="not_found", message="no such ticket link"), 404
+    else:
+        response, status = jsonify(ticket_state(ref)), 200
     response.headers["Cache-Control"] = "no-store"
-    return response
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response, status
 
 
 def ticket_qr(signed: str) -> Response:
