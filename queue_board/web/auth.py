@@ -56,11 +56,13 @@ class Grant:
     counter: str | None
     branches: frozenset[str] | None = None
     user: bool = False
+    #: the stored token's id (``None`` for a staff user): its live sockets are cut when it is revoked
+    token_id: int | None = None
 
     @classmethod
     def from_record(cls, record: TokenRecord) -> Grant:
         """Build from a stored token."""
-        return cls(name=record.name, role=record.role, branch=record.branch, counter=record.counter)
+        return cls(name=record.name, role=record.role, branch=record.branch, counter=record.counter, token_id=record.id)
 
     @classmethod
     def from_user(cls, user: StaffUser, counter: str | None = None) -> Grant:

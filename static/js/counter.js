@@ -3,6 +3,7 @@
 // another counter is refused.
 
 import { boardAnnouncer } from "./announcer.js";
+import { CallLedger } from "./calls.js";
 import { counterBoardView, renderCounterBoard } from "./counter_view.js";
 import { counterName, formatClock, nameIn, parseTs, writtenCall } from "./format.js";
 import { _, language, onLanguageChange } from "./i18n.js";
@@ -16,6 +17,8 @@ const state = { board: null, boardNowMs: null, connection: "connecting", refused
 const root = document.getElementById("counter-board");
 
 const announcer = boardAnnouncer(params, boardLanguage);
+// this counter's calls announced so far: each call and recall once, whatever order the pushes came in
+const calls = new CallLedger({ counter: COUNTER });
 
 const live = connectLive(settings, { onBoard, onStatus });
 checkBinding();
@@ -49,10 +52,13 @@ function onBoard(board, info) {
   state.board = board;
   state.boardNowMs = parseTs(board.now) ?? live.clock.now();
   boardLanguage.update(board);
-  const event = info.event;
-  if (event && info.kind === "board" && event.counter === COUNTER && (event.type === "ticket_called" || event.type === "ticket_recalled")) {
-    announcer.announce(event.ticket, event.counter, { recall: event.type === "ticket_recalled" });
-    setText(document.getElementById("announce"), writtenCall(event.ticket, event.counter));
+  // derived from the state shown, not from the push's own event: a call whose push came late or was missed is announced too
+  const due = calls.take(board, info.event ? info.event.ticket : null);
+  for (const call of due) {
+    announcer.announce(call.ticket, call.counter, { recall: call.recall });
+    setText(document.getElementById("announce"), writtenCall(call.ticket, call.counter));
+  }
+  if (due.length) {
     root.classList.remove("flash");
     void root.offsetWidth; // restart the animation
     root.classList.add("flash");

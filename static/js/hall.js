@@ -4,6 +4,7 @@
 // One language at a time (?lang=), or rotating (?rotate=20). Everything is set with textContent.
 
 import { boardAnnouncer } from "./announcer.js";
+import { CallLedger } from "./calls.js";
 import {
   counterName,
   describeCall,
@@ -26,6 +27,8 @@ const params = new URLSearchParams(window.location.search);
 const boardLanguage = new BoardLanguage(params);
 const state = { board: null, boardNowMs: null, newestKey: null, connection: "connecting" };
 const announcer = boardAnnouncer(params, boardLanguage);
+// the calls announced so far: each call and recall once, whatever order the pushes came in
+const calls = new CallLedger();
 const live = connectLive(settings, { onBoard, onStatus });
 
 function onStatus(value) {
@@ -37,12 +40,11 @@ function onBoard(board, info) {
   state.board = board;
   state.boardNowMs = parseTs(board.now) ?? live.clock.now();
   boardLanguage.update(board);
-  announce(board, info);
-  render(info);
+  render({ ...info, calls: announce(board, info) });
   setText(document.getElementById("updated"), formatClock(live.clock.now(), live.clock.utcOffsetMinutes, true));
 }
 
-function render(info = { event: null }) {
+function render(info = { event: null, calls: [] }) {
   const board = state.board;
   if (!board) return;
   renderHeader(board);
@@ -75,14 +77,18 @@ function renderHeader(board) {
   strip.hidden = languages.length < 2;
 }
 
-/** Speak each new call (and each recall) once, in order; a reconnect's snapshot is not news. */
+/**
+ * Speak each new call (and each recall) once, in order: the calls of the state shown that were not
+ * announced yet (a call whose push came late or was missed included); the page's first state is
+ * the present, not news. The calls announced, for the flash.
+ */
 function announce(board, info) {
-  const event = info.event;
-  if (!event || info.kind !== "board") return;
-  if (event.type === "ticket_called" || event.type === "ticket_recalled") {
-    announcer.announce(event.ticket, event.counter, { recall: event.type === "ticket_recalled" });
-    setText(document.getElementById("announce"), writtenCall(event.ticket, event.counter));
+  const due = calls.take(board, info.event ? info.event.ticket : null);
+  for (const call of due) {
+    announcer.announce(call.ticket, call.counter, { recall: call.recall });
+    setText(document.getElementById("announce"), writtenCall(call.ticket, call.counter));
   }
+  return due;
 }
 
 /** How long a new call (or a recall) keeps flashing, whatever pushes follow. */
@@ -103,7 +109,8 @@ function renderNowServing(board, info) {
   const rows = [...called, ...calls.filter((entry) => entry.status !== "called")].slice(0, NOW_SERVING_ROWS);
   const newest = calls[0];
   const newestKey = newest ? `${newest.ticket}@${newest.called_at}` : null;
-  const recalled = info.event && info.event.type === "ticket_recalled" ? info.event.ticket : null;
+  const recalls = (info.calls || []).filter((call) => call.recall);
+  const recalled = recalls.length ? recalls[recalls.length - 1].ticket : null;
   const firstRender = state.newestKey === null;
   if (!firstRender && newestKey && newestKey !== state.newestKey) state.flash = { ticket: newest.ticket, until: Date.now() + FLASH_MS };
   if (recalled) state.flash = { ticket: recalled, until: Date.now() + FLASH_MS };

@@ -274,11 +274,19 @@ export function followConnection(socket, clock, status, refused) {
  * the `snapshot` on (re)connect and on `sync`, then each `board` push. Pushes carry the full
  * state with the branch's `seq`; an older one is dropped, the same seq (a forecast refresh)
  * replaces the view, and a jump of more than one asks the server for a `sync`.
+ *
+ * With several server processes, pushes may arrive out of order: the older one is not shown, and
+ * nothing is lost with it, because the newer state already holds everything it said (screens
+ * derive their announcements from the state shown, see calls.js, never from the push's event).
+ * A `sync`'s answer older than what is shown is dropped too; the first snapshot after a
+ * (re)connect is taken whatever its `seq` (a restarted demo may start a new log).
  */
 export function connectLive(settings, { onBoard, onStatus } = {}) {
   const body = document.body;
   const clock = new ServerClock();
   let lastSeq = null;
+  // no state taken since the last (re)connect: the next snapshot is the server's word, whatever its seq
+  let fresh = true;
   let pollTimer = null;
 
   const status = connectionStatus(
@@ -290,6 +298,7 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   const accept = (board, info) => {
     clock.observe(board);
     lastSeq = board.seq;
+    fresh = false;
     body.dataset.seq = String(board.seq);
     onBoard(board, info);
   };
@@ -332,7 +341,12 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     if (settings.session) offerSignIn();
     status("refused", () => _("The server refused this screen: %(reason)s", { reason: error.message }));
   });
-  socket.on("snapshot", (board) => accept(board, { kind: "snapshot", event: null }));
+  // messages of the old connection cannot arrive after "disconnect"; the new one's snapshot may precede "connect"
+  socket.on("disconnect", () => (fresh = true));
+  socket.on("snapshot", (board) => {
+    if (!fresh && lastSeq !== null && board.seq < lastSeq) return; // a sync's answer overtaken by newer pushes
+    accept(board, { kind: "snapshot", event: null });
+  });
   socket.on("board", (board) => {
     if (lastSeq !== null && board.seq < lastSeq) return; // an older state arriving late
     const gap = lastSeq !== null && board.seq > lastSeq + 1;

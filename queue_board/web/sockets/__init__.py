@@ -2,7 +2,8 @@
 service pushes through them.
 
 ``/`` is the boards' namespace (:mod:`.boards`), ``/ticket`` the customers' ticket pages'
-(:mod:`.tickets`), ``/manage`` the managers' dashboards and overview (:mod:`.manage`). :func:`register_handlers` runs once per app, on the app's own server, when
+(:mod:`.tickets`), ``/manage`` the managers' dashboards and overview (:mod:`.manage`); the
+sockets of a revoked token are cut by :mod:`.revocation`. :func:`register_handlers` runs once per app, on the app's own server, when
 :class:`~queue_board.web.live.LivePush` binds it.
 """
 
@@ -12,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import current_app
-from flask_socketio import SocketIO
+from flask_socketio import ConnectionRefusedError, SocketIO
 
 from queue_board.service.branch_service import Publisher
 from queue_board.web.database import database

@@ -3,7 +3,8 @@
 Every accepted event pushes ``board`` (the full board state with the branch ``seq`` and
 the event) to the room; forecast refreshes push ``board`` again with the same ``seq`` and
 ``event: null``. A client that connects or reconnects gets ``snapshot``; one that sees a
-gap in ``seq`` emits ``sync`` and gets ``snapshot``.
+gap in ``seq`` emits ``sync`` and gets ``snapshot``. A socket opened with a token is cut when
+the token is revoked (:mod:`.revocation`).
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, session
-from flask_socketio import emit, join_room
+
+# python-socketio's ConnectionRefusedError: its reason reaches the client (the builtin of that name arrives as
+# "Connection refused by server", and the board's banner could not say why)
+from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
 from queue_board.web.auth import load_grant, session_grant
 from queue_board.web.service import current_service
+from queue_board.web.sockets.revocation import follow_token, token_still_live
 from queue_board.web.sockets.rooms import board_room
 
 
@@ -28,7 +33,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
     grant = load_grant(token) if token else session_grant()
     if grant is None:
         if token:
-            raise ConnectionRefusedError("unauthorized: unknown or missing token")
+            raise ConnectionRefusedError("unauthorized: unknown or revoked token")
         raise ConnectionRefusedError("unauthorized: no token, and nobody is signed in (or the session has ended)")
     if not isinstance(branch, str) or not grant.can_read(branch):
         who = "you are not signed in" if grant.user else "this token is not"
@@ -41,13 +46,17 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
         raise ConnectionRefusedError(f"forbidden: this display is bound to counter {grant.counter!r}")
     session["branch"] = branch
     join_room(board_room(branch))
+    follow_token(grant)
     # the snapshot goes out before any refresh is scheduled, so it is the first message
     emit("snapshot", service.snapshot_without_refresh(branch))
     service.refresh_if_stale(branch)
 
 
 def on_sync(_data: Any = None) -> None:
-    """A client saw a gap in ``seq``: send the full state again."""
+    """A client saw a gap in ``seq``: send the full state again (unless its token was revoked meanwhile)."""
+    if not token_still_live():
+        disconnect()
+        return
     branch = session.get("branch")
     if branch:
         emit("snapshot", current_service().snapshot(branch))

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from queue_board.core.staff import MANAGER_ROLES
 from queue_board.web.auth import Grant, load_grant, session_grant
 from queue_board.web.database import current_store
 from queue_board.web.service import current_service
+from queue_board.web.sockets.revocation import follow_token
 from queue_board.web.sockets.rooms import dashboard_room, overview_room
 
 
@@ -36,6 +37,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
     reports = current_service().reports
     if auth.get("overview"):
         branches = [b for b in sorted(current_store().branch_ids()) if grant.manages(b)]
+        follow_token(grant)
         for shown in branches:
             join_room(overview_room(shown))
         emit("overview", {"branches": reports.overview(branches), "target_minutes": reports.target_minutes})
@@ -47,5 +49,6 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
         raise ConnectionRefusedError(f"forbidden: you do not manage branch {branch!r}")
     if not current_service().branch_exists(branch):
         raise ConnectionRefusedError(f"not found: no branch {branch!r}")
+    follow_token(grant)
     join_room(dashboard_room(branch))
     emit("dashboard", reports.dashboard(branch))

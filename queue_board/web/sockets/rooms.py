@@ -1,5 +1,6 @@
 """Where pushes go: one room per branch for its boards, one in ``/ticket`` for its ticket pages,
-and in ``/manage`` one for its dashboard and one for its row of the managers' overview."""
+and in ``/manage`` one for its dashboard and one for its row of the managers' overview; and one
+room per token (in each namespace) holding the sockets opened with it, to cut them on revocation."""
 
 from __future__ import annotations
 
@@ -27,3 +28,20 @@ def dashboard_room(branch: str) -> str:
 def overview_room(branch: str) -> str:
     """The ``/manage`` room of the managers' overviews that show ``branch``."""
     return f"overview:{branch}"
+
+
+#: what every token's room is named with, followed by the token's id
+TOKEN_ROOM_PREFIX = "token:"
+
+
+def token_room(token_id: int) -> str:
+    """The room of the sockets opened with the token ``token_id`` (in whichever namespace)."""
+    return f"{TOKEN_ROOM_PREFIX}{token_id}"
+
+
+def token_of_room(room: object) -> int | None:
+    """The token id of a token's room, or ``None`` for any other room."""
+    if not isinstance(room, str) or not room.startswith(TOKEN_ROOM_PREFIX):
+        return None
+    digits = room[len(TOKEN_ROOM_PREFIX) :]
+    return int(digits) if digits.isdigit() else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import session
-from flask_socketio import emit, join_room
+from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from queue_board.web.sockets.rooms import tickets_room
 from queue_board.web.tickets.links import TicketRef, verify
