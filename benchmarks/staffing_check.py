@@ -59,7 +59,15 @@ import numpy as np
 
 from queue_board.core.activity import ActivityLog, DayActivity
 from queue_board.core.events import Event
-from queue_board.reports.staffing import SIMULATED_SHARE, Advice, learn_inputs, plan_day, split_counters
+from queue_board.reports.staffing import (
+    LEANING,
+    POOLED,
+    SIMULATED_SHARE,
+    Advice,
+    learn_inputs,
+    plan_day,
+    split_counters,
+)
 from simulations.branch_sim import simulate
 from simulations.scenarios import SCENARIOS, CounterSpec, Scenario
 
@@ -260,11 +268,30 @@ class Outcome:
     holdout_best: Tally
 
 
+def advice_layout(scenario: Scenario, layout: str) -> str | list[tuple[tuple[str, ...], ...]]:
+    """What the advice's simulated check is told of the counters laid out as ``layout``: the
+    split's service first (``leaning``), the scenario's own profiles in :func:`covering_order`
+    (``real``; their speeds are not told) or one pooled queue."""
+    if layout == "real":
+        return [tuple(tuple(tier) for tier in c.services) for c in covering_order(scenario)]
+    return LEANING if layout == "leaning" else POOLED
+
+
 def advise(
-    scenario: Scenario, seed: int, learn_days: int, target: float, *, erlang_c: bool, refine: bool, pauses: bool, share: float = SIMULATED_SHARE
+    scenario: Scenario,
+    seed: int,
+    learn_days: int,
+    target: float,
+    *,
+    erlang_c: bool,
+    refine: bool,
+    pauses: bool,
+    share: float = SIMULATED_SHARE,
+    layout: str = "pooled",
 ) -> tuple[Advice, dict[int, dict[str, float]]]:
-    """Learn from ``learn_days`` simulated days and advise the next day as the dashboard would;
-    with the learned offered loads per hour and service (what the split by service follows)."""
+    """Learn from ``learn_days`` simulated days and advise the next day as the dashboard would,
+    its simulated check told of the counters' ``layout`` (:func:`advice_layout`); with the
+    learned offered loads per hour and service (what the split by service follows)."""
     learned = learn_inputs(activity_of(simulate(scenario, learn_days, START, seed)).days.values())
     if erlang_c:
         learned = replace(learned, patience_s=None)
@@ -272,7 +299,15 @@ def advise(
         learned = replace(learned, pause_share={})
     first = START + timedelta(days=learn_days)
     plan = planned_counters(scenario)
-    advice = plan_day(learned, first.weekday(), target, planned=max(plan.values()), refine=refine, simulated_share=share)
+    advice = plan_day(
+        learned,
+        first.weekday(),
+        target,
+        planned=max(plan.values()),
+        refine=refine,
+        simulated_share=share,
+        layout=advice_layout(scenario, layout),
+    )
     assert advice is not None, "nothing learned"
     rates = learned.rates.for_weekday(first.weekday())
     loads = {
@@ -363,6 +398,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-search", action="store_true", help="skip the simulator's search (the slow part)")
     parser.add_argument("--holdout-days", type=int, default=10, help="days neither learned from nor searched on")
     parser.add_argument("--share", type=float, default=SIMULATED_SHARE, help="simulated days each hour must meet the target on")
+    parser.add_argument(
+        "--pooled-advice",
+        action="store_true",
+        help="check the advice on one pooled queue whatever the layout (before the check knew tiers)",
+    )
     parser.add_argument("--quick", action="store_true", help="5 learning days, 2 evaluation days, one seed")
     args = parser.parse_args(argv)
     if args.quick:
@@ -374,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     model += " · Erlang alone" if args.no_refine else " · refined on simulated days"
     model += f" · advised for {args.plan_slack:g} × target" if args.plan_slack != 1.0 else ""
     model += f" · each hour on {args.share:.0%} of simulated days" if not args.no_refine else ""
+    model += " · checked pooled" if args.pooled_advice else " · checked in each layout's tiers"
     print(
         f"target p90 {args.target_min:g} min · {model} · learn {args.learn_days} days · "
         f"evaluate {args.eval_days} days × seeds {args.seeds}"
@@ -381,21 +422,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in args.scenarios:
         scenario = SCENARIOS[name]()
         first = START + timedelta(days=args.learn_days)
-        advices = {
-            seed: advise(scenario, seed, args.learn_days, target * args.plan_slack, erlang_c=args.erlang_c, refine=not args.no_refine, pauses=not args.no_pauses, share=args.share)
-            for seed in args.seeds
-        }
         print(f"\n== {name}: {len(scenario.counters)} counters, {sum(scenario.expected_arrivals().values()):.0f} customers a day")
-        last = advices[args.seeds[-1]][0]
-        print("advice (last seed), hour: counters [Erlang alone] · learned pause share")
-        print(
-            "  "
-            + "  ".join(
-                f"{h.hour:02d}:{h.counters}" + (f"[{h.erlang_counters}]" if h.erlang_counters is not None else "") + f"·{h.paused_share:.2f}"
-                for h in last.hours
-            )
-        )
         for layout in args.layouts:
+            advices = {
+                seed: advise(
+                    scenario,
+                    seed,
+                    args.learn_days,
+                    target * args.plan_slack,
+                    erlang_c=args.erlang_c,
+                    refine=not args.no_refine,
+                    pauses=not args.no_pauses,
+                    share=args.share,
+                    layout="pooled" if args.pooled_advice else layout,
+                )
+                for seed in args.seeds
+            }
+            last = advices[args.seeds[-1]][0]
+            print(f"advice for layout {layout} (last seed), hour: counters [Erlang alone] · learned pause share")
+            print(
+                "  "
+                + "  ".join(
+                    f"{h.hour:02d}:{h.counters}" + (f"[{h.erlang_counters}]" if h.erlang_counters is not None else "") + f"·{h.paused_share:.2f}"
+                    for h in last.hours
+                )
+            )
             total_ours, total_own = Tally(), Tally()
             holdout_ours, holdout_best = Tally(), Tally()
             per_hour: dict[int, list[tuple[float, float, float]]] = defaultdict(list)

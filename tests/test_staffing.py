@@ -20,7 +20,9 @@ from queue_board.reports.staffing import (
     counters_needed,
     erlang_b,
     erlang_c,
+    fixed_layout,
     hourly_advice,
+    leaning_layout,
     learn_arrival_rates,
     learn_handling_samples,
     learn_handling_times,
@@ -536,3 +538,149 @@ def test_plan_day_refines_unless_told_not_to() -> None:
     assert all(h.erlang_counters is not None for h in refined.hours)
     # the same inputs give the same advice (the simulated days are seeded)
     assert plan_day(learned, 0, 600.0) == refined
+
+
+# --------------------------------------------------------------------------- tiers in the day simulation
+
+
+def _two_services(rates: tuple[float, float], mean: float, hours: range, **extra: object) -> DayInputs:
+    # both services with the same exponential handling times: only the call rule tells them apart
+    rng = np.random.default_rng(12)
+    samples = rng.exponential(mean, 40_000)
+    return DayInputs(rates={h: {"a": rates[0], "b": rates[1]} for h in hours}, handling={"a": samples, "b": samples}, **extra)  # type: ignore[arg-type]
+
+
+def _everywhere(profile: tuple[tuple[str, ...], ...], counters: int, hours: range) -> list[dict[int, tuple[tuple[str, ...], ...]]]:
+    return [dict.fromkeys(hours, profile) for _ in range(counters)]
+
+
+def test_tiers_give_the_first_service_priority_as_cobham_says() -> None:
+    # M/M/2, 5 minutes each, 12 "a" and 8 "b" an hour (83 % busy); both counters take "a" first.
+    # Non-preemptive priority with equal service rates (Cobham 1954): the mean wait of class k is
+    # P(wait) / (c·μ·(1 − σ_{k−1})(1 − σ_k)), σ_k the load of the classes up to k per counter.
+    # One pooled queue gives both the same wait, between the two.
+    hours = range(0, 23)
+    simulation = DaySimulation(_two_services((12.0, 8.0), 300.0, hours), days=200, seed=21)
+    staffing = dict.fromkeys(hours, 2)
+    steady = (simulation.slot_of >= 3) & (simulation.slot_of <= 20)
+    a, b = (simulation.service_of == simulation.services.index(code) for code in ("a", "b"))
+    tiered = simulation.offered_waits(staffing, _everywhere((("a",), ("b",)), 2, hours))
+    pooled = simulation.offered_waits(staffing)
+    mu, load = 1 / 300.0, 20 * 300.0 / 3600
+    p_wait = erlang_c(2, load)
+    sigma_a, sigma = 12 * 300.0 / 3600 / 2, load / 2
+    assert float(np.mean(tiered[steady & a])) == pytest.approx(p_wait / (2 * mu * (1 - sigma_a)), rel=0.15)
+    assert float(np.mean(tiered[steady & b])) == pytest.approx(p_wait / (2 * mu * (1 - sigma_a) * (1 - sigma)), rel=0.15)
+    fifo = p_wait / (2 * mu * (1 - sigma))
+    assert float(np.mean(pooled[steady & a])) == pytest.approx(fifo, rel=0.15)
+    assert float(np.mean(pooled[steady & b])) == pytest.approx(fifo, rel=0.15)
+    # the pooled queue underestimates the second tier's p90
+    assert float(np.quantile(tiered[steady & b], 0.9)) > 1.3 * float(np.quantile(pooled[steady & b], 0.9))
+
+
+def test_a_counter_never_calls_a_lower_tier_while_its_first_tier_waits() -> None:
+    hours = range(9, 13)
+    simulation = DaySimulation(_two_services((14.0, 10.0), 300.0, hours, patience_s=900.0), days=30, seed=5)
+    waits = simulation.offered_waits(dict.fromkeys(hours, 2), _everywhere((("a",), ("b",)), 2, hours))
+    a_code, b_code = simulation.services.index("a"), simulation.services.index("b")
+    checked = 0
+    for day in range(simulation.days):
+        called = simulation.arrivals[day] + waits[day]
+        kind = simulation.service_of[day]
+        # an "a" customer who stayed waits from arrival to call; every "b" call falls outside
+        # such a wait (who left went before their call: their "offered" call is not a wait seen)
+        stayed_a = (kind == a_code) & (waits[day] <= simulation.patience[day])
+        for at in called[(kind == b_code) & (waits[day] <= simulation.patience[day])]:
+            assert not np.any((simulation.arrivals[day][stayed_a] < at) & (called[stayed_a] > at))
+            checked += 1
+    assert checked > 500
+
+
+def test_dedicated_counters_are_separate_queues_and_a_service_nobody_takes_is_never_called() -> None:
+    # one counter only for "a", one only for "b": two M/M/1 queues, however busy the other is
+    hours = range(0, 23)
+    simulation = DaySimulation(_two_services((9.0, 4.0), 300.0, hours), days=200, seed=8)
+    steady = (simulation.slot_of >= 3) & (simulation.slot_of <= 20)
+    a, b = (simulation.service_of == simulation.services.index(code) for code in ("a", "b"))
+    layout = [dict.fromkeys(hours, (("a",),)), dict.fromkeys(hours, (("b",),))]
+    waits = simulation.offered_waits(dict.fromkeys(hours, 2), layout)
+    for mask, rate in ((a, 9.0), (b, 4.0)):
+        assert float(np.mean(waits[steady & mask])) == pytest.approx(ErlangC(rate / 3600, 300.0, 1).mean_wait(), rel=0.15)
+    only_a = simulation.offered_waits(dict.fromkeys(hours, 1), [dict.fromkeys(hours, (("a",),))])
+    assert np.all(only_a[b] == staffing_sim.NEVER)
+    assert np.all(only_a[a] < staffing_sim.NEVER)
+
+
+def test_one_tier_of_every_service_is_the_pooled_queue_and_batches_agree() -> None:
+    hours = range(9, 14)
+    inputs = _two_services((20.0, 10.0), 300.0, hours, patience_s=1200.0, pause_share={11: 0.3})
+    simulation = DaySimulation(inputs, days=20, seed=4)
+    staffing = {9: 2, 10: 3, 11: 4, 12: 3, 13: 2}
+    one_tier = _everywhere((("a", "b"),), 4, hours)
+    pooled = simulation.offered_waits(staffing)
+    assert np.array_equal(np.nan_to_num(simulation.offered_waits(staffing, one_tier)), np.nan_to_num(pooled))
+    tiers = _everywhere((("b",), ("a",)), 4, hours)
+    batched = simulation.offered_waits_many([staffing, staffing, staffing], [None, tiers, one_tier])
+    assert np.array_equal(np.nan_to_num(batched[0]), np.nan_to_num(pooled))
+    assert np.array_equal(np.nan_to_num(batched[1]), np.nan_to_num(simulation.offered_waits(staffing, tiers)))
+    with pytest.raises(ValueError, match="one layout per staffing"):
+        simulation.offered_waits_many([staffing], [None, None])
+
+
+def test_leaning_layout_follows_the_split_and_keeps_a_counter_s_profile_while_open() -> None:
+    loads = {9: {"a": 2.0, "b": 1.0}, 10: {"a": 1.0, "b": 2.0}, 11: {"a": 1.0, "b": 2.0}}
+    layout = leaning_layout(loads)({9: 3, 10: 3, 11: 1})
+    # 09:00 splits 2 "a", 1 "b": the lowest counters lead with "a"; they keep it at 10:00
+    assert [per[9] for per in layout] == [(("a",), ("b",)), (("a",), ("b",)), (("b",), ("a",))]
+    assert all(per[10] == per[9] for per in layout)
+    assert [sorted(per) for per in layout] == [[9, 10, 11], [9, 10], [9, 10]]
+    # a counter opening in a run of its own leads with that run's first hour's split
+    reopened = leaning_layout(loads)({9: 1, 10: 2, 11: 2})
+    assert reopened[1] == {10: (("b",), ("a",)), 11: (("b",), ("a",))}
+    fixed = fixed_layout([(("a",), ("b",)), (("b",),)])({9: 3, 10: 1})
+    assert fixed == [{9: (("a",), ("b",)), 10: (("a",), ("b",))}, {9: (("b",),), 10: (("b",),)}, {9: (("a",), ("b",)), 10: (("a",), ("b",))}]
+    with pytest.raises(ValueError):
+        fixed_layout([])
+
+
+def test_the_refined_advice_adds_the_counter_hours_tiers_need() -> None:
+    # every counter takes the rare, slow "b" first: the many "a" customers wait behind it, longer
+    # than in one pooled queue, so the plan the pooled check trims to misses in these tiers
+    rng = np.random.default_rng(6)
+    rates = {h: {"a": 40.0, "b": 8.0} for h in range(9, 15)}
+    samples = {"a": rng.exponential(240.0, 5000), "b": rng.exponential(600.0, 5000)}
+    durations = {code: float(np.mean(v)) for code, v in samples.items()}
+    simulation = DaySimulation(DayInputs(rates=rates, handling=samples, patience_s=3000.0), days=60, seed=9)
+    erlang = hourly_advice(rates, durations, 300.0, 3000.0)
+    rule = fixed_layout([(("b",), ("a",))])
+    pooled = refine_advice(erlang, simulation, 300.0, rates, durations)
+    tiered = refine_advice(erlang, simulation, 300.0, rates, durations, layout=rule)
+    assert tiered.counter_hours() > pooled.counter_hours()
+    pooled_counters = {h.hour: h.counters for h in pooled.hours}
+    tiered_counters = {h.hour: h.counters for h in tiered.hours}
+    assert not all(staffing_sim.hours_meeting(simulation.hourly_p90(pooled_counters, rule(pooled_counters)), 300.0, 0.8).values())
+    tiered_p90s = simulation.hourly_p90(tiered_counters, rule(tiered_counters))
+    assert all(staffing_sim.hours_meeting(tiered_p90s, 300.0, 0.8).values())
+    # the hours' p90s are the tiered simulation's
+    assert all(h.p90_s == pytest.approx(staffing_sim.p90_on_share(tiered_p90s[h.hour], 0.8)) for h in tiered.hours)
+    # leaning counters are checked in their own tiers too
+    loads = {h: {code: rate * durations[code] / 3600 for code, rate in per.items()} for h, per in rates.items()}
+    leaning_rule = leaning_layout(loads)
+    leaning = {h.hour: h.counters for h in refine_advice(erlang, simulation, 300.0, rates, durations, layout=leaning_rule).hours}
+    assert all(staffing_sim.hours_meeting(simulation.hourly_p90(leaning, leaning_rule(leaning)), 300.0, 0.8).values())
+
+
+def test_plan_day_checks_the_layout_it_is_told() -> None:
+    activity = _scripted_days().activity
+    assert activity is not None
+    learned = learn_inputs(activity.days.values())
+    pooled = plan_day(learned, 0, 600.0)
+    assert pooled is not None
+    assert plan_day(learned, 0, 600.0, layout="pooled") == pooled
+    assert plan_day(learned, 0, 600.0, layout="leaning") is not None
+    codes = tuple(sorted(learned.durations))
+    assert plan_day(learned, 0, 600.0, layout=[(codes,)]) == pooled
+    with pytest.raises(ValueError, match="unknown layout"):
+        plan_day(learned, 0, 600.0, layout="tiered")
+    with pytest.raises(ValueError, match=f"no work profile takes {codes[-1]}"):
+        plan_day(learned, 0, 600.0, layout=[(codes[:-1],)])

@@ -31,7 +31,7 @@ import dataclasses
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,7 +40,7 @@ import numpy.typing as npt
 
 from queue_board.core.activity import OPEN_ACTIVITIES, WRAP_UP_LIMIT_SECONDS, Activity, DayActivity, Transaction
 from queue_board.reports import staffing_sim
-from queue_board.reports.staffing_sim import DayInputs, DaySimulation
+from queue_board.reports.staffing_sim import DayInputs, DaySimulation, Layout, Profile
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -60,6 +60,14 @@ MAX_HANDLING_SAMPLES = 5000
 MAX_PAUSE_SHARE = staffing_sim.MAX_PAUSE_SHARE
 #: the simulated check keeps an hour's p90 offered wait within the target on this share of days
 SIMULATED_SHARE = 0.8
+#: the simulated check's counters take every service in one tier (one queue, as Erlang counts)
+POOLED = "pooled"
+#: each counter takes the service the advice's split gives it first, every other one after
+LEANING = "leaning"
+
+#: which services the stacked counters of a staffing (local hour → counters) take, for the
+#: simulated check (:data:`staffing_sim.Layout`)
+LayoutRule = Callable[[Mapping[int, int]], Layout]
 
 
 # --------------------------------------------------------------------------- Erlang B / C
@@ -479,6 +487,64 @@ def split_counters(counters: int, loads: Mapping[str, float]) -> dict[str, int]:
     return result
 
 
+def leading_services(counters: Mapping[int, int], loads: Mapping[int, Mapping[str, float]]) -> dict[tuple[int, int], str]:
+    """(hour, k) → the service the k-th counter open in that hour takes first: the split of that
+    hour's counters by offered load (:func:`split_counters`), the services with the most
+    counters on the lowest k (ties: by code); ``""`` where the split has no counter left."""
+    lead: dict[tuple[int, int], str] = {}
+    for hour, count in counters.items():
+        shares = split_counters(count, loads.get(hour, {}))
+        levels = [code for code in sorted(shares, key=lambda c: (-shares[c], c)) for _ in range(shares[code])]
+        for level in range(1, count + 1):
+            lead[(hour, level)] = levels[level - 1] if level <= len(levels) else ""
+    return lead
+
+
+def leaning_layout(loads: Mapping[int, Mapping[str, float]]) -> LayoutRule:
+    """The "leaning" counters (``loads``: hour → service → offered load): the k-th counter takes
+    the service the split gives it first and every other service in a second tier. A counter
+    keeps one profile while it stays open: the first hour of each run of hours it is open
+    decides (a teller does not change desks at every hour), as the branch would be told."""
+    codes = sorted({code for per in loads.values() for code, load in per.items() if load > 0})
+
+    def layout(counters: Mapping[int, int]) -> Layout:
+        lead = leading_services(counters, loads)
+        hours = sorted(counters)
+        result: list[dict[int, Profile]] = []
+        for level in range(1, max(counters.values(), default=0) + 1):
+            per_hour: dict[int, Profile] = {}
+            profile: Profile | None = None
+            previous: int | None = None
+            for hour in hours:
+                if counters[hour] < level:
+                    previous = None
+                    continue
+                if previous is None or hour != previous + 1:
+                    first = lead.get((hour, level), "")
+                    profile = ((first,), tuple(c for c in codes if c != first)) if first else (tuple(codes),)
+                assert profile is not None
+                per_hour[hour] = profile
+                previous = hour
+            result.append(per_hour)
+        return result
+
+    return layout
+
+
+def fixed_layout(profiles: Sequence[Profile]) -> LayoutRule:
+    """Counters with given work profiles (the branch's own): the k-th counter opened has
+    ``profiles[k]`` (cycling when more are open than there are profiles) in every hour."""
+    if not profiles:
+        raise ValueError("a fixed layout needs at least one profile")
+    chosen = [tuple(tuple(tier) for tier in profile) for profile in profiles]
+
+    def layout(counters: Mapping[int, int]) -> Layout:
+        every_hour = list(counters)
+        return [dict.fromkeys(every_hour, chosen[k % len(chosen)]) for k in range(max(counters.values(), default=0))]
+
+    return layout
+
+
 def hourly_advice(
     rates: Mapping[int, Mapping[str, float]],
     durations: Mapping[str, float],
@@ -775,6 +841,7 @@ def plan_day(
     refine: bool = True,
     simulated_days: int = staffing_sim.DEFAULT_DAYS,
     simulated_share: float = SIMULATED_SHARE,
+    layout: str | Sequence[Profile] = POOLED,
 ) -> Advice | None:
     """The advice for the hours from ``from_hour`` of a ``weekday`` (``planned`` counters open in
     each, if given), its changes capped at the branch's ``max_counters`` (:func:`cap_changes`).
@@ -784,8 +851,15 @@ def plan_day(
     (:func:`refine_advice`). Today's plan starts the simulated day at ``from_hour`` with nobody
     waiting (the customers waiting now are the "what if now"'s). Services never yet served (no
     handling time) are left out; ``simulated_share``: of the simulated days each hour must keep
-    its p90 within the target on (:data:`SIMULATED_SHARE`). ``None`` if nothing is learned or even
+    its p90 within the target on (:data:`SIMULATED_SHARE`). ``layout``: which services the
+    simulated counters take, :data:`POOLED` (every one), :data:`LEANING` (the split's service
+    first, :func:`leaning_layout`) or the branch's work profiles in the order they open
+    (:func:`fixed_layout`); tiers make some services wait longer than one pooled queue does, so
+    the check then adds what they need (``ValueError`` for an unknown layout or profiles that
+    leave a service with arrivals to nobody). ``None`` if nothing is learned or even
     :data:`DEFAULT_MAX_COUNTERS` counters cannot meet the target."""
+    if isinstance(layout, str) and layout not in (POOLED, LEANING):
+        raise ValueError(f"unknown layout {layout!r}: {POOLED!r}, {LEANING!r} or work profiles")
     rates = {
         hour: {code: rate for code, rate in per.items() if code in learned.durations}
         for hour, per in learned.rates.for_weekday(weekday).items()
@@ -805,8 +879,26 @@ def plan_day(
             patience_s=learned.patience_s,
             pause_share=learned.pause_share,
         )
+        loads = {hour: {code: rate * learned.durations[code] / 3600.0 for code, rate in per.items() if rate > 0} for hour, per in rates.items()}
+        rule: LayoutRule | None = None
+        if layout == LEANING:
+            rule = leaning_layout(loads)
+        elif not isinstance(layout, str):
+            # a service no counter takes would never be called: the check would add counters
+            # to the limit for nothing
+            taken = {code for profile in layout for tier in profile for code in tier}
+            missing = sorted({code for per in loads.values() for code in per} - taken)
+            if missing:
+                raise ValueError(f"no work profile takes {', '.join(missing)}")
+            rule = fixed_layout(layout)
         advice = refine_advice(
-            advice, DaySimulation(inputs, days=simulated_days), target_p90_s, rates, learned.durations, share=simulated_share
+            advice,
+            DaySimulation(inputs, days=simulated_days),
+            target_p90_s,
+            rates,
+            learned.durations,
+            share=simulated_share,
+            layout=rule,
         )
     return Advice(hours=advice.hours, changes=cap_changes(advice, max_counters, learned.patience_s))
 
@@ -820,6 +912,7 @@ def refine_advice(
     *,
     share: float = SIMULATED_SHARE,
     max_counters: int = DEFAULT_MAX_COUNTERS,
+    layout: LayoutRule | None = None,
 ) -> Advice:
     """Erlang's hourly advice checked on simulated days (:class:`DaySimulation`): no more
     counter-hours than the simulation needs to keep every hour's p90 offered wait within
@@ -834,14 +927,22 @@ def refine_advice(
     until none can go (a greedy search: the same simulated days judge every try). An hour with
     arrivals keeps at least one counter. The hours' ``p90_s`` (and ``planned_p90_s``) become the
     simulated p90 that ``share`` of the days stay within; ``erlang_counters`` keeps Erlang's count.
+    ``layout``: which services each simulated counter takes with each staffing tried (``None``:
+    every one, pooled).
     """
     counters = {h.hour: h.counters for h in advice.hours}
+
+    def simulate_many(trials: Sequence[Mapping[int, int]]) -> list[dict[int, FloatArray]]:
+        return simulation.hourly_p90_many(trials, [layout(t) for t in trials] if layout is not None else None)
+
+    def simulate(trial: Mapping[int, int]) -> dict[int, FloatArray]:
+        return simulate_many([trial])[0]
     busy = {h.hour for h in advice.hours if h.arrivals_per_hour > 0}
 
     def meeting(p90s: Mapping[int, FloatArray]) -> dict[int, bool]:
         return staffing_sim.hours_meeting(p90s, target_p90_s, share)
 
-    p90s = simulation.hourly_p90(counters)
+    p90s = simulate(counters)
     met = meeting(p90s)
     # one counter more in every hour that misses, until none does (the trimming below takes
     # back any that one hour's extra counter made needless in the next); at most max_counters rounds
@@ -851,7 +952,7 @@ def refine_advice(
             break
         for hour in missing:
             counters[hour] += 1
-        p90s = simulation.hourly_p90(counters)
+        p90s = simulate(counters)
         met = meeting(p90s)
     kept = {hour for hour, ok in met.items() if ok}
 
@@ -868,20 +969,20 @@ def refine_advice(
         if not candidates:
             break
         trials = [{**counters, h: counters[h] - 1} for h in candidates]
-        passing = [(h, trial_p90s) for h, trial_p90s in zip(candidates, simulation.hourly_p90_many(trials), strict=True) if holds(trial_p90s)]
+        passing = [(h, trial_p90s) for h, trial_p90s in zip(candidates, simulate_many(trials), strict=True) if holds(trial_p90s)]
         if not passing:
             break
         # each one alone holds; all of them together usually do too (they are in different
         # hours), else take the first alone and try the others again from there
         together = {**counters, **{h: counters[h] - 1 for h, _ in passing}}
-        together_p90s = simulation.hourly_p90(together) if len(passing) > 1 else passing[0][1]
+        together_p90s = simulate(together) if len(passing) > 1 else passing[0][1]
         if holds(together_p90s):
             counters, p90s = together, together_p90s
         else:
             hour, p90s = passing[0]
             counters = {**counters, hour: counters[hour] - 1}
         candidates = [h for h, _ in passing]
-    planned_p90s = simulation.hourly_p90({h.hour: h.planned for h in advice.hours if h.planned is not None}) if any(
+    planned_p90s = simulate({h.hour: h.planned for h in advice.hours if h.planned is not None}) if any(
         h.planned is not None for h in advice.hours
     ) else {}
     hours: list[HourAdvice] = []

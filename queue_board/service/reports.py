@@ -282,7 +282,11 @@ class BranchReports:
         if full in plans:
             advice = plans[full]
         else:
-            advice = plan_day(learned, weekday, target_s, from_hour=from_hour, planned=planned, max_counters=max_counters)
+            # checked with each counter leaning on the service the advice gives it (then the rest), as
+            # the advice words it: "open one more counter for deposits"
+            advice = plan_day(
+                learned, weekday, target_s, from_hour=from_hour, planned=planned, max_counters=max_counters, layout="leaning"
+            )
             if len(plans) >= MAX_PLANS:
                 plans.clear()
             plans[full] = advice
