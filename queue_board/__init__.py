@@ -34,6 +34,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     from queue_board.web.i18n import init_babel
     from queue_board.web.live import live
     from queue_board.web.manage import manage_bp
+    from queue_board.web.metrics import metrics
     from queue_board.web.service import bind_service
     from queue_board.web.staff import staff_accounts, staff_bp
     from queue_board.web.tickets import tickets_bp
@@ -47,7 +48,9 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     database.init_app(app)
     live.init_app(app)
     init_babel(app)
-    bind_service(app, _branch_service(app))
+    service = _branch_service(app)
+    bind_service(app, service)
+    metrics.init_app(app, service, live.server(app))
 
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

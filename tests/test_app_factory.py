@@ -199,6 +199,7 @@ URLS = {
     ("/board/counter/<counter>", "GET"),
     ("/board/hall", "GET"),
     ("/healthz", "GET"),
+    ("/metrics", "GET"),
     ("/i18n/catalogue.js", "GET"),
     ("/kiosk", "GET"),
     ("/login", "GET"),

@@ -3,6 +3,7 @@ latest forecast, and handed to whoever pushes it (the web layer's Socket.IO, tic
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,8 @@ class BoardPublisher:
         self.clock = clock
         self.publish = publish
         self._listeners: list[Publisher] = []
+        #: told ``(branch, seconds)`` after each push: building the view and handing it to ``publish``
+        self.on_timing: Callable[[str, float], None] | None = None
 
     def board(self, branch: str, *, catch_up: bool = True) -> dict[str, Any]:
         """The board state of ``branch``; caught up first with what other processes (or the
@@ -50,10 +53,14 @@ class BoardPublisher:
         """Send the board after ``event`` (``None``: a refreshed forecast or an import)."""
         if self.publish is None and not self._listeners:
             return
+        started = time.perf_counter()
         # the write that pushes has just caught up: no second look at the store
         payload = self.board(branch, catch_up=False)
         payload["event"] = event_to_dict(event) if event is not None else None
         if self.publish is not None:
             self.publish(branch, payload)
+        if self.on_timing is not None:
+            # before the listeners: they start the managers' views, which are not the boards' push
+            self.on_timing(branch, time.perf_counter() - started)
         for listener in self._listeners:
             listener(branch, payload)

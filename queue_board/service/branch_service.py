@@ -66,6 +66,7 @@ class BranchService:
         self.boards = BoardPublisher(self.projections, self.forecasts, self.clock, publish)
         self.reports = BranchReports(self.projections, self.clock, target_minutes=target_minutes, offload=offload)
         self._start_task = start_task
+        self._write_listeners: list[Callable[[str, Event | None], None]] = []
         self.boards.subscribe(self._push_reports)
         self.commands = BranchCommands(self.projections, clock=self.clock, offload=offload, after_write=self._written)
         #: the complaint and praise log (events of the branch's log, through ``commands``)
@@ -100,7 +101,13 @@ class BranchService:
         if self.reports.pushes and self.reports.claim_push(branch):
             self._start_task(self.reports.board_pushed, branch, board)
 
+    def on_written(self, listener: Callable[[str, Event | None], None]) -> None:
+        """Also call ``listener(branch, event)`` after every committed write (``None``: an import)."""
+        self._write_listeners.append(listener)
+
     def _written(self, branch: str, event: Event | None) -> None:
+        for listener in self._write_listeners:
+            listener(branch, event)
         if event is not None and event.type in QUIET_TYPES:
             # a complaint or a warning changes no board and no forecast: only the managers' views
             if self.reports.pushes and self.reports.claim_push(branch):

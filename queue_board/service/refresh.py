@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -34,8 +35,11 @@ class ForecastRefresher:
         start_task: Callable[..., Any],
         offload: Callable[..., Any],
         on_refreshed: Callable[[str], None],
+        on_timing: Callable[[str, float], None] | None = None,
     ) -> None:
         self.projections = projections
+        #: told ``(branch, seconds)`` after each refresh (the web layer's metrics)
+        self.on_timing = on_timing
         self.scenarios = scenarios
         self.start_task = start_task
         self.offload = offload
@@ -84,6 +88,7 @@ class ForecastRefresher:
 
     def refresh(self, branch: str) -> Forecast:
         """Recompute the branch's forecast now (off the lock), keep it, and tell ``on_refreshed``."""
+        started = time.perf_counter()
         projection = self.projections.get(branch)
         with self.projections.lock(branch):
             state = projection.state.copy_for_forecast()
@@ -96,6 +101,9 @@ class ForecastRefresher:
             kept = self._latest.get(branch)
             if kept is None or kept[0] <= state.seq:
                 self._latest[branch] = (state.seq, result)
+        if self.on_timing is not None:
+            # the refresh itself, not the pushes that follow it
+            self.on_timing(branch, time.perf_counter() - started)
         self.on_refreshed(branch)
         return result
 
