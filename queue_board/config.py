@@ -66,6 +66,9 @@ class Config:
         self.MAX_CONFIG_LENGTH: int = _env("MAX_CONFIG_LENGTH", 1024 * 1024)
         #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example)
         self.PUBLIC_URL: str = _env("PUBLIC_URL", "")
+        #: bearer token a Prometheus scraper sends to ``/metrics`` (an admin's token works too);
+        #: empty = admin tokens only (docs/api.md "Metrics")
+        self.METRICS_TOKEN: str = _env("METRICS_TOKEN", "")
         #: the host names the server answers to (comma-separated; empty = any): a request naming
         #: another ``Host`` is refused with 400, so a ticket link built from the request (no
         #: PUBLIC_URL) cannot point at a host an attacker chose (docs/api.md "Limits")
@@ -86,6 +89,21 @@ class Config:
         #: where those failures are counted: ``memory://`` for one process, ``redis://…`` when
         #: several share the load (else each process counts its own, and the limit multiplies)
         self.RATELIMIT_STORAGE_URI: str = _env("RATELIMIT_STORAGE_URI", "memory://")
+        # limits against floods (docs/api.md "Limits"; counted in RATELIMIT_STORAGE_URI too) -----
+        #: failed bearer-token authentications per client address (HTTP and Socket.IO); once
+        #: used up, every token from that address is refused with 429 until the window passes
+        self.TOKEN_FAILURE_LIMIT: str = _env("TOKEN_FAILURE_LIMIT", "20 per minute")
+        #: tickets one token may issue (``POST …/tickets``): a real kiosk prints a few a minute
+        self.KIOSK_TICKET_LIMIT: str = _env("KIOSK_TICKET_LIMIT", "60 per minute")
+        #: API writes (POST/PUT/PATCH/DELETE) per bearer token, whatever the endpoint
+        self.API_WRITE_LIMIT: str = _env("API_WRITE_LIMIT", "600 per minute")
+        #: messages a Socket.IO connection may send (``sync``, ``refresh``, anything else) that
+        #: are answered; more in the window are ignored, twice as many disconnect the socket
+        self.SOCKET_MESSAGE_LIMIT: str = _env("SOCKET_MESSAGE_LIMIT", "5 per 10 seconds")
+        #: the same for a customer's ticket page, which refreshes after every push of its branch
+        self.SOCKET_TICKET_MESSAGE_LIMIT: str = _env("SOCKET_TICKET_MESSAGE_LIMIT", "30 per 10 seconds")
+        #: largest Socket.IO message (Engine.IO ``max_http_buffer_size``): more closes the connection
+        self.SOCKET_MAX_MESSAGE_BYTES: int = _env("SOCKET_MAX_MESSAGE_BYTES", 64 * 1024)
         #: send the session cookie over HTTPS only: turn on wherever the server is behind HTTPS
         #: (off by default because ``serve`` and ``demo`` speak plain HTTP themselves)
         self.SESSION_COOKIE_SECURE: bool = _env("SESSION_COOKIE_SECURE", False)

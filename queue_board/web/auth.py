@@ -30,6 +30,7 @@ from wtforms import ValidationError
 from queue_board.core.text import N_
 from queue_board.service.errors import ProblemError, forbidden, unauthorized
 from queue_board.store.event_store import StaffUser, TokenRecord
+from queue_board.web import rate_limits
 from queue_board.web.database import current_store
 
 ROLES = ("admin", "manager", "teller", "kiosk", "display")
@@ -188,9 +189,14 @@ def current_grant() -> Grant:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("send a token as 'Authorization: Bearer <token>' (create one with 'queue-board token create')")
+        # an address that has guessed too many tokens is refused before its next guess is judged
+        rate_limits.refuse_token_guessing()
         found = load_grant(token)
         if found is None:
+            rate_limits.count_token_failure()
             raise unauthorized("unknown or revoked token")
+        if request.method in UNSAFE_METHODS:
+            rate_limits.spend_write(f"token:{found.token_id}")
     else:
         found = session_grant()
         if found is None:

@@ -44,6 +44,8 @@ class LivePush:
             async_mode=app.config["SOCKETIO_ASYNC_MODE"],
             message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
             channel=app.config["SOCKETIO_CHANNEL"],
+            # a larger message closes its connection before it is parsed (docs/api.md "Limits")
+            max_http_buffer_size=int(app.config["SOCKET_MAX_MESSAGE_BYTES"]),
         )
         register_handlers(socketio)
 

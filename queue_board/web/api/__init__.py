@@ -10,6 +10,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from queue_board.web.api import errors, feedback, guards, reports, routes, warnings
+from queue_board.web.rate_limits import check_limit_settings
 
 api_bp = Blueprint("api", __name__)
 health_bp = Blueprint("health", __name__)
@@ -20,3 +21,5 @@ feedback.add_feedback_routes(api_bp)
 warnings.add_warning_routes(api_bp)
 errors.add_error_handlers(api_bp)
 guards.add_guards(api_bp)
+# a limit that is not one rate stops the app when it starts, not at the first request
+api_bp.record_once(lambda state: check_limit_settings(state.app))

@@ -7,6 +7,7 @@ from werkzeug.exceptions import HTTPException
 
 from queue_board.service.errors import ProblemError
 from queue_board.web.i18n import reader_translations
+from queue_board.web.rate_limits import TooManyRequests
 
 HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type"}
 
@@ -14,6 +15,9 @@ HTTP_ERRORS = {404: "not_found", 405: "method_not_allowed", 413: "too_large", 41
 def add_error_handlers(api_bp: Blueprint) -> None:
     """Answer the API's errors in JSON, and unknown ``/api/…`` paths too."""
     api_bp.register_error_handler(ProblemError, problem)
+    # a used-up limit is answered with Retry-After, in the API and wherever else a token is checked
+    api_bp.register_error_handler(TooManyRequests, too_many_requests)
+    api_bp.app_errorhandler(TooManyRequests)(too_many_requests)
     api_bp.register_error_handler(HTTPException, http_error)
     # a path no route matches (or none with this method) belongs to no blueprint: only an
     # app-wide handler sees it
@@ -49,3 +53,10 @@ def wrong_method_anywhere(exc: HTTPException) -> tuple[Response, int] | HTTPExce
     if allowed:
         response.headers["Allow"] = ", ".join(allowed)
     return response, 405
+
+
+def too_many_requests(exc: TooManyRequests) -> tuple[Response, int]:
+    """429 with ``retry_after`` in the body and the ``Retry-After`` header (seconds)."""
+    response = jsonify(exc.to_dict())
+    response.headers["Retry-After"] = str(exc.retry_after)
+    return response, 429

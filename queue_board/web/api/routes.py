@@ -11,6 +11,7 @@ from queue_board.service.branch_service import Accepted
 from queue_board.service.errors import bad_request, invalid, not_found
 from queue_board.web.auth import Grant, current_grant
 from queue_board.web.database import current_store
+from queue_board.web.rate_limits import spend_ticket
 from queue_board.web.request_json import json_body
 from queue_board.web.service import current_service
 
@@ -163,6 +164,8 @@ def import_log(branch: str) -> tuple[Response, int]:
 def take_ticket(branch: str) -> tuple[Response, int]:
     """Take a ticket for ``{"service": code}``: label, people ahead, expected wait."""
     caller = require_branch(branch, "kiosk", "manager")
+    # a flood of tickets is refused before anything is stored
+    spend_ticket(f"token:{caller.token_id}" if caller.token_id is not None else f"user:{caller.name}")
     service_code = json_body().get("service")
     if not isinstance(service_code, str) or not service_code:
         raise invalid("service: give the code of a service", field="service")

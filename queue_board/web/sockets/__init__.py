@@ -3,7 +3,7 @@ service pushes through them.
 
 ``/`` is the boards' namespace (:mod:`.boards`), ``/ticket`` the customers' ticket pages'
 (:mod:`.tickets`), ``/manage`` the managers' dashboards and overview (:mod:`.manage`); the
-sockets of a revoked token are cut by :mod:`.revocation`. :func:`register_handlers` runs once per app, on the app's own server, when
+sockets of a revoked token are cut by :mod:`.revocation`, a socket that floods by :mod:`.flood`. :func:`register_handlers` runs once per app, on the app's own server, when
 :class:`~queue_board.web.live.LivePush` binds it.
 """
 
@@ -18,6 +18,7 @@ from flask_socketio import ConnectionRefusedError, SocketIO
 from queue_board.service.branch_service import Publisher
 from queue_board.web.database import database
 from queue_board.web.sockets import boards, manage, tickets
+from queue_board.web.sockets.flood import TICKET_LIMIT, ignore_unknown, throttled
 from queue_board.web.sockets.rooms import (
     MANAGE_NAMESPACE,
     TICKET_NAMESPACE,
@@ -33,10 +34,15 @@ Connect = Callable[[dict[str, Any] | None], None]
 def register_handlers(socketio: SocketIO) -> None:
     """Register the boards' and the ticket pages' handlers on ``socketio`` (bound to one app)."""
     socketio.on_event("connect", _when_schema_at_head(boards.on_connect))
-    socketio.on_event("sync", boards.on_sync)
+    # every message a client sends counts against its socket's limit (flood.py), unknown ones too
+    socketio.on_event("sync", throttled(boards.on_sync))
+    socketio.on_event("*", throttled(ignore_unknown))
     socketio.on_event("connect", _when_schema_at_head(tickets.on_connect), namespace=TICKET_NAMESPACE)
-    socketio.on_event("refresh", tickets.on_refresh, namespace=TICKET_NAMESPACE)
+    # a ticket page refreshes after every push of its branch: a looser limit (flood.py)
+    socketio.on_event("refresh", throttled(tickets.on_refresh, TICKET_LIMIT), namespace=TICKET_NAMESPACE)
+    socketio.on_event("*", throttled(ignore_unknown, TICKET_LIMIT), namespace=TICKET_NAMESPACE)
     socketio.on_event("connect", _when_schema_at_head(manage.on_connect), namespace=MANAGE_NAMESPACE)
+    socketio.on_event("*", throttled(ignore_unknown), namespace=MANAGE_NAMESPACE)
 
 
 def _when_schema_at_head(connect: Connect) -> Connect:

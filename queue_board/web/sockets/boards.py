@@ -17,8 +17,9 @@ from flask import current_app, session
 # "Connection refused by server", and the board's banner could not say why)
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
-from queue_board.web.auth import load_grant, session_grant
+from queue_board.web.auth import session_grant
 from queue_board.web.service import current_service
+from queue_board.web.sockets.flood import token_grant
 from queue_board.web.sockets.revocation import follow_token, token_still_live
 from queue_board.web.sockets.rooms import board_room
 
@@ -30,7 +31,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
     branch = auth.get("branch") or current_app.config["DEFAULT_BRANCH"]
     token = auth.get("token")
     # a token that is given but wrong is refused: it never falls back to a cookie
-    grant = load_grant(token) if token else session_grant()
+    grant = token_grant(token) if token else session_grant()
     if grant is None:
         if token:
             raise ConnectionRefusedError("unauthorized: unknown or revoked token")

@@ -14,15 +14,16 @@ from typing import Any
 from flask_socketio import ConnectionRefusedError, emit, join_room
 
 from queue_board.core.staff import MANAGER_ROLES
-from queue_board.web.auth import Grant, load_grant, session_grant
+from queue_board.web.auth import Grant, session_grant
 from queue_board.web.database import current_store
 from queue_board.web.service import current_service
+from queue_board.web.sockets.flood import token_grant
 from queue_board.web.sockets.revocation import follow_token
 from queue_board.web.sockets.rooms import dashboard_room, overview_room
 
 
 def _grant(auth: dict[str, Any]) -> Grant:
-    grant = load_grant(auth.get("token")) if auth.get("token") else session_grant()
+    grant = token_grant(auth.get("token")) if auth.get("token") else session_grant()
     if grant is None:
         raise ConnectionRefusedError("unauthorized: sign in as a manager (or send a manager token)")
     if grant.role not in MANAGER_ROLES:
