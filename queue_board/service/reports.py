@@ -169,6 +169,8 @@ class BranchReports:
         #: branches whose dashboard push is scheduled and not yet built: a burst of events
         #: makes one push of the latest state, not one each
         self._pending: set[str] = set()
+        #: branches whose dashboard changed while one was being built
+        self._dirty: set[str] = set()
         self._pending_lock = threading.Lock()
         #: staffing advice, per branch: the inputs learned from its closed days (keyed by them),
         #: the day plans worked out from them, the what-if of the latest state and its forecasts'
@@ -504,23 +506,40 @@ class BranchReports:
         return bool(self._pushes)
 
     def claim_push(self, branch: str) -> bool:
-        """Whether a push of ``branch``'s dashboard must be scheduled (``False``: one is already
-        waiting to be built, and it will show this change too)."""
+        """Whether a push of ``branch``'s dashboard must be scheduled (``False``: one is waiting to
+        be built or being built; it, or the one it builds next, will show this change too)."""
         with self._pending_lock:
             if branch in self._pending:
+                # being built: build once more when it is done (a change may have come after its read)
+                self._dirty.add(branch)
                 return False
             self._pending.add(branch)
             return True
 
     def board_pushed(self, branch: str, _board: dict[str, Any]) -> None:
         """A board went out for ``branch`` (after an event or a refresh): so do its dashboard
-        and its overview row (the pushing write has just caught up: no second look at the store)."""
-        with self._pending_lock:
-            self._pending.discard(branch)
-        if not self._pushes:
-            return
-        view = self.dashboard(branch, catch_up=False)
-        row = self.summary(branch, catch_up=False)
-        for push_dashboard, push_overview in self._pushes:
-            push_dashboard(branch, view)
-            push_overview(branch, row)
+        and its overview row (the pushing write has just caught up: no second look at the store).
+
+        One build per branch at a time: a staffing plan may take a second, and a burst of events
+        that each started a build of its own would have every one of them make the same plan at
+        once (seen as kiosk requests waiting 10 s for the CPU). Changes that arrive meanwhile are
+        shown by one more build when it ends."""
+        try:
+            while True:
+                with self._pending_lock:
+                    self._dirty.discard(branch)
+                if self._pushes:
+                    view = self.dashboard(branch, catch_up=False)
+                    row = self.summary(branch, catch_up=False)
+                    for push_dashboard, push_overview in self._pushes:
+                        push_dashboard(branch, view)
+                        push_overview(branch, row)
+                with self._pending_lock:
+                    if branch not in self._dirty:
+                        self._pending.discard(branch)
+                        return
+        except BaseException:
+            with self._pending_lock:
+                self._pending.discard(branch)
+                self._dirty.discard(branch)
+            raise
