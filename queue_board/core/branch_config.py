@@ -223,6 +223,31 @@ def _names(value: Any, field_name: str, limit: int = 80) -> dict[str, str]:
     return out
 
 
+def _reason_code_and_names(
+    raw: Any, where: str, kind: str, taken: list[str], languages: list[str], *, extra_keys: tuple[str, ...] = ()
+) -> tuple[str, dict[str, str]]:
+    """One configured reason's ``code`` (new among ``taken``) and its ``names`` (one in every
+    language of the branch): what pause and heads-up reasons share; ``extra_keys`` are the
+    other keys the kind allows (its caller reads them)."""
+    keys = ("code", "names", *extra_keys)
+    if not isinstance(raw, dict):
+        allowed = ", ".join(keys[:-1]) + " and " + keys[-1]
+        raise ConfigError(where, f"must be an object with {allowed}")
+    unknown = set(raw) - set(keys)
+    if unknown:
+        raise ConfigError(where, f"unknown keys {sorted(unknown)}")
+    code = raw.get("code")
+    if not isinstance(code, str) or not REASON_CODE_PATTERN.match(code):
+        raise ConfigError(f"{where}.code", "must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter")
+    if code in taken:
+        raise ConfigError(f"{where}.code", f"{kind} {code!r} is configured twice")
+    names = _names(raw.get("names"), f"{where}.names", MAX_REASON_NAME_LENGTH)
+    missing = [lang for lang in languages if lang not in names]
+    if missing:
+        raise ConfigError(f"{where}.names", f"needs a name in every language of the branch; missing {missing}")
+    return code, names
+
+
 def _pause_reasons(value: Any, languages: list[str]) -> tuple[PauseReason, ...]:
     """The configured pause reasons: codes, each named in every language of the branch."""
     if value is None:
@@ -234,22 +259,7 @@ def _pause_reasons(value: Any, languages: list[str]) -> tuple[PauseReason, ...]:
     reasons: list[PauseReason] = []
     for index, raw in enumerate(value):
         where = f"pause_reasons[{index}]"
-        if not isinstance(raw, dict):
-            raise ConfigError(where, "must be an object with code and names")
-        unknown = set(raw) - {"code", "names"}
-        if unknown:
-            raise ConfigError(where, f"unknown keys {sorted(unknown)}")
-        code = raw.get("code")
-        if not isinstance(code, str) or not REASON_CODE_PATTERN.match(code):
-            raise ConfigError(
-                f"{where}.code", "must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
-            )
-        if any(r.code == code for r in reasons):
-            raise ConfigError(f"{where}.code", f"pause reason {code!r} is configured twice")
-        names = _names(raw.get("names"), f"{where}.names", MAX_REASON_NAME_LENGTH)
-        missing = [lang for lang in languages if lang not in names]
-        if missing:
-            raise ConfigError(f"{where}.names", f"needs a name in every language of the branch; missing {missing}")
+        code, names = _reason_code_and_names(raw, where, "pause reason", [r.code for r in reasons], languages)
         reasons.append(PauseReason(code=code, names=names))
     return tuple(reasons)
 
@@ -282,22 +292,9 @@ def _heads_up_reasons(value: Any, languages: list[str]) -> tuple[HeadsUpReason, 
     reasons: list[HeadsUpReason] = []
     for index, raw in enumerate(value):
         where = f"heads_up_reasons[{index}]"
-        if not isinstance(raw, dict):
-            raise ConfigError(where, "must be an object with code, names and minutes")
-        unknown = set(raw) - {"code", "names", "minutes"}
-        if unknown:
-            raise ConfigError(where, f"unknown keys {sorted(unknown)}")
-        code = raw.get("code")
-        if not isinstance(code, str) or not REASON_CODE_PATTERN.match(code):
-            raise ConfigError(
-                f"{where}.code", "must be 1 to 32 lower-case letters, digits, '_' or '-', starting with a letter"
-            )
-        if any(r.code == code for r in reasons):
-            raise ConfigError(f"{where}.code", f"heads-up reason {code!r} is configured twice")
-        names = _names(raw.get("names"), f"{where}.names", MAX_REASON_NAME_LENGTH)
-        missing = [lang for lang in languages if lang not in names]
-        if missing:
-            raise ConfigError(f"{where}.names", f"needs a name in every language of the branch; missing {missing}")
+        code, names = _reason_code_and_names(
+            raw, where, "heads-up reason", [r.code for r in reasons], languages, extra_keys=("minutes",)
+        )
         minutes = raw.get("minutes")
         if (
             isinstance(minutes, bool)
