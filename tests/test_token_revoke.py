@@ -8,18 +8,15 @@ re-checks at once. Revocations here go through the CLI, in a subprocess, as an a
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 import requests
 import socketio
 from conftest import (
@@ -28,16 +25,15 @@ from conftest import (
     create_tokens,
     free_port,
     make_test_app,
-    prepare_demo_branch,
     screen_context,
 )
 from playwright.sync_api import expect
+from test_scale_out import two_processes  # noqa: F401  (a fixture: two processes joined by Redis)
 from werkzeug.serving import make_server
 
 from queue_board import ROOT
 from queue_board.store.event_store import EventStore
 
-REDIS_URL = os.environ.get("QB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 #: the default re-check interval (config.py): a revoked token's socket is cut within it, plus slack
 RECHECK_SECONDS = 2.0
 
@@ -175,29 +171,9 @@ def test_a_sync_re_checks_the_token_at_once(server_without_recheck: LiveServer) 
         screen.close()
 
 
-@pytest.fixture
-def two_processes(postgres_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, ServerProcess]]:
-    """The demo branch on PostgreSQL, served by two ``queue-board serve`` (gevent) on one Redis channel."""
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.fail(f"Redis at {REDIS_URL} (QB_TEST_REDIS_URL) is needed for this test: {exc}")
-    tokens = prepare_demo_branch(postgres_url)
-    env = {"QB_SOCKETIO_MESSAGE_QUEUE": REDIS_URL, "QB_SOCKETIO_CHANNEL": f"qb-test-{uuid.uuid4().hex}"}
-    servers = []
-    for name in ("left", "right"):
-        port = free_port()
-        servers.append(ServerProcess(f"http://127.0.0.1:{port}", port, postgres_url, tokens, tmp_path / f"{name}.log", env))
-    try:
-        for server in servers:
-            server.start()
-        yield servers[0], servers[1]
-    finally:
-        for server in servers:
-            server.stop()
-
-
-def test_a_revocation_cuts_the_token_s_sockets_on_every_process(two_processes: tuple[ServerProcess, ServerProcess]) -> None:
+def test_a_revocation_cuts_the_token_s_sockets_on_every_process(
+    two_processes: tuple[ServerProcess, ServerProcess],  # noqa: F811  (the fixture imported above)
+) -> None:
     left, right = two_processes
     on_left, on_right = Screen(left.url, left.tokens["display"]), Screen(right.url, right.tokens["display"])
     kiosk_board = Screen(right.url, right.tokens["admin"])
