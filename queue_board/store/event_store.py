@@ -203,8 +203,15 @@ def _utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _prepare_sqlite(engine: Engine) -> None:
-    """WAL for concurrent readers, FULL sync so a commit survives a power cut before the 2xx."""
+def _prepare_sqlite(engine: Engine, *, writes: bool) -> None:
+    """WAL for concurrent readers, FULL sync so a commit survives a power cut before the 2xx.
+
+    The writers' engine starts every transaction with ``BEGIN IMMEDIATE`` (the write lock), so
+    catch-up reads and the append see one state. The readers' engine (``writes=False``) starts
+    them with a deferred ``BEGIN`` on a ``query_only`` connection: under WAL a reader then never
+    takes or waits for the write lock, so a slow reader (an export streamed to a slow client)
+    cannot hold up any writer, and a writer cannot hold up a reader.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -216,12 +223,16 @@ def _prepare_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         # SQLite's own wait is short: the long wait for the write lock is _on_begin's, which yields
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SLICE_MS}")
+        if not writes:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # take the write lock at the start, so catch-up reads and the append see one state
-        _begin_immediate(conn)
+        if writes:
+            _begin_immediate(conn)
+        else:
+            conn.exec_driver_sql("BEGIN")
 
 
 #: how long SQLite itself waits for a lock inside one call (milliseconds)
@@ -293,12 +304,19 @@ class EventStore:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        #: the engine of reads that need no write lock; on PostgreSQL (MVCC, no such lock) the same
+        self.reader = self.engine
         if self.is_sqlite:
-            _prepare_sqlite(self.engine)
+            _prepare_sqlite(self.engine, writes=True)
+            if parsed.database and parsed.database != ":memory:":
+                # a second pool of the same file (":memory:" would be another database)
+                self.reader = create_engine(url)
+                _prepare_sqlite(self.reader, writes=False)
 
     def close(self) -> None:
         """Release every pooled connection."""
         self.engine.dispose()
+        self.reader.dispose()
 
     # schema -----------------------------------------------------------------------
     def upgrade(self) -> None:
@@ -317,13 +335,13 @@ class EventStore:
         """The database's Alembic revision (``None`` if never upgraded) and the head; reads only."""
         from alembic.runtime.migration import MigrationContext
 
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             current = MigrationContext.configure(conn).get_current_revision()
         return current, _head_revision()
 
     def ping(self) -> None:
         """Raise the driver's error if the database cannot be reached."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             conn.execute(text("SELECT 1"))
 
     # branches ---------------------------------------------------------------------
@@ -342,7 +360,7 @@ class EventStore:
 
     def branch_ids(self) -> list[str]:
         """Every branch that has a row."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             return [row[0] for row in conn.execute(select(branches.c.id).order_by(branches.c.id))]
 
     # events -----------------------------------------------------------------------
@@ -419,7 +437,7 @@ class EventStore:
         if conn is not None:
             yield from self._rows(conn, query)
             return
-        with self.engine.connect() as own:
+        with self.reader.connect() as own:
             yield from self._rows(own, query)
 
     @staticmethod
@@ -457,7 +475,7 @@ class EventStore:
 
     def find_token(self, token: str) -> TokenRecord | None:
         """The live grant of a bearer token, or ``None`` if unknown or revoked."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(
                 select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.branch, tokens.c.counter).where(
                     tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None)
@@ -467,7 +485,7 @@ class EventStore:
 
     def list_tokens(self) -> list[dict[str, Any]]:
         """Every token's grant (never the token)."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(tokens).order_by(tokens.c.id)).mappings().all()
         return [{k: v for k, v in row.items() if k != "token_hash"} for row in rows]
 
@@ -476,7 +494,7 @@ class EventStore:
         wanted = set(token_ids)
         if not wanted:
             return set()
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             live = conn.execute(select(tokens.c.id).where(tokens.c.id.in_(wanted), tokens.c.revoked_at.is_(None))).scalars()
             return wanted - set(live)
 
@@ -537,13 +555,13 @@ class EventStore:
         return self._user(staff_users.c.id == user_id)
 
     def _user(self, condition: Any) -> StaffUser | None:
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             row = conn.execute(select(staff_users).where(condition)).mappings().first()
         return _staff_user(row) if row is not None else None
 
     def list_users(self) -> list[StaffUser]:
         """Every user, in the order they were created."""
-        with self.engine.connect() as conn:
+        with self.reader.connect() as conn:
             rows = conn.execute(select(staff_users).order_by(staff_users.c.id)).mappings().all()
         return [_staff_user(row) for row in rows]
 
