@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import TZ, ManualClock
@@ -128,3 +130,63 @@ def test_stored_rows_carry_actor_and_key(tmp_path: Path, clock: ManualClock) -> 
     assert (stored.actor, stored.idempotency_key, stored.request_hash) == ("teller:t1", "abc", "h")
     assert stored.event == parse_event({"type": "counter_opened", "counter": "1", "services": ["deposit"]}, ts=datetime(2026, 3, 2, 9, tzinfo=TZ))
     service.store.close()
+
+
+def test_a_slow_reader_holds_up_no_writer(tmp_path: Path, clock: ManualClock) -> None:
+    """An export read slowly (a client on a slow line) keeps its read open; a write on another
+    branch still commits at once, and the reader never saw it (issue 12: reads took the write
+    lock, and the write waited 10 s and failed with "database is locked")."""
+    service = service_on(sqlite_url(tmp_path), clock)
+    for _ in range(3):
+        service.issue_ticket("main", "deposit")
+    stored_before = service.projection("main").state.seq
+    export = service.export_lines("main")
+    first_line = next(export)  # the read's transaction is open from here until the export ends
+    assert '"ticket_issued"' in first_line or '"config' in first_line
+    started = time.monotonic()
+    service.issue_ticket("other", "deposit")
+    service.counter_action("main", "1", "open", {})  # the reader's own branch too
+    assert time.monotonic() - started < 2.0
+    rest = list(export)
+    # the reader's snapshot predates the write on its branch
+    assert 1 + len(rest) == stored_before < service.projection("main").state.seq
+    service.store.close()
+
+
+def test_a_read_never_writes(tmp_path: Path) -> None:
+    """The readers' connections are query-only: a write slipped into a read fails loudly."""
+    store = EventStore(sqlite_url(tmp_path))
+    store.upgrade()
+    try:
+        with store.reader.connect() as conn, pytest.raises(Exception, match="readonly"):
+            conn.execute(text("DELETE FROM events"))
+    finally:
+        store.close()
+
+
+def test_an_import_holds_the_write_lock_only_to_insert(tmp_path: Path, clock: ManualClock) -> None:
+    """While an import is checked and its tickets are told their forecasts (seconds for a long
+    log), other branches' writes go through (issue 12: a 60k-event import held the database's
+    write lock, and with it every branch, for 9 s)."""
+    url = sqlite_url(tmp_path)
+    other_process = service_on(url, clock)
+    waited: list[float] = []
+
+    def offload(task: Any, *args: Any) -> Any:
+        if getattr(task, "__name__", "") == "_accept_all":
+            started = time.monotonic()
+            other_process.issue_ticket("elsewhere", "deposit")  # as another server process would
+            waited.append(time.monotonic() - started)
+        return task(*args)
+
+    importer = BranchService(EventStore(url), clock=clock, scenarios=32, default_config=DEMO_CONFIG, offload=offload)
+    log = [
+        '{"type": "counter_opened", "ts": "2026-03-02T08:30:00+08:00", "counter": "1", "services": [["deposit"]]}',
+        '{"type": "ticket_issued", "ts": "2026-03-02T08:31:00+08:00", "ticket": "A001", "service": "deposit"}',
+    ]
+    assert importer.import_log("imported", log) == 2
+    assert waited and waited[0] < 2.0
+    assert importer.projection("imported").state.queued("deposit") == ["A001"]
+    assert other_process.projection("elsewhere").state.seq >= 1
+    importer.store.close()
+    other_process.store.close()
