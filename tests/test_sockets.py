@@ -64,21 +64,31 @@ def test_connect_gets_snapshot_then_each_event_pushes_the_next_seq(live_server: 
         board.close()
 
 
-def test_forecast_refresh_is_pushed_after_the_event(live_server: LiveServer) -> None:
+def test_each_change_is_pushed_once_with_its_forecast(live_server: LiveServer) -> None:
+    """One push per change, carrying its event and the forecast made after it (issue 12: a
+    push without the new forecast, then a second with it, doubled every board's traffic)."""
     board = Board(live_server, live_server.tokens.display)
     try:
         board.next("snapshot")
         post(live_server, "/counters/1/open", "teller1")
         post(live_server, "/tickets", "kiosk", {"service": "deposit"})
         post(live_server, "/tickets", "kiosk", {"service": "deposit"})
-        # the refresh arrives as a board push with no event, carrying waits for both tickets
-        deadline_pushes = 20
-        for _ in range(deadline_pushes):
+        pushes: list[dict[str, Any]] = []
+        while not pushes or pushes[-1]["seq"] < 4:
             kind, data = board.next()
-            if kind == "board" and data["event"] is None and data["seq"] == 4 and all(w["wait"] for w in data["waiting"]):
-                assert data["waiting"][1]["wait"]["p50"] > data["waiting"][0]["wait"]["p50"]
-                return
-        pytest.fail("no forecast refresh was pushed for seq 4")
+            assert kind == "board"
+            pushes.append(data)
+        last = pushes[-1]
+        assert last["seq"] == 4
+        assert last["event"]["type"] == "ticket_issued" and last["event"]["ticket"] == "A002"
+        # the push of the second ticket already carries waits for both, the second the longer
+        assert [w["ticket"] for w in last["waiting"]] == ["A001", "A002"]
+        assert all(w["wait"] for w in last["waiting"])
+        assert last["waiting"][1]["wait"]["p50"] > last["waiting"][0]["wait"]["p50"]
+        seqs = [push["seq"] for push in pushes]
+        assert seqs == sorted(set(seqs)), f"a seq was pushed twice: {seqs}"
+        with pytest.raises(queue.Empty):
+            board.next(timeout=1.0)  # and nothing follows: no second push for the forecast
     finally:
         board.close()
 

@@ -1,5 +1,11 @@
 """Boards: the view every screen renders, built from a branch's projection, configuration and
-latest forecast, and handed to whoever pushes it (the web layer's Socket.IO, ticket pages)."""
+latest forecast, and handed to whoever pushes it (the web layer's Socket.IO, ticket pages).
+
+A write holds its event (:meth:`BoardPublisher.hold`) and asks for a forecast; the board is
+pushed once that forecast is made (:meth:`BoardPublisher.push`), with the newest event held. So
+each change reaches every screen in one push that carries the forecast too, and a burst of
+events during one refresh reaches them in one push.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +33,8 @@ class BoardPublisher:
         self.clock = clock
         self.publish = publish
         self._listeners: list[Publisher] = []
+        #: per branch, the newest event accepted since its last push, and since when one is held
+        self._held: dict[str, tuple[Event | None, float]] = {}
         #: told ``(branch, seconds)`` after each push: building the view and handing it to ``publish``
         self.on_timing: Callable[[str, float], None] | None = None
 
@@ -49,8 +57,21 @@ class BoardPublisher:
         """Also call ``listener(branch, board)`` after every push (e.g. to nudge ticket pages)."""
         self._listeners.append(listener)
 
-    def push(self, branch: str, event: Event | None) -> None:
-        """Send the board after ``event`` (``None``: a refreshed forecast or an import)."""
+    def hold(self, branch: str, event: Event | None) -> None:
+        """Keep ``event`` (the newest accepted; ``None``: an import) for the branch's next push."""
+        since = self._held[branch][1] if branch in self._held else time.monotonic()
+        self._held[branch] = (event, since)
+
+    def held_for(self, branch: str) -> float:
+        """Seconds since the oldest change not pushed yet was held (0 when none is)."""
+        kept = self._held.get(branch)
+        return time.monotonic() - kept[1] if kept is not None else 0.0
+
+    def push(self, branch: str) -> None:
+        """Send the board, with the newest event accepted since the last push (``None``: none, as
+        after a refresh that only aged the forecast, or an import)."""
+        kept = self._held.pop(branch, None)
+        event = kept[0] if kept is not None else None
         if self.publish is None and not self._listeners:
             return
         started = time.perf_counter()

@@ -32,6 +32,10 @@ from queue_board.service.reports import BranchReports
 from queue_board.service.warnings import BranchWarnings
 from queue_board.store.event_store import EventStore
 
+#: how long a change may wait for a newer forecast before it is pushed with an older one (a
+#: burst of writes keeps the refresher busy; its boards still move at least this often)
+MAX_PUSH_DELAY_SECONDS = 0.2
+
 
 def _direct(task: Callable[..., Any], *args: Any) -> Any:
     return task(*args)
@@ -61,7 +65,13 @@ class BranchService:
             store, priors=priors or Priors(), scenarios=scenarios, default_config=default_config or BranchConfig()
         )
         self.forecasts = ForecastRefresher(
-            self.projections, scenarios=scenarios, start_task=start_task, offload=offload, on_refreshed=self._refreshed
+            self.projections,
+            scenarios=scenarios,
+            start_task=start_task,
+            offload=offload,
+            on_refreshed=self._refreshed,
+            # the boards must not wait for a forecast that failed: they get the state without it
+            on_failed=self._refresh_failed,
         )
         self.boards = BoardPublisher(self.projections, self.forecasts, self.clock, publish)
         self.reports = BranchReports(self.projections, self.clock, target_minutes=target_minutes, offload=offload)
@@ -113,15 +123,26 @@ class BranchService:
             if self.reports.pushes and self.reports.claim_push(branch):
                 self._start_task(self.reports.board_pushed, branch, {})
             return
-        self.boards.push(branch, event)
+        # one push per change, after the forecast: boards get the new state and its forecast
+        # together (two pushes an event, the second with the forecast, doubled every socket's
+        # writes: issue 12's fan-out). Events accepted while a refresh runs ride its next push
+        self.boards.hold(branch, event)
         self.forecasts.schedule(branch)
 
     def _refreshed(self, branch: str) -> None:
-        self.boards.push(branch, None)
+        behind = self.forecasts.made_at(branch) < self.projections.current(branch).state.seq
+        if behind and self.forecasts.pending(branch) and self.boards.held_for(branch) < MAX_PUSH_DELAY_SECONDS:
+            # writes came while this forecast ran, and the refresh that covers them is next: its
+            # push carries them with their forecast, instead of two pushes for one seq
+            return
+        self.boards.push(branch)
         # a new forecast may put a promise at risk (or out of it): judged in a task of its own,
         # after the boards went out
         if self.warnings.enabled:
             self._start_task(self.warnings.check_quietly, branch)
+
+    def _refresh_failed(self, branch: str) -> None:
+        self.boards.push(branch)
 
     def snapshot(self, branch: str) -> dict[str, Any]:
         """The full board state of ``branch``; a stale forecast is refreshed first (in the

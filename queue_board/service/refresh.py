@@ -35,6 +35,7 @@ class ForecastRefresher:
         start_task: Callable[..., Any],
         offload: Callable[..., Any],
         on_refreshed: Callable[[str], None],
+        on_failed: Callable[[str], None] | None = None,
         on_timing: Callable[[str, float], None] | None = None,
     ) -> None:
         self.projections = projections
@@ -44,6 +45,7 @@ class ForecastRefresher:
         self.start_task = start_task
         self.offload = offload
         self.on_refreshed = on_refreshed
+        self.on_failed = on_failed
         self._latest: dict[str, tuple[int, Forecast]] = {}
         self._guard = threading.Lock()
         self._running: set[str] = set()
@@ -53,6 +55,16 @@ class ForecastRefresher:
         """The newest forecast made for ``branch`` (it may be older than the state)."""
         kept = self._latest.get(branch)
         return kept[1] if kept is not None else None
+
+    def pending(self, branch: str) -> bool:
+        """Whether another refresh of ``branch`` is due after the one running (a write came meanwhile)."""
+        with self._guard:
+            return branch in self._dirty
+
+    def made_at(self, branch: str) -> int:
+        """The seq the latest forecast of ``branch`` was made at (0: none yet)."""
+        kept = self._latest.get(branch)
+        return kept[0] if kept is not None else 0
 
     def refresh_if_stale(self, branch: str) -> None:
         """Schedule a refresh if the latest forecast is older than the state."""
@@ -85,6 +97,8 @@ class ForecastRefresher:
                 self._running.discard(branch)
                 self._dirty.discard(branch)
             log.exception("forecast refresh of branch %s failed", branch)
+            if self.on_failed is not None:
+                self.on_failed(branch)
 
     def refresh(self, branch: str) -> Forecast:
         """Recompute the branch's forecast now (off the lock), keep it, and tell ``on_refreshed``."""
