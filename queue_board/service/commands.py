@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, cast
@@ -36,6 +37,7 @@ from queue_board.core.tickets import next_label
 from queue_board.service.clock import SystemClock
 from queue_board.service.errors import ProblemError, conflict, invalid, not_found
 from queue_board.service.projections import ProjectionRegistry
+from queue_board.store.event_store import ConflictingSequence, StoredEvent
 
 Fields = dict[str, Any]
 FieldBuilder = Callable[[BranchState], Fields]
@@ -134,21 +136,41 @@ class BranchCommands:
         time; reusing a key for a different request is an error.
         """
         check_branch_id(branch)
+        try:
+            return self._write(branch, fields, actor, idempotency_key, request_hash, under_lock=False)
+        except ConflictingSequence:
+            # another process wrote to the branch since it was caught up: nothing was stored and
+            # the projection was dropped. Again, this time caught up and accepted under the
+            # database's lock, so that however busy the others are, this write gets through
+            return self._write(branch, fields, actor, idempotency_key, request_hash, under_lock=True)
+
+    def _write(
+        self,
+        branch: str,
+        fields: Fields | FieldBuilder,
+        actor: str | None,
+        idempotency_key: str | None,
+        request_hash: str | None,
+        *,
+        under_lock: bool,
+    ) -> Accepted:
+        """One try of :meth:`submit`. Without ``under_lock``, the event is built, checked and (a
+        new ticket) told its forecast before the write transaction, which then holds the branch's
+        write lock for one insert only (:class:`ConflictingSequence` if another process took the
+        seq meanwhile); with it, all of that happens inside the transaction, under the lock, so
+        no other writer can take the seq first."""
         with self.projections.lock(branch):
-            projection = self.projections.get(branch)
+            projection = self.projections.current(branch) if under_lock else self.projections.get(branch)
             moved = False
             try:
-                with self.projections.store.writing(branch) as conn:
+                with ExitStack() as transaction:
+                    conn = transaction.enter_context(self.projections.store.writing(branch)) if under_lock else None
+                    if under_lock:
+                        self.projections.catch_up(branch, projection, conn)
                     if idempotency_key is not None:
                         earlier = self.projections.store.find_by_key(conn, branch, idempotency_key)
                         if earlier is not None:
-                            if earlier.request_hash != request_hash:
-                                raise invalid(
-                                    "this Idempotency-Key was already used for a different request",
-                                    field="Idempotency-Key",
-                                )
-                            return Accepted(earlier.seq, earlier.event, replayed=True)
-                    self.projections.catch_up(branch, projection, conn)
+                            return self._replayed(earlier, request_hash)
                     built = fields(projection.state) if callable(fields) else fields
                     event = self._stamp(projection, built)
                     if event.branch is not None and event.branch != branch:
@@ -158,10 +180,14 @@ class BranchCommands:
                     if rejection is not None:
                         raise self._problem(branch, event, rejection)
                     seq = projection.state.seq + 1
-                    # the projection moves before the commit because a new ticket's promise is its own
-                    # forecast, stored on its event in this same transaction
+                    # the projection moves before the commit because a new ticket's promise is its
+                    # own forecast, stored on its event
                     moved = True
                     event = self._accept(projection, event)
+                    if conn is None:
+                        conn = transaction.enter_context(self.projections.store.writing(branch))
+                    # the unique (branch, seq) and (branch, key) keep two processes from both
+                    # taking one seq, or both storing one request
                     self.projections.store.append(
                         conn, branch, seq, event, idempotency_key=idempotency_key, request_hash=request_hash, actor=actor
                     )
@@ -172,6 +198,12 @@ class BranchCommands:
                 raise
         self.after_write(branch, event)
         return Accepted(seq, event)
+
+    def _replayed(self, earlier: StoredEvent, request_hash: str | None) -> Accepted:
+        """The answer to a request retried with an Idempotency-Key already stored."""
+        if earlier.request_hash != request_hash:
+            raise invalid("this Idempotency-Key was already used for a different request", field="Idempotency-Key")
+        return Accepted(earlier.seq, earlier.event, replayed=True)
 
     def _check_service_offered(self, state: BranchState, event: Event) -> None:
         """404 for a live ticket (posted to ``/events`` or transferred) for a service the branch's
@@ -232,29 +264,48 @@ class BranchCommands:
 
     def counter_action(self, branch: str, counter: str, action: str, body: dict[str, Any], **meta: Any) -> Accepted:
         """A teller's button: build the event from the counter's state (core.teller_actions) and submit it."""
-        config = self.projections.config(branch)
         # what no state can fix is refused before the write starts, idempotency key or not
-        rejection = check_action(config, counter, action, body)
+        rejection = check_action(self._known_config(branch), counter, action, body)
+        if rejection is not None:
+            # this process's copy of the configuration may be behind another process's: look again before refusing
+            rejection = check_action(self.projections.config(branch), counter, action, body)
         if rejection is not None:
             raise self._problem(branch, None, rejection)
 
         def build(state: BranchState) -> Fields:
-            # built from the state caught up under the branch's lock (who waits, what the counter holds)
-            built = build_action(state, self.projections.config_of(state), counter, action, body)
+            # built from the state caught up under the branch's lock (who waits, what the counter
+            # holds), and checked again against its configuration, which may be newer
+            config = self.projections.config_of(state)
+            again = check_action(config, counter, action, body)
+            if again is not None:
+                raise self._problem(branch, None, again)
+            built = build_action(state, config, counter, action, body)
             if isinstance(built, Rejection):
                 raise self._problem(branch, None, built)
             return built
 
         return self.submit(branch, build, **meta)
 
+    def _known_config(self, branch: str) -> BranchConfig:
+        """The branch's configuration as this process holds it, without a look at the store (read
+        from the log first if this process has not loaded the branch yet). For checks that a
+        refusal confirms against the store, and that the write repeats under its lock."""
+        projection = self.projections.current(branch)
+        if projection.state.seq == 0:
+            projection = self.projections.get(branch)
+        return self.projections.config_of(projection.state)
+
     def issue_ticket(self, branch: str, service: str, **meta: Any) -> tuple[Accepted, dict[str, Any]]:
         """Take a ticket for ``service`` (the kiosk); returns the event and what to print on it."""
-        config = self.projections.config(branch)
-        info = config.service(service)
-        if info is None:
+        # this process's copy of the configuration may be behind another process's: look again before refusing
+        if self._known_config(branch).service(service) is None and self.projections.config(branch).service(service) is None:
             raise not_found(f"service {service!r} is not offered at this branch", field="service")
 
         def build(state: BranchState) -> Fields:
+            # the configuration of the state caught up under the lock: the prefix as it is now
+            info = self.projections.config_of(state).service(service)
+            if info is None:
+                raise not_found(f"service {service!r} is not offered at this branch", field="service")
             return {"type": "ticket_issued", "ticket": next_label(state, info.prefix, self.clock.now()), "service": service}
 
         accepted = self.submit(branch, build, **meta)
@@ -277,7 +328,8 @@ class BranchCommands:
             events = [stored.event for stored in self.projections.store.load(branch, limit=accepted.seq)]
             queue = replay(events).queued(service)
         else:
-            projection = self.projections.get(branch)
+            # the write just caught up: no second look at the store
+            projection = self.projections.current(branch)
             with self.projections.lock(branch):
                 queue = projection.state.queued(service)
         return queue.index(label) if label in queue else 0
@@ -323,6 +375,9 @@ class BranchCommands:
                     for start in range(0, len(recorded), IMPORT_CHUNK):
                         self.projections.store.append_many(conn, branch, first_seq + start, recorded[start : start + IMPORT_CHUNK], actor)
                         time.sleep(0)  # under gevent: let the other greenlets run between chunks
+            except ConflictingSequence:
+                self.projections.drop(branch)
+                raise conflict("another server process wrote to this branch while the log was stored: send it again") from None
             except BaseException:
                 # the projection moved past the log: rebuilt from it on next use
                 self.projections.drop(branch)

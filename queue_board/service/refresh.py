@@ -103,7 +103,8 @@ class ForecastRefresher:
     def refresh(self, branch: str) -> Forecast:
         """Recompute the branch's forecast now (off the lock), keep it, and tell ``on_refreshed``."""
         started = time.perf_counter()
-        projection = self.projections.get(branch)
+        # no look at the store: a refresh follows a write (which caught up) or a read (likewise)
+        projection = self.projections.current(branch)
         with self.projections.lock(branch):
             state = projection.state.copy_for_forecast()
             model = projection.model.copy_for_forecast()

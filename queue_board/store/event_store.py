@@ -15,10 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+import threading
 import time
 import unicodedata
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -221,8 +222,10 @@ def _prepare_sqlite(engine: Engine, *, writes: bool) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        # SQLite's own wait is short: the long wait for the write lock is _on_begin's, which yields
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SLICE_MS}")
+        # SQLite's own wait blocks the thread, and under gevent the whole event loop with it (the
+        # writer holding the lock could then never finish): the writers' wait is _on_begin's,
+        # which yields; a reader under WAL waits only through a checkpoint's instant
+        cursor.execute(f"PRAGMA busy_timeout={0 if writes else SQLITE_BUSY_SLICE_MS}")
         if not writes:
             cursor.execute("PRAGMA query_only=ON")
         cursor.close()
@@ -291,7 +294,8 @@ def token_problem(name: str, branch: str | None, counter: str | None) -> str | N
 
 
 class ConflictingSequence(RuntimeError):
-    """Another writer appended first; the caller catches up and tries again."""
+    """The seq (or the idempotency key) a write took was taken first by another process: the
+    writer's view of the branch was behind. Nothing was stored; catch up and try again."""
 
 
 class EventStore:
@@ -304,6 +308,9 @@ class EventStore:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_engine(url, pool_pre_ping=not self.is_sqlite)
+        self._seen_branches: set[str] = set()
+        #: SQLite has one write lock per database: this process's writers queue for it here
+        self._write_mutex: AbstractContextManager[Any] = threading.Lock() if self.is_sqlite else nullcontext()
         #: the engine of reads that need no write lock; on PostgreSQL (MVCC, no such lock) the same
         self.reader = self.engine
         if self.is_sqlite:
@@ -351,12 +358,17 @@ class EventStore:
             self._ensure_branch(conn, branch)
 
     def _ensure_branch(self, conn: Connection, branch: str) -> None:
+        # branches are never deleted: one this process has seen needs no look at the table
+        if branch in self._seen_branches:
+            return
         if conn.execute(select(branches.c.id).where(branches.c.id == branch)).first() is None:
             try:
                 with conn.begin_nested():
                     conn.execute(insert(branches).values(id=branch, created_at=_utc_now()))
             except IntegrityError:
                 pass  # another process created it meanwhile
+        # remembered once the transaction commits (a refused import must leave no branch)
+        event.listen(conn, "commit", lambda _conn: self._seen_branches.add(branch), once=True)
 
     def branch_ids(self) -> list[str]:
         """Every branch that has a row."""
@@ -366,11 +378,19 @@ class EventStore:
     # events -----------------------------------------------------------------------
     @contextmanager
     def writing(self, branch: str) -> Iterator[Connection]:
-        """A transaction holding the branch's write lock; commits on normal exit."""
-        with self.engine.begin() as conn:
+        """A write transaction holding the branch's write lock; commits on normal exit.
+
+        On SQLite the lock is the database's (``BEGIN IMMEDIATE``), taken by one writer of this
+        process at a time: the others wait on an in-process lock, which under gevent lets the
+        loop run, instead of polling SQLite. On PostgreSQL it is the branch row's
+        (``FOR NO KEY UPDATE``).
+        """
+        with self._write_mutex, self.engine.begin() as conn:
             self._ensure_branch(conn, branch)
             if not self.is_sqlite:
-                conn.execute(select(branches.c.id).where(branches.c.id == branch).with_for_update())
+                # NO KEY UPDATE: it does not wait for the key-share lock every insert's foreign key
+                # takes on the row (FOR UPDATE did, and deadlocked with writers that take no lock)
+                conn.execute(select(branches.c.id).where(branches.c.id == branch).with_for_update(key_share=True))
             yield conn
 
     def last_seq(self, conn: Connection, branch: str) -> int:
@@ -388,8 +408,9 @@ class EventStore:
         request_hash: str | None = None,
         actor: str | None = None,
     ) -> None:
-        """Insert one event inside a :meth:`writing` transaction."""
-        conn.execute(
+        """Insert one event inside a :meth:`writing` transaction; :class:`ConflictingSequence`
+        if another process stored that seq (or that idempotency key) first."""
+        statement = (
             insert(events).values(
                 branch=branch,
                 seq=seq,
@@ -403,6 +424,10 @@ class EventStore:
                 received_at=_utc_now(),
             )
         )
+        try:
+            conn.execute(statement)
+        except IntegrityError as exc:
+            raise ConflictingSequence(f"branch {branch!r}: seq {seq} or its idempotency key is taken") from exc
 
     def append_many(self, conn: Connection, branch: str, first_seq: int, evts: list[Event], actor: str | None) -> None:
         """Insert a batch of events (an import) inside a :meth:`writing` transaction."""
@@ -422,8 +447,11 @@ class EventStore:
             }
             for i, e in enumerate(evts)
         ]
-        for start in range(0, len(rows), 5000):
-            conn.execute(insert(events), rows[start : start + 5000])
+        try:
+            for start in range(0, len(rows), 5000):
+                conn.execute(insert(events), rows[start : start + 5000])
+        except IntegrityError as exc:
+            raise ConflictingSequence(f"branch {branch!r}: seqs from {first_seq} were taken meanwhile") from exc
 
     def load(self, branch: str, after_seq: int = 0, conn: Connection | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
         """Events of ``branch`` with ``seq > after_seq``, in order."""
@@ -447,13 +475,17 @@ class EventStore:
             event = parse_event(json.loads(body), strict=False)
             yield StoredEvent(seq=seq, event=event, idempotency_key=key, request_hash=request_hash, actor=actor)
 
-    def find_by_key(self, conn: Connection, branch: str, key: str) -> StoredEvent | None:
-        """The event stored under an idempotency key, if any."""
+    def find_by_key(self, conn: Connection | None, branch: str, key: str) -> StoredEvent | None:
+        """The event stored under an idempotency key, if any (read through ``conn``, else the
+        readers' connection)."""
         query = (
             select(events.c.seq, events.c.body, events.c.idempotency_key, events.c.request_hash, events.c.actor)
             .where(events.c.branch == branch, events.c.idempotency_key == key)
         )
-        return next(self._rows(conn, query), None)
+        if conn is not None:
+            return next(self._rows(conn, query), None)
+        with self.reader.connect() as own:
+            return next(self._rows(own, query), None)
 
     # tokens -----------------------------------------------------------------------
     def create_token(self, name: str, role: str, branch: str | None, counter: str | None) -> str:
