@@ -190,3 +190,29 @@ def test_an_import_holds_the_write_lock_only_to_insert(tmp_path: Path, clock: Ma
     assert other_process.projection("elsewhere").state.seq >= 1
     importer.store.close()
     other_process.store.close()
+
+
+def test_a_write_that_loses_its_seq_to_another_process_is_written_again(store_url: str, clock: ManualClock) -> None:
+    """The ticket's forecast runs before the write lock is taken; another process that writes
+    meanwhile takes the seq first. The write is refused by the unique seq, caught up, and
+    written again under the lock: both events stored once, in order, the second on the new state."""
+    other_process = service_on(store_url, clock)
+    interfered: list[int] = []
+
+    def offload(task: Any, *args: Any) -> Any:
+        result = task(*args)
+        if not interfered and getattr(task, "__name__", "") == "accept":
+            interfered.append(other_process.counter_action("main", "1", "open", {}).seq)
+        return result
+
+    store = EventStore(store_url)
+    writer = BranchService(store, clock=clock, scenarios=32, default_config=DEMO_CONFIG, offload=offload)
+    accepted, ticket = writer.issue_ticket("main", "deposit")
+    assert interfered == [1]
+    assert accepted.seq == 2 and ticket["ticket"] == "A001"
+    stored = [(s.seq, s.event.type) for s in store.load("main")]
+    assert stored == [(1, "counter_opened"), (2, "ticket_issued")]
+    # the writer's state is the log's: the other process's opening is in it
+    assert writer.projection("main").state.counters["1"].status.value == "idle"
+    store.close()
+    other_process.store.close()
