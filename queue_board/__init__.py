@@ -35,6 +35,7 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
     from queue_board.web.live import live
     from queue_board.web.manage import manage_bp
     from queue_board.web.metrics import metrics
+    from queue_board.web.security import security
     from queue_board.web.service import bind_service
     from queue_board.web.staff import staff_accounts, staff_bp
     from queue_board.web.tickets import tickets_bp
@@ -47,6 +48,8 @@ def create_app(config: Mapping[str, Any] | Config | None = None) -> Flask:
 
     database.init_app(app)
     live.init_app(app)
+    # after Socket.IO: a trusted proxy's ProxyFix then wraps Engine.IO too
+    security.init_app(app)
     init_babel(app)
     service = _branch_service(app)
     bind_service(app, service)

@@ -64,14 +64,19 @@ class Config:
         self.MAX_REQUEST_LENGTH: int = _env("MAX_REQUEST_LENGTH", 64 * 1024)
         #: largest branch configuration (``PUT …/config``: names in three languages, reasons)
         self.MAX_CONFIG_LENGTH: int = _env("MAX_CONFIG_LENGTH", 1024 * 1024)
-        #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example)
+        #: public address of the server, for the QR codes on printed tickets (e.g. https://queue.bank.example);
+        #: required by ``serve`` outside the demo (ticket links never take their host from a request)
         self.PUBLIC_URL: str = _env("PUBLIC_URL", "")
+        #: how many reverse proxies in front of the server set ``X-Forwarded-For/-Proto/-Host``
+        #: (Werkzeug's ProxyFix); 0 = none: those headers are ignored, so nobody can claim HTTPS
+        #: (and get HSTS, Secure cookies) or another address by sending them (docs/api.md "Security headers")
+        self.PROXY_HOPS: int = _env("PROXY_HOPS", 0)
         #: bearer token a Prometheus scraper sends to ``/metrics`` (an admin's token works too);
         #: empty = admin tokens only (docs/api.md "Metrics")
         self.METRICS_TOKEN: str = _env("METRICS_TOKEN", "")
         #: the host names the server answers to (comma-separated; empty = any): a request naming
-        #: another ``Host`` is refused with 400, so a ticket link built from the request (no
-        #: PUBLIC_URL) cannot point at a host an attacker chose (docs/api.md "Limits")
+        #: another ``Host`` is refused with 400 (the demo's ticket links, built from the request
+        #: when it has no PUBLIC_URL, then cannot point at a host an attacker chose; docs/api.md "Limits")
         hosts = [name.strip() for name in str(_env("TRUSTED_HOSTS", "")).split(",") if name.strip()]
         self.TRUSTED_HOSTS: list[str] | None = hosts or None
         #: demo mode: the index page lists the demo's board links with their tokens

@@ -152,6 +152,8 @@ def live_app(clock: ShiftedClock) -> Iterator[tuple[str, dict[str, str], Any]]:
             },
         }
         server = make_server("127.0.0.1", 0, app, threaded=True)
+        # the kiosk's QR codes point at this server (no link falls back to the request's host)
+        app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
         thread = threading.Thread(target=server.serve_forever, daemon=True)
         thread.start()
         try:

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TextIO, cast
+from urllib.parse import urlsplit
 
 import click
 
@@ -38,7 +40,10 @@ def cli(context: click.Context) -> None:
 @database_option
 @click.option("--branch-config", type=click.Path(exists=True, dir_okay=False), help="TOML/JSON branch configuration")
 @click.option("--message-queue", default=None, help="redis://… to join several server processes")
-def serve(host: str, port: int, database_url: str | None, branch_config: str | None, message_queue: str | None) -> None:
+@click.option("--public-url", default=None, help="the address ticket links and QR codes point at (default: QB_PUBLIC_URL; required)")
+def serve(
+    host: str, port: int, database_url: str | None, branch_config: str | None, message_queue: str | None, public_url: str | None
+) -> None:
     """Bring the schema to head, then run the server (gevent; Socket.IO push)."""
     from queue_board import create_app
     from queue_board.web.database import database
@@ -49,10 +54,15 @@ def serve(host: str, port: int, database_url: str | None, branch_config: str | N
         overrides["BRANCH_CONFIG_FILE"] = branch_config
     if message_queue:
         overrides["SOCKETIO_MESSAGE_QUEUE"] = message_queue
+    if public_url:
+        overrides["PUBLIC_URL"] = public_url
     try:
         app = create_app(overrides)
     except ConfigError as exc:
         fail(f"branch configuration: {exc}")
+    problem = public_url_problem(app.config)
+    if problem is not None:
+        fail(problem)
     database.store(app).upgrade()
     click.echo(f"queue_board serving on http://{host}:{port}  (database: {app.config['DATABASE_URL']})")
     live.serve_forever(app, host, port)
@@ -104,6 +114,25 @@ def demo(
         human_counters=people,
         new_tokens=new_tokens,
     )
+
+
+def public_url_problem(config: Mapping[str, Any]) -> str | None:
+    """Why a server with ``config`` may not serve: outside the demo (and tests) ticket links need
+    ``PUBLIC_URL``, never the host a request names; ``None`` if it may."""
+    url = str(config.get("PUBLIC_URL") or "")
+    if not url:
+        if config.get("DEMO") or config.get("TESTING"):
+            return None
+        return (
+            "QB_PUBLIC_URL is not set: ticket links and their QR codes need the address customers' phones open, "
+            "e.g. QB_PUBLIC_URL=https://queue.bank.example (or --public-url); `queue-board demo` sets its own"
+        )
+    try:
+        parts = urlsplit(url)
+        valid = parts.scheme in ("http", "https") and bool(parts.hostname) and not parts.query and not parts.fragment
+    except ValueError:
+        valid = False
+    return None if valid else f"QB_PUBLIC_URL {url!r} is not an http(s) address such as https://queue.bank.example"
 
 
 # replay -------------------------------------------------------------------------------

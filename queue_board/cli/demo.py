@@ -48,6 +48,8 @@ DEFAULT_HUMAN_COUNTER = "1"
 KEEP_DAY_FOR = timedelta(hours=12)
 #: the demo's branch manager (a teller per counter left to a person is ``teller<counter>``)
 DEMO_MANAGER = "manager"
+#: listening on every address: the demo's own address is whichever one a browser used
+WILDCARD_HOSTS = ("0.0.0.0", "::", "")
 
 
 def demo_start(now: datetime) -> datetime:
@@ -248,6 +250,10 @@ def run_demo(
     service = service_of(app)
     service.set_config(DEMO_BRANCH, DEMO_CONFIG.to_dict())
     base = f"http://{host}:{port}"
+    if not app.config["PUBLIC_URL"] and host not in WILDCARD_HOSTS:
+        # the printed tickets' QR codes point at the demo's own address (QB_PUBLIC_URL wins, e.g. a
+        # laptop's address on the LAN); on a wildcard address the demo takes each request's host
+        app.config["PUBLIC_URL"] = base
     display = keeper.token(store, "display", "hall board", "display", None)
     kiosk = keeper.token(store, "kiosk", "kiosk", "kiosk", None)
     manager = keeper.token(store, "manager", "manager", "manager", None)

@@ -15,14 +15,26 @@ from ``Authorization: Bearer …``) and Socket.IO (the ``token`` of the connect 
 without a token both fall back to the signed-in user (:func:`session_grant`). A request that
 changes something on the strength of the session cookie alone must also carry the page's CSRF
 token in ``X-CSRFToken``; a bearer token is never sent by a browser on its own, so it needs none.
+
+A wall screen or kiosk (roles ``display`` and ``kiosk``) is opened once with ``?token=…``; the
+server swaps it for an HttpOnly cookie of that screen (:func:`screen_cookie_name`, set by
+:mod:`queue_board.web.boards.routes`), so the token lives in no address bar, history or script.
+The screen's script names its cookie in ``X-QB-Screen`` (HTTP) or ``auth.screen`` (Socket.IO),
+and :func:`screen_grant` loads the token it holds, checked like any token (a revoked one stops
+at once). Such a cookie is sent by the browser on its own, so a write with it must come from a
+page of this server: its ``Origin`` (or ``Referer``) is checked (:func:`require_same_origin`),
+besides the cookie's ``SameSite=Strict``.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_login import current_user
 from flask_wtf.csrf import validate_csrf
 from wtforms import ValidationError
@@ -40,6 +52,14 @@ UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 CSRF_HEADER = "X-CSRFToken"
 #: where the session keeps the counter a teller without an assigned counter picked at sign-in
 PICKED_COUNTER = "qb_counter"
+#: the roles a screen's cookie may hold: the unattended screens' (boards, kiosk), never a person's
+SCREEN_ROLES = ("display", "kiosk")
+#: the request header a screen's script names its cookie with (Socket.IO: ``auth.screen``)
+SCREEN_HEADER = "X-QB-Screen"
+#: every screen cookie's name starts so (``/board/forget`` clears them all)
+SCREEN_COOKIE_PREFIX = "qb_screen_"
+_SCREEN_COOKIE = re.compile(r"qb_screen_[a-z0-9_-]{1,48}")
+_PLAIN_COUNTER = re.compile(r"[a-z0-9_-]{1,24}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +160,85 @@ def load_grant(token: object) -> Grant | None:
     return Grant.from_record(record) if record is not None else None
 
 
+def screen_cookie_name(kind: str, counter: str | None = None) -> str:
+    """The cookie holding the token of a screen of ``kind`` (``hall``, ``kiosk``, ``counter``): one
+    per kind, and per counter for counter boards, so screens sharing a browser do not clash."""
+    if counter is None:
+        return f"{SCREEN_COOKIE_PREFIX}{kind}"
+    # a cookie's name is a plain, case-insensitive token: another counter name is named by its hash
+    suffix = counter if _PLAIN_COUNTER.fullmatch(counter) else hashlib.sha256(counter.encode()).hexdigest()[:16]
+    return f"{SCREEN_COOKIE_PREFIX}{kind}_{suffix}"
+
+
+def is_screen_cookie_name(name: object) -> bool:
+    """Whether ``name`` is a name :func:`screen_cookie_name` gives."""
+    return isinstance(name, str) and _SCREEN_COOKIE.fullmatch(name) is not None
+
+
+def screen_token_problem(grant: Grant | None) -> str | None:
+    """Why a screen cannot keep this token in its cookie (unknown, revoked, a person's role), or ``None``."""
+    if grant is None:
+        return "unknown or revoked token"
+    if grant.role not in SCREEN_ROLES:
+        return f"a {grant.role} token is not a screen's: a screen keeps a display or kiosk token"
+    return None
+
+
+def screen_grant(name: object) -> Grant:
+    """The grant of the token in the screen cookie ``name`` of this request (HTTP or the
+    Socket.IO handshake); 401 when there is none or its token is unknown or revoked, 403 for a
+    token of a role no screen has. Unknown tokens count against the address's guesses."""
+    if not is_screen_cookie_name(name):
+        raise unauthorized(f"{SCREEN_HEADER} must name one of this browser's screen cookies")
+    token = request.cookies.get(str(name))
+    if not token:
+        raise unauthorized("this browser holds no token for this screen: open the screen's link with ?token=… once")
+    rate_limits.refuse_token_guessing()
+    found = load_grant(token)
+    if found is None:
+        rate_limits.count_token_failure()
+        raise unauthorized("unknown or revoked token in this screen's cookie: open the screen's link with a new token")
+    problem = screen_token_problem(found)
+    if problem is not None:
+        raise forbidden(problem)
+    return found
+
+
+def _origin(url: str) -> str | None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # a Referer such as "http://[": no origin, not a 500
+        return None
+    if not parts.scheme or not parts.netloc:
+        return None
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def this_origin_problem() -> str | None:
+    """Why this request may not come from a page of this server (its ``Origin``, else its
+    ``Referer``, names another origin, or neither is there), or ``None``. This server's origin
+    is the request's own (scheme and host, after a trusted proxy's ProxyFix) or ``PUBLIC_URL``'s."""
+    claimed = request.headers.get("Origin")
+    if not claimed or claimed == "null":
+        # a privacy setting may blank the Origin of a same-origin write; the Referer then says it
+        referer = request.headers.get("Referer")
+        claimed = _origin(referer) if referer else None
+        if claimed is None:
+            return "the request names no Origin"
+    ours = {_origin(request.host_url), _origin(str(current_app.config.get("PUBLIC_URL") or ""))}
+    if claimed.lower().rstrip("/") not in ours:
+        return f"Origin {claimed} is not this server"
+    return None
+
+
+def require_same_origin() -> None:
+    """Raise 403 unless the request comes from a page of this server (a write on a cookie the
+    browser sends by itself: another site's page must not make it)."""
+    problem = this_origin_problem()
+    if problem is not None:
+        raise ProblemError(403, "csrf_failed", f"a screen's change must come from this server's page: {problem}")
+
+
 def signed_in_user() -> StaffUser | None:
     """The staff user signed in with this request's session (Flask-Login), or ``None``.
 
@@ -178,8 +277,8 @@ def require_csrf_header() -> None:
 
 def current_grant() -> Grant:
     """The HTTP caller's grant (once per request): ``Authorization: Bearer …`` if the request
-    has that header, else the signed-in staff user, whose writes must carry the CSRF header;
-    401 if neither."""
+    has that header, else the screen cookie named by ``X-QB-Screen`` (writes from this server's
+    pages only), else the signed-in staff user, whose writes must carry the CSRF header; 401 if none."""
     cached: Grant | None = g.get("grant")
     if cached is not None:
         return cached
@@ -196,6 +295,12 @@ def current_grant() -> Grant:
             rate_limits.count_token_failure()
             raise unauthorized("unknown or revoked token")
         if request.method in UNSAFE_METHODS:
+            rate_limits.spend_write(f"token:{found.token_id}")
+    elif SCREEN_HEADER in request.headers:
+        # a screen's script names its cookie: the token it holds, from a page of this server
+        found = screen_grant(request.headers[SCREEN_HEADER])
+        if request.method in UNSAFE_METHODS:
+            require_same_origin()
             rate_limits.spend_write(f"token:{found.token_id}")
     else:
         found = session_grant()

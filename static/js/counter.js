@@ -25,7 +25,7 @@ checkBinding();
 
 /** A display token bound to a counter shows that counter's board only. */
 async function checkBinding() {
-  if (!settings.token) return;
+  if (!settings.token && !settings.screen) return;
   try {
     const binding = await api(settings, "/board/binding", { base: "" });
     if (binding.counter && binding.counter !== COUNTER) {

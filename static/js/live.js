@@ -9,9 +9,16 @@ import { _, boardLanguageOptions, language, onLanguageChange, setLanguage } from
 const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOptions.offlineGraceMs) ?? 10_000;
 
 /**
- * The page's token and branch. The token comes from `?token=` (then is kept in localStorage
- * under the page kind, and taken out of the address bar so it does not linger on screen or in
- * history); the branch from `?branch=`, else the server's default branch.
+ * The page's token and branch. The branch comes from `?branch=`, else the server's default branch.
+ *
+ * A wall screen or kiosk (`<body data-screen="…">`) never sees its token: the server swapped the
+ * link's `?token=` for an HttpOnly cookie and names it in `data-screen` (empty when this browser
+ * holds none); `screen` is that name, which API calls send in X-QB-Screen and the socket in
+ * `auth.screen`. A token an older version kept in localStorage is handed to the server once the
+ * same way, and removed.
+ *
+ * A teller console opened with `?token=` keeps it in localStorage under the page kind, and takes
+ * it out of the address bar so it does not linger on screen or in history.
  *
  * A page the server rendered for a signed-in staff user (`<body data-session="1" data-csrf="…">`)
  * works through the session cookie instead: `session` is true, no token is used, and writes
@@ -21,6 +28,28 @@ export function pageSettings(kind) {
   const body = document.body;
   const params = new URLSearchParams(window.location.search);
   const key = `queue_board.token.${kind}`;
+  if (body.dataset.screen !== undefined) {
+    let kept = null;
+    try {
+      kept = window.localStorage.getItem(key);
+      window.localStorage.removeItem(key);
+    } catch {
+      kept = null;
+    }
+    if (kept && !body.dataset.screen) {
+      params.set("token", kept);
+      window.location.replace(`${window.location.pathname}?${params}${window.location.hash}`);
+    }
+    return {
+      kind,
+      token: null,
+      screen: body.dataset.screen || null,
+      session: false,
+      csrf: null,
+      branch: params.get("branch") || body.dataset.defaultBranch || "main",
+      root: body.dataset.root || "",
+    };
+  }
   let token = params.get("token");
   if (token) {
     try {
@@ -43,6 +72,7 @@ export function pageSettings(kind) {
     kind,
     // a signed-in console acts as its user, never as a token someone left in this browser
     token: session ? null : token || null,
+    screen: null,
     session,
     csrf: session ? body.dataset.csrf || null : null,
     branch: params.get("branch") || body.dataset.defaultBranch || "main",
@@ -272,8 +302,9 @@ export function followConnection(socket, clock, status, refused) {
 /**
  * Connect to the branch's live feed. `onBoard(board, info)` gets every board state in order:
  * the `snapshot` on (re)connect and on `sync`, then each `board` push. Pushes carry the full
- * state with the branch's `seq`; an older one is dropped, the same seq (a forecast refresh)
- * replaces the view, and a jump of more than one asks the server for a `sync`.
+ * state with the branch's `seq`; an older one is dropped, and a jump of more than one is taken
+ * as it is (the changes of one forecast refresh come in one push). `sync` stays for clients
+ * that want the state again.
  *
  * With several server processes, pushes may arrive out of order: the older one is not shown, and
  * nothing is lost with it, because the newer state already holds everything it said (screens
@@ -303,7 +334,7 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     onBoard(board, info);
   };
 
-  if (!settings.token && !settings.session) {
+  if (!settings.token && !settings.session && !settings.screen) {
     if (offerSignIn()) {
       status("refused", () => _("Sign in to use this screen, or open it with ?token=… (create one with `queue-board token create`)."));
     } else {
@@ -330,7 +361,13 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
     path: `${settings.root}/socket.io`,
     // a counter board says which counter it is: a display token bound to a counter shows only that one;
     // a signed-in page sends no token, and the server takes the session cookie sent with the handshake
-    auth: { token: settings.token || undefined, branch: settings.branch, counter: document.body.dataset.counter || undefined },
+    // a wall screen names its HttpOnly cookie, which the handshake carries
+    auth: {
+      token: settings.token || undefined,
+      screen: settings.screen || undefined,
+      branch: settings.branch,
+      counter: document.body.dataset.counter || undefined,
+    },
     ...RECONNECTION,
   });
   status("connecting");
@@ -349,9 +386,9 @@ export function connectLive(settings, { onBoard, onStatus } = {}) {
   });
   socket.on("board", (board) => {
     if (lastSeq !== null && board.seq < lastSeq) return; // an older state arriving late
-    const gap = lastSeq !== null && board.seq > lastSeq + 1;
-    accept(board, { kind: "board", event: board.event || null, gap });
-    if (gap) socket.emit("sync");
+    // a jump in seq needs no resync: a push carries the whole state, and the server pushes
+    // changes made during one forecast refresh together (one push, several seqs)
+    accept(board, { kind: "board", event: board.event || null, gap: lastSeq !== null && board.seq > lastSeq + 1 });
   });
 
   // for operators' consoles and the browser tests: the socket and the last seq seen
@@ -403,8 +440,8 @@ export function failureMessage(response, data) {
 const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 
 /**
- * Call the JSON API under /api/v1 (or `base`) with the page's token, or as its signed-in user
- * (the session cookie, and the CSRF token on writes). A write with an `idempotencyKey`
+ * Call the JSON API under /api/v1 (or `base`) with the page's token, its screen cookie (named in
+ * X-QB-Screen), or as its signed-in user (the session cookie, and the CSRF token on writes). A write with an `idempotencyKey`
  * is retried (same key) when the network fails or the server is briefly unavailable, so the
  * server stores it once. Throws ApiError with the server's `message`.
  */
@@ -413,6 +450,8 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
   const headers = { Accept: "application/json", "Accept-Language": language() };
   if (settings.session) {
     if (method !== "GET" && method !== "HEAD" && settings.csrf) headers["X-CSRFToken"] = settings.csrf;
+  } else if (settings.screen) {
+    headers["X-QB-Screen"] = settings.screen;
   } else {
     headers.Authorization = `Bearer ${settings.token}`;
   }
@@ -426,6 +465,8 @@ export async function api(settings, path, { method = "GET", body, idempotencyKey
         method,
         headers,
         credentials: "same-origin",
+        // the page's no-referrer would blank the Origin of a write, which the server checks for a screen's cookie
+        referrerPolicy: "same-origin",
         body: body === undefined ? undefined : JSON.stringify(body),
         cache: "no-store",
       });

@@ -3,15 +3,37 @@
 from __future__ import annotations
 
 import hashlib
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, current_app, g, jsonify, redirect, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
+from werkzeug.wrappers import Response as BaseResponse
 
 from queue_board.config import ROOT
 from queue_board.core.events import MAX_NAME_LENGTH
-from queue_board.web.auth import current_grant, signed_in_user
+from queue_board.web import rate_limits
+from queue_board.web.auth import (
+    SCREEN_COOKIE_PREFIX,
+    current_grant,
+    load_grant,
+    screen_cookie_name,
+    screen_token_problem,
+    signed_in_user,
+)
 from queue_board.web.i18n import catalogue_module
 from queue_board.web.pages import render_page
 from queue_board.web.service import current_service
@@ -20,6 +42,10 @@ from queue_board.web.staff.guard import current_path, forbidden_page, signed_in_
 #: where ``npm install`` puts the browser build of socket.io-client, relative to the repository root
 VENDOR_DIR = ("node_modules", "socket.io-client", "dist")
 VENDOR_FILE = "socket.io.min.js"
+#: a screen's cookie lasts this long, renewed at each load (browsers keep none longer than 400 days)
+SCREEN_COOKIE_SECONDS = 400 * 24 * 3600
+#: the screens' cookies every browser may hold besides the counter boards' (cleared by ``/board/forget``)
+SCREEN_KINDS = ("hall", "kiosk")
 
 
 def add_routes(boards_bp: Blueprint) -> None:
@@ -29,6 +55,7 @@ def add_routes(boards_bp: Blueprint) -> None:
         ("/board/hall", hall_board),
         ("/board/counter/<counter>", counter_board),
         ("/board/binding", token_binding),
+        ("/board/forget", forget_screens),
         ("/i18n/catalogue.js", catalogue),
         ("/teller/<counter>", teller_console),
         ("/kiosk", kiosk),
@@ -37,11 +64,77 @@ def add_routes(boards_bp: Blueprint) -> None:
         boards_bp.add_url_rule(rule, view_func=view, methods=["GET"])
 
 
-def _counter_page(template: str, kind: str, counter: str) -> str:
+def _screen_page(template: str, kind: str, counter: str | None = None) -> ResponseReturnValue:
+    """A wall screen or kiosk. Opened with ``?token=``, the token is swapped for the screen's
+    HttpOnly cookie (:func:`_exchange`); else the page names its cookie, if the browser holds
+    one, on ``<body data-screen>`` for its script to name in its API calls and Socket.IO connect."""
+    name = screen_cookie_name(kind, counter)
+    if "token" in request.args:
+        return _exchange(name, request.args.get("token", ""))
+    held = request.cookies.get(name)
+    context = {"counter": counter} if counter is not None else {}
+    response = make_response(render_page(template, kind, screen=name if held else "", **context))
+    if held:
+        # renewed at each load: a screen that is used never expires (its token can still be revoked)
+        _set_screen_cookie(response, name, held)
+    return response
+
+
+def _exchange(name: str, token: str) -> ResponseReturnValue:
+    """``303`` to this page without the token, setting the cookie ``name`` to it; a token no
+    screen may keep gets a page saying why (401 unknown or revoked, 403 a person's) and no cookie."""
+    # a screen's link is a token guess like any other: the same per-address limit
+    rate_limits.refuse_token_guessing()
+    grant = load_grant(token)
+    problem = screen_token_problem(grant)
+    if grant is None:
+        rate_limits.count_token_failure()
+        reason = _("The token in this link is unknown or has been revoked. Ask for a new link (queue-board token create --role display, or --role kiosk for a kiosk).")
+        return _screen_link_page(reason, 401)
+    if problem is not None:
+        reason = _(
+            "This link holds a %(role)s token, which is a person's or a program's: a screen keeps a display or kiosk token. Staff sign in at /login instead.",
+            role=grant.role,
+        )
+        return _screen_link_page(reason, 403)
+    query = urlencode([(key, value) for key, value in request.args.items(multi=True) if key != "token"])
+    response = redirect(f"{request.script_root}{request.path}{'?' + query if query else ''}", code=303)
+    _set_screen_cookie(response, name, token.strip())
+    return response
+
+
+def _set_screen_cookie(response: BaseResponse, name: str, token: str) -> None:
+    # HttpOnly: no script reads it; Strict: no other site's page or link sends it; path "/": the
+    # screen's API calls and Socket.IO handshake carry it too (the script says which cookie is its)
+    response.set_cookie(
+        name, token, max_age=SCREEN_COOKIE_SECONDS, path="/", secure=request.is_secure, httponly=True, samesite="Strict"
+    )
+    # an answer carrying a screen's token is kept by no cache
+    response.headers["Cache-Control"] = "no-store"
+
+
+def _screen_link_page(reason: str, status: int) -> Response:
+    response = make_response(render_page("screen_link.html", "screen-link", reason=reason, forgotten=False), status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def forget_screens() -> Response:
+    """Clear every screen cookie of this browser (a screen moved, a device handed on)."""
+    response = make_response(render_page("screen_link.html", "screen-link", reason="", forgotten=True))
+    names = {screen_cookie_name(kind) for kind in SCREEN_KINDS}
+    names.update(name for name in request.cookies if name.startswith(SCREEN_COOKIE_PREFIX))
+    for name in sorted(names):
+        response.delete_cookie(name, path="/", secure=request.is_secure, httponly=True, samesite="Strict")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _counter_page(template: str, kind: str, counter: str) -> ResponseReturnValue:
     """A screen of one counter; a name no event could carry is no counter (404)."""
     if not counter or len(counter) > MAX_NAME_LENGTH:
         abort(404)
-    return render_page(template, kind, counter=counter)
+    return _screen_page(template, kind, counter)
 
 
 def index() -> str:
@@ -68,12 +161,12 @@ def index() -> str:
     )
 
 
-def hall_board() -> str:
+def hall_board() -> ResponseReturnValue:
     """The hall board: now serving, every counter's state, waiting and expected waits."""
-    return render_page("hall.html", "hall")
+    return _screen_page("hall.html", "hall")
 
 
-def counter_board(counter: str) -> str:
+def counter_board(counter: str) -> ResponseReturnValue:
     """The screen above one counter's window: who is served and for how long, pauses, closing."""
     return _counter_page("counter.html", "counter", counter)
 
@@ -128,9 +221,9 @@ def teller_console(counter: str) -> ResponseReturnValue:
     )
 
 
-def kiosk() -> str:
+def kiosk() -> ResponseReturnValue:
     """The ticket kiosk: pick a service, get a ticket with people ahead and the expected wait."""
-    return render_page("kiosk.html", "kiosk")
+    return _screen_page("kiosk.html", "kiosk")
 
 
 def socketio_client() -> Response:

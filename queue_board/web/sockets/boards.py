@@ -1,9 +1,9 @@
 """The boards' namespace: a board joins its branch's room and gets a full snapshot.
 
-Every accepted event pushes ``board`` (the full board state with the branch ``seq`` and
-the event) to the room; forecast refreshes push ``board`` again with the same ``seq`` and
-``event: null``. A client that connects or reconnects gets ``snapshot``; one that sees a
-gap in ``seq`` emits ``sync`` and gets ``snapshot``. A socket opened with a token is cut when
+Every change pushes ``board`` to the room once its forecast is made: the full board state
+with the branch ``seq`` and the newest event it includes (changes made during one refresh go
+out together, so ``seq`` may jump). A client that connects or reconnects gets ``snapshot``;
+one that emits ``sync`` gets ``snapshot`` again. A socket opened with a token is cut when
 the token is revoked (:mod:`.revocation`).
 """
 
@@ -11,27 +11,51 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, session
+from flask import current_app, request, session
 
 # python-socketio's ConnectionRefusedError: its reason reaches the client (the builtin of that name arrives as
 # "Connection refused by server", and the board's banner could not say why)
 from flask_socketio import ConnectionRefusedError, disconnect, emit, join_room
 
-from queue_board.web.auth import session_grant
+from queue_board.service.errors import ProblemError
+from queue_board.web.auth import Grant, screen_grant, session_grant, this_origin_problem
 from queue_board.web.service import current_service
 from queue_board.web.sockets.flood import token_grant
 from queue_board.web.sockets.revocation import follow_token, token_still_live
 from queue_board.web.sockets.rooms import board_room
 
 
+def _screen_cookie_grant(name: object) -> Grant:
+    """The grant of the screen cookie ``name`` the handshake carried (:func:`screen_grant`),
+    refused when another site's page opened the socket."""
+    # a browser's websocket names its page's origin; a polling handshake (a GET) may name none,
+    # and is same-origin only anyway (Engine.IO's CORS check); another site's page gets no
+    # SameSite=Strict cookie in the first place
+    problem = this_origin_problem() if request.headers.get("Origin") else None
+    if problem is not None:
+        raise ConnectionRefusedError(f"forbidden: a screen's cookie connects from this server's pages only ({problem})")
+    try:
+        return screen_grant(name)
+    except ProblemError as exc:
+        label = {401: "unauthorized", 429: "too many requests"}.get(exc.status, "forbidden")
+        raise ConnectionRefusedError(f"{label}: {exc.message}") from None
+
+
 def on_connect(auth: dict[str, Any] | None = None) -> None:
     """Authenticate with ``{"token": …, "branch": …}`` and join the branch room; without a
-    token, as the staff user signed in with the handshake's session cookie (the teller console)."""
+    token, with the screen cookie named by ``{"screen": …}`` (a wall screen or kiosk), else as the
+    staff user signed in with the handshake's session cookie (the teller console)."""
     auth = auth if isinstance(auth, dict) else {}
     branch = auth.get("branch") or current_app.config["DEFAULT_BRANCH"]
     token = auth.get("token")
+    screen = auth.get("screen")
     # a token that is given but wrong is refused: it never falls back to a cookie
-    grant = token_grant(token) if token else session_grant()
+    if token:
+        grant = token_grant(token)
+    elif screen:
+        grant = _screen_cookie_grant(screen)
+    else:
+        grant = session_grant()
     if grant is None:
         if token:
             raise ConnectionRefusedError("unauthorized: unknown or revoked token")
