@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from queue_board.web.api import errors, feedback, guards, reports, routes, warnings
+from queue_board.web.api import errors, feedback, guards, openapi, reports, routes, warnings
 from queue_board.web.rate_limits import check_limit_settings
 
 api_bp = Blueprint("api", __name__)
@@ -19,6 +19,7 @@ routes.add_routes(api_bp, health_bp)
 reports.add_report_routes(api_bp)
 feedback.add_feedback_routes(api_bp)
 warnings.add_warning_routes(api_bp)
+openapi.add_openapi_route(api_bp)
 errors.add_error_handlers(api_bp)
 guards.add_guards(api_bp)
 # a limit that is not one rate stops the app when it starts, not at the first request

@@ -18,7 +18,7 @@ from queue_board.service.errors import invalid, not_found
 from queue_board.service.feedback import FILTER_WORDS, parse_filters
 from queue_board.service.reports import Period, names_config, parse_period
 from queue_board.web.api.routes import accepted, require_branch, write_meta
-from queue_board.web.request_json import json_body
+from queue_board.web.api.schemas import FeedbackRecordBody, FeedbackUpdateBody, parsed
 from queue_board.web.service import current_service
 
 #: the roles that keep the log (an area manager acts as manager of each of its branches)
@@ -50,13 +50,15 @@ def record(branch: str) -> tuple[Response, int]:
     """Record a complaint or praise: ``kind``, ``channel``, ``category``, ``text`` and optionally
     ``aspect``, ``ticket`` + ``ticket_day``, ``owner``, ``deadline``."""
     caller = require_branch(branch, *KEEPERS)
-    return accepted(current_service().feedback.record(branch, json_body(), by=caller.name, **write_meta(caller)))
+    body = parsed(FeedbackRecordBody, by=caller.name).raw
+    return accepted(current_service().feedback.record(branch, body, by=caller.name, **write_meta(caller)))
 
 
 def update(branch: str, feedback_id: str) -> tuple[Response, int]:
     """Change its ``status`` (with ``owner``, ``deadline``, ``note``, ``satisfaction`` on closing)."""
     caller = require_branch(branch, *KEEPERS)
-    return accepted(current_service().feedback.update(branch, feedback_id, json_body(), by=caller.name, **write_meta(caller)))
+    body = parsed(FeedbackUpdateBody, id=feedback_id, by=caller.name).raw
+    return accepted(current_service().feedback.update(branch, feedback_id, body, by=caller.name, **write_meta(caller)))
 
 
 def listing(branch: str) -> Response:

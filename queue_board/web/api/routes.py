@@ -9,10 +9,10 @@ from flask import Blueprint, Response, jsonify, request, stream_with_context
 
 from queue_board.service.branch_service import Accepted
 from queue_board.service.errors import bad_request, invalid, not_found
+from queue_board.web.api.schemas import ConfigBody, EventBody, TicketBody, action_body, parsed
 from queue_board.web.auth import Grant, current_grant
 from queue_board.web.database import current_store
 from queue_board.web.rate_limits import spend_ticket
-from queue_board.web.request_json import json_body
 from queue_board.web.service import current_service
 
 MAX_KEY_LENGTH = 200
@@ -111,7 +111,7 @@ def get_config(branch: str) -> Response:
 def put_config(branch: str) -> Response:
     """Replace the branch's configuration (admin); creates the branch."""
     current_grant().require_branch(branch, "admin")
-    return jsonify(current_service().set_config(branch, json_body()).to_dict())
+    return jsonify(current_service().set_config(branch, parsed(ConfigBody).raw).to_dict())
 
 
 def snapshot(branch: str) -> Response:
@@ -124,7 +124,7 @@ def snapshot(branch: str) -> Response:
 def post_event(branch: str) -> tuple[Response, int]:
     """Append any event of the log's vocabulary; the server stamps ``ts``."""
     caller = require_branch(branch, "manager")
-    return accepted(current_service().submit(branch, json_body(), **write_meta(caller)))
+    return accepted(current_service().submit(branch, parsed(EventBody).raw, **write_meta(caller)))
 
 
 def list_events(branch: str) -> Response:
@@ -166,9 +166,7 @@ def take_ticket(branch: str) -> tuple[Response, int]:
     caller = require_branch(branch, "kiosk", "manager")
     # a flood of tickets is refused before anything is stored
     spend_ticket(f"token:{caller.token_id}" if caller.token_id is not None else f"user:{caller.name}")
-    service_code = json_body().get("service")
-    if not isinstance(service_code, str) or not service_code:
-        raise invalid("service: give the code of a service", field="service")
+    service_code = parsed(TicketBody).service
     result, ticket = current_service().issue_ticket(branch, service_code, **write_meta(caller))
     return accepted(result, {"ticket": ticket})
 
@@ -187,5 +185,6 @@ def counter_action(branch: str, counter: str, action: str) -> tuple[Response, in
     caller.require_counter(branch, counter)
     if not current_service().branch_exists(branch):
         raise not_found(f"no branch {branch!r}")
-    body = json_body(required=False)
-    return accepted(current_service().counter_action(branch, counter, action, body, **write_meta(caller)))
+    service = current_service()
+    body = parsed(action_body(action), required=False, counter=counter, action=action, config=lambda: service.config(branch))
+    return accepted(service.counter_action(branch, counter, action, body.raw, **write_meta(caller)))

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from queue_board.service.errors import invalid
 from queue_board.web.api.routes import accepted, require_branch, write_meta
-from queue_board.web.request_json import json_body
+from queue_board.web.api.schemas import AcknowledgeBody, parsed
 from queue_board.web.service import current_service
-
-#: what an acknowledgement may carry
-ACKNOWLEDGE_FIELDS = frozenset({"note"})
 
 
 def add_warning_routes(api_bp: Blueprint) -> None:
@@ -35,14 +31,8 @@ def listing(branch: str) -> Response:
 def acknowledge(branch: str, key: str) -> tuple[Response, int]:
     """A manager has seen warning ``key``; an optional ``note`` says what they did about it."""
     caller = require_branch(branch, "manager")
-    body = json_body(required=False)
-    unknown = sorted(set(body) - ACKNOWLEDGE_FIELDS)
-    if unknown:
-        raise invalid(f"{unknown[0]!r} is not a field here; expected some of {sorted(ACKNOWLEDGE_FIELDS)}", field=unknown[0])
-    note = body.get("note")
-    if note is not None and not isinstance(note, str):
-        raise invalid("note must be a string", field="note")
     # a signed-in manager by their user name; a token by its name
     by = caller.name
-    result = current_service().warnings.acknowledge(branch, key, by=by, note=(note or "").strip() or None, **write_meta(caller))
+    body = parsed(AcknowledgeBody, required=False, key=key, by=by)
+    result = current_service().warnings.acknowledge(branch, key, by=by, note=body.note_text, **write_meta(caller))
     return accepted(result)

@@ -9,11 +9,10 @@ import segno
 from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
-from queue_board.core.fields import name_problem
-from queue_board.service.errors import invalid, not_found
+from queue_board.service.errors import ProblemError, not_found
+from queue_board.web.api.schemas import TicketLinkBody, parsed
 from queue_board.web.auth import current_grant
 from queue_board.web.pages import render_page
-from queue_board.web.request_json import json_body
 from queue_board.web.service import current_service
 from queue_board.web.tickets.links import TicketRef, sign, verify
 from queue_board.web.tickets.state import ticket_state
@@ -42,27 +41,28 @@ def _too_large(exc: HTTPException) -> tuple[Response, int]:
 
 
 def _link_urls(signed: str) -> dict[str, str]:
+    """The ticket page's address on ``PUBLIC_URL``. Only the demo, run on someone's own machine,
+    takes the host from the request: elsewhere the ``Host`` header would let whoever sends it
+    choose where a printed QR code points; without ``PUBLIC_URL`` there is no link (503)."""
     path = url_for("tickets.ticket_page", signed=signed)
     public = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     if public:
         url = public + path[len(request.script_root) :]
-    else:
+    elif current_app.config.get("DEMO"):
         url = url_for("tickets.ticket_page", signed=signed, _external=True)
+    else:
+        raise ProblemError(
+            503,
+            "public_url_missing",
+            "QB_PUBLIC_URL is not set: a ticket's link and QR code need the server's public address",
+        )
     return {"url": url, "path": path, "qr": url_for("tickets.ticket_qr", signed=signed)}
 
 
 def ticket_link() -> tuple[Response, int]:
     """The signed link (and QR code) of a ticket issued today, for the kiosk to print."""
-    body = json_body()
-    branch, label = body.get("branch"), body.get("ticket")
-    if not isinstance(branch, str) or not branch:
-        raise invalid("branch: give the branch id", field="branch")
-    if not isinstance(label, str) or not label:
-        raise invalid("ticket: give the ticket label", field="ticket")
-    for key, value in (("branch", branch), ("ticket", label)):
-        problem = name_problem(value)
-        if problem is not None:
-            raise invalid(f"{key}: {problem}", field=key)
+    body = parsed(TicketLinkBody)
+    branch, label = body.branch, body.ticket
     current_grant().require_branch(branch, "kiosk", "manager")
     service = current_service()
     if not service.branch_exists(branch):
