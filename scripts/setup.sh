@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up a development machine: Python venv with the package and its dev tools, the
-# browser libraries from npm, and (with --browser) Debian's Chromium for browser tests.
+# browser libraries from npm, and (with --browser) Debian's Chromium for browser tests and
+# nginx for the deployment test.
 # Safe to run again: each step is skipped or quick when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,8 @@ fi
 if [ "${1:-}" = "--browser" ]; then
     missing=()
     [ -x /usr/bin/chromium ] || missing+=(chromium)
+    # the deployment test runs the sample nginx configuration in front of two gunicorn processes
+    command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
     fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=(fonts-noto-cjk)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" -ne 0 ]; then

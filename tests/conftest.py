@@ -4,6 +4,7 @@ manual clock, and a live server on loopback for Socket.IO and browser tests."""
 from __future__ import annotations
 
 import os
+import queue
 import re
 import socket
 import subprocess
@@ -70,6 +71,8 @@ def make_test_app(tmp_path: Path, clock: SystemClock | None, **overrides: Any) -
         "FORECAST_INLINE": True,
         "FORECAST_SCENARIOS": 128,
         "SECRET_KEY": "test",
+        # ticket links name the public address outside the demo (a live server names its own)
+        "PUBLIC_URL": "http://localhost",
         # the tests of other features count the log's lines exactly; the warnings' own tests
         # (test_warning_log.py, test_repromise.py) turn them on
         "WARNINGS_ENABLED": False,
@@ -161,7 +164,7 @@ class LiveServer:
         port = self.server.server_port
         self.stop()
         self.app.extensions["queue_board"].store.close()
-        self.app = make_test_app(self.tmp_path, None, FORECAST_INLINE=False)
+        self.app = make_test_app(self.tmp_path, None, FORECAST_INLINE=False, PUBLIC_URL=self.url)
         self.server = make_server("127.0.0.1", port, self.app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
@@ -173,6 +176,7 @@ def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     app = make_test_app(tmp_path, None, FORECAST_INLINE=False)
     tokens = create_tokens(app)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
+    app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, tokens, server, thread, tmp_path)
@@ -242,19 +246,27 @@ class ServerProcess:
     log: Path
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    #: run under gunicorn with deploy/gunicorn.conf.py (as docs/deployment.md says) instead of ``serve``
+    gunicorn: bool = False
 
     def start(self) -> None:
         env = {
             **os.environ,
             "QB_SECRET_KEY": "test-server-secret",  # ticket links must survive a restart
+            "QB_PUBLIC_URL": self.url,  # serve refuses to start without it
             "QB_FORECAST_SCENARIOS": "64",
             "PYTHONUNBUFFERED": "1",
             **self.env,
         }
         env.pop("QB_SOCKETIO_ASYNC_MODE", None)  # the default: gevent, as in production
+        command = [sys.executable, "-m", "queue_board", "serve", "--port", str(self.port), "--database", self.database]
+        if self.gunicorn:
+            env["QB_DATABASE_URL"] = self.database
+            gunicorn = str(Path(sys.executable).parent / "gunicorn")
+            command = [gunicorn, "-c", "deploy/gunicorn.conf.py", "--bind", f"127.0.0.1:{self.port}", "queue_board.wsgi:app"]
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "queue_board", "serve", "--port", str(self.port), "--database", self.database],
+                command,
                 cwd=ROOT,
                 env=env,
                 stdout=log,
@@ -267,8 +279,8 @@ class ServerProcess:
             try:
                 if requests.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or (gunicorn) listening while its worker still boots
             time.sleep(0.1)
         raise RuntimeError(f"the server did not start: {self.log.read_text()[-2000:]}")
 
@@ -278,15 +290,56 @@ class ServerProcess:
 
     def act(self, role: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST an action of branch ``main`` (or a ticket page's ``/t/…``) as ``role``; expects 201."""
-        response = requests.post(
-            f"{self.url}{path}" if path.startswith("/t/") else f"{self.url}/api/v1/branches/main{path}",
-            json=body,
-            headers={"Authorization": f"Bearer {self.tokens[role]}"},
-            timeout=10,
-        )
-        assert response.status_code == 201, (path, response.status_code, response.text)
-        data: dict[str, Any] = response.json()
-        return data
+        return post_action(self.url, self.tokens[role], path, body)
+
+
+def post_action(base: str, token: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST an action of branch ``main`` (or a ticket page's ``/t/…``) to the server at ``base``
+    with a bearer token; expects 201 and returns its JSON."""
+    response = requests.post(
+        f"{base}{path}" if path.startswith("/t/") else f"{base}/api/v1/branches/main{path}",
+        json=body,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=20,
+    )
+    assert response.status_code == 201, (path, response.status_code, response.text)
+    data: dict[str, Any] = response.json()
+    return data
+
+
+class LiveBoard:
+    """A board of branch ``main`` on a live server over Socket.IO, recording what it is pushed."""
+
+    def __init__(self, url: str, token: str, transport: str = "websocket") -> None:
+        import socketio
+
+        self.pushes: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.client = socketio.Client(reconnection=False)
+        self.client.on("board", self.pushes.put)
+        self.client.connect(url, auth={"token": token, "branch": "main"}, transports=[transport], wait_timeout=10)
+        #: the transport in use once connected ("polling" or "websocket")
+        self.transport: str = self.client.transport()
+
+    def reaches(self, seq: int, timeout: float = 10.0) -> dict[str, Any]:
+        """The first state pushed at or past ``seq`` (changes made during one forecast refresh
+        come in one push, so a seq may never be pushed on its own)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            board = self.pushes.get(timeout=max(0.01, deadline - time.monotonic()))
+            if board["seq"] >= seq:
+                return board
+
+    def push_of(self, event_type: str, ticket: str, timeout: float = 10.0) -> dict[str, Any]:
+        """The first push caused by ``event_type`` of ``ticket`` (other pushes are skipped)."""
+        while True:
+            board = self.pushes.get(timeout=timeout)
+            event = board.get("event") or {}
+            if event.get("type") == event_type and event.get("ticket") == ticket:
+                return board
+
+    def close(self) -> None:
+        """Disconnect."""
+        self.client.disconnect()
 
 
 @contextmanager

@@ -9,7 +9,6 @@ sequence number.
 from __future__ import annotations
 
 import os
-import queue
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,31 +19,9 @@ from typing import Any
 import pytest
 import redis
 import requests
-import socketio
-from conftest import ServerProcess, free_port, prepare_demo_branch
+from conftest import LiveBoard, ServerProcess, free_port, prepare_demo_branch
 
 REDIS_URL = os.environ.get("QB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-class Board:
-    """A Socket.IO client of one process, recording the boards it is pushed."""
-
-    def __init__(self, server: ServerProcess) -> None:
-        self.pushes: queue.Queue[dict[str, Any]] = queue.Queue()
-        self.client = socketio.Client(reconnection=False)
-        self.client.on("board", self.pushes.put)
-        self.client.connect(server.url, auth={"token": server.tokens["display"], "branch": "main"}, transports=["websocket"], wait_timeout=10)
-
-    def push_of(self, event_type: str, ticket: str, timeout: float = 10.0) -> dict[str, Any]:
-        """The first push caused by ``event_type`` of ``ticket`` (other pushes are skipped)."""
-        while True:
-            board = self.pushes.get(timeout=timeout)
-            event = board.get("event") or {}
-            if event.get("type") == event_type and event.get("ticket") == ticket:
-                return board
-
-    def close(self) -> None:
-        self.client.disconnect()
 
 
 @pytest.fixture
@@ -81,7 +58,7 @@ def snapshot(server: ServerProcess) -> dict[str, Any]:
 
 def test_an_event_written_through_one_process_reaches_boards_on_the_other(two_processes: tuple[ServerProcess, ServerProcess]) -> None:
     left, right = two_processes
-    on_left, on_right = Board(left), Board(right)
+    on_left, on_right = LiveBoard(left.url, left.tokens["display"]), LiveBoard(right.url, right.tokens["display"])
     try:
         left.act("teller1", "/counters/1/open")
         issued = right.act("kiosk", "/tickets", {"service": "deposit"})
@@ -165,7 +142,7 @@ def test_a_configuration_change_through_either_process_is_seen_by_both(
     two_processes: tuple[ServerProcess, ServerProcess],
 ) -> None:
     left, right = two_processes
-    on_right = Board(right)
+    on_right = LiveBoard(right.url, right.tokens["display"])
     try:
         config = requests.get(f"{left.url}/api/v1/branches/main/config", headers={"Authorization": f"Bearer {left.tokens['admin']}"}, timeout=10).json()
         renamed = requests.put(

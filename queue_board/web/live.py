@@ -79,6 +79,15 @@ class LivePush:
         """
         return _in_os_thread if self.server(app).async_mode == "gevent" else run_here
 
+    def start_sweeps(self, app: Flask) -> None:
+        """Start the server's own periodic work: the early-warning sweep, for conditions that no
+        event prompts (a counter idle for minutes). Once per server process (``serve``, or each
+        gunicorn worker through :mod:`queue_board.wsgi`)."""
+        socketio = self.server(app)
+        sweeper = service_of(app).warnings
+        if sweeper.enabled and sweeper.sweep_seconds > 0:
+            socketio.start_background_task(sweeper.sweep_forever, socketio.sleep)
+
     def serve_forever(self, app: Flask, host: str, port: int) -> None:
         """Run ``app``'s Socket.IO server; under gevent, on a listener with Nagle's algorithm off.
 
@@ -86,10 +95,7 @@ class LivePush:
         ACK: 40 ms added to every API call, measured by benchmarks/server_load.py.
         """
         socketio = self.server(app)
-        sweeper = service_of(app).warnings
-        if sweeper.enabled and sweeper.sweep_seconds > 0:
-            # conditions that no event prompts (a counter idle for minutes) are found by a sweep
-            socketio.start_background_task(sweeper.sweep_forever, socketio.sleep)
+        self.start_sweeps(app)
         if socketio.async_mode != "gevent":
             socketio.run(app, host=host, port=port)
             return
