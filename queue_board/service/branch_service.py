@@ -147,8 +147,9 @@ class BranchService:
     def snapshot(self, branch: str) -> dict[str, Any]:
         """The full board state of ``branch``; a stale forecast is refreshed first (in the
         background when the server runs one, so the view may carry the previous forecast)."""
+        self.projections.get(branch)  # caught up with what other processes wrote
         self.forecasts.refresh_if_stale(branch)
-        return self.boards.board(branch)
+        return self.boards.board(branch, catch_up=False)
 
     def export_lines(self, branch: str) -> Iterator[str]:
         """The branch's log as JSON Lines, the spec's format (with the server's extensions)."""

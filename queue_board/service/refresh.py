@@ -67,8 +67,9 @@ class ForecastRefresher:
         return kept[0] if kept is not None else 0
 
     def refresh_if_stale(self, branch: str) -> None:
-        """Schedule a refresh if the latest forecast is older than the state."""
-        projection = self.projections.get(branch)
+        """Schedule a refresh if the latest forecast is older than the state this process holds
+        (no look at the store: a caller that wants another process's writes catches up first)."""
+        projection = self.projections.current(branch)
         kept = self._latest.get(branch)
         if kept is None or kept[0] < projection.state.seq:
             self.schedule(branch)

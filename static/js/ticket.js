@@ -428,6 +428,8 @@ function connect() {
   state.socket = socket;
   let pending = false;
   let more = false;
+  // the seq of the newest push heard of: the server answers from memory when it holds that state
+  let heardSeq = null;
   socket.on("connect", () => {
     state.everConnected = true;
     setConnection("live");
@@ -438,17 +440,18 @@ function connect() {
     if (more) {
       more = false;
       pending = true;
-      socket.emit("refresh");
+      socket.emit("refresh", { seq: heardSeq });
     }
   });
-  socket.on("changed", () => {
+  socket.on("changed", (nudge) => {
+    if (nudge && Number.isInteger(nudge.seq)) heardSeq = Math.max(heardSeq ?? 0, nudge.seq);
     // coalesce: at most one refresh in flight
     if (pending) {
       more = true;
       return;
     }
     pending = true;
-    socket.emit("refresh");
+    socket.emit("refresh", { seq: heardSeq });
   });
   socket.on("disconnect", (reason) => {
     pending = false;

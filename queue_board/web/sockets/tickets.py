@@ -23,8 +23,11 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
     emit("ticket", ticket_state(ref))
 
 
-def on_refresh(_data: Any = None) -> None:
-    """The page heard ``changed``: send its ticket's state again."""
+def on_refresh(data: Any = None) -> None:
+    """The page heard ``changed`` (``{"seq": …}``, the push's) or polls (no seq): send its
+    ticket's state again."""
     saved = session.get("ticket")
     if isinstance(saved, list) and len(saved) == 3:
-        emit("ticket", ticket_state(TicketRef(*saved)))
+        seq = data.get("seq") if isinstance(data, dict) else None
+        seen = seq if isinstance(seq, int) and not isinstance(seq, bool) else None
+        emit("ticket", ticket_state(TicketRef(*saved), seen))

@@ -10,13 +10,20 @@ from queue_board.web.service import current_service
 from queue_board.web.tickets.links import TicketRef
 
 
-def ticket_state(ref: TicketRef) -> dict[str, Any]:
-    """The live state of the ticket ``ref`` names."""
+def ticket_state(ref: TicketRef, seen_seq: int | None = None) -> dict[str, Any]:
+    """The live state of the ticket ``ref`` names.
+
+    ``seen_seq``: the seq of the push that made the page ask (its ``changed`` nudge). When this
+    process already holds that state, the page gets it without a look at the store: a branch's
+    150 phones asking after every push would otherwise each cost a query.
+    """
     service = current_service()
     if not service.branch_exists(ref.branch):
         return ticket_view(None, service.projections.default_config, None, branch=ref.branch, day=ref.day, label=ref.label)
+    projection = service.projections.current(ref.branch)
+    if seen_seq is None or projection.state.seq < seen_seq:
+        projection = service.projection(ref.branch)  # caught up with what other processes wrote
     service.refresh_if_stale(ref.branch)
-    projection = service.projection(ref.branch)
     with service.lock(ref.branch):
         state = projection.state
         return ticket_view(
