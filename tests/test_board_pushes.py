@@ -91,3 +91,20 @@ def test_writes_during_a_refresh_go_out_together(tmp_path: Path, clock: ManualCl
     assert pushes.boards[-1]["seq"] == written
     assert pushes.boards[-1]["event"]["ticket"] == "A012"
     assert all(w["wait"] is not None for w in pushes.boards[-1]["waiting"])
+
+
+def test_screens_connecting_together_share_one_snapshot(tmp_path: Path, clock: ManualClock) -> None:
+    """After a restart a branch's screens reconnect at once: within one second of the server's
+    clock, at one seq and forecast, they get the board built once; a change or the next second
+    builds it again."""
+    branch = service(tmp_path, clock, Pushes())
+    branch.counter_action("main", "1", "open", {})
+    branch.issue_ticket("main", "deposit")
+    first = branch.snapshot_without_refresh("main")
+    assert branch.snapshot_without_refresh("main") is first
+    clock.advance(1)
+    later = branch.snapshot_without_refresh("main")
+    assert later is not first and later["now"] != first["now"]
+    branch.issue_ticket("main", "deposit")
+    changed = branch.snapshot_without_refresh("main")
+    assert changed["seq"] == later["seq"] + 1 and [w["ticket"] for w in changed["waiting"]] == ["A001", "A002"]

@@ -101,7 +101,7 @@ class BranchService:
         self.refresh_if_stale = self.forecasts.refresh_if_stale
         self.schedule_refresh = self.forecasts.schedule
         self.subscribe = self.boards.subscribe
-        self.snapshot_without_refresh = self.boards.board
+        self.snapshot_without_refresh = self.boards.connect_snapshot
 
     def _push_reports(self, branch: str, board: dict[str, Any]) -> None:
         # the managers' views follow the boards in a task of their own (a busy day's dashboard
