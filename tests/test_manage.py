@@ -173,3 +173,29 @@ def test_the_overview_reorders_when_a_branchs_queue_grows(app: Flask, client: Fl
     mine = client.get("/api/v1/overview", headers=tokens.auth("manager")).json["branches"]
     assert [row["branch"] for row in mine] == ["main"]
     assert client.get("/api/v1/overview", headers=tokens.auth("teller1")).status_code == 403
+
+
+def test_a_dashboard_is_built_after_a_write_only_while_someone_watches(app: Flask, client: FlaskClient, tokens: Tokens) -> None:
+    """Building a busy branch's dashboard costs milliseconds a write; with no manager's dashboard
+    or overview open on the branch (and no message queue, behind which another process's
+    managers might watch) nothing is built, and a manager who opens one gets it built then."""
+    reports = app.extensions["queue_board"].reports
+    built: list[str] = []
+    original = reports.dashboard
+
+    def counting(branch: str, *args: Any, **kwargs: Any) -> Any:
+        built.append(branch)
+        return original(branch, *args, **kwargs)
+
+    reports.dashboard = counting
+    post = lambda path, role, body=None: client.post(f"/api/v1/branches/main{path}", json=body or {}, headers=tokens.auth(role))  # noqa: E731
+    assert post("/counters/1/open", "teller1").status_code == 201
+    assert post("/tickets", "kiosk", {"service": "deposit"}).status_code == 201
+    assert built == []
+    manager = _manage_client(app, tokens.manager, branch="main")
+    assert built == ["main"]  # the one the manager was sent on connecting
+    assert post("/counters/1/call-next", "teller1").status_code == 201
+    assert built == ["main", "main"] and _received(manager, "dashboard")
+    manager.disconnect("/manage")
+    assert post("/counters/1/start", "teller1").status_code == 201
+    assert built == ["main", "main"]

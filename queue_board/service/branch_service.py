@@ -108,7 +108,7 @@ class BranchService:
         # takes ~10 ms): the write answers and its boards go out without waiting for them. Not
         # in the OS-thread pool the forecasts use: it reads the projection under the branch's
         # lock, which under gevent is a greenlet lock that a foreign thread must not take
-        if self.reports.pushes and self.reports.claim_push(branch):
+        if self.reports.wants_push(branch) and self.reports.claim_push(branch):
             self._start_task(self.reports.board_pushed, branch, board)
 
     def on_written(self, listener: Callable[[str, Event | None], None]) -> None:
@@ -120,7 +120,7 @@ class BranchService:
             listener(branch, event)
         if event is not None and event.type in QUIET_TYPES:
             # a complaint or a warning changes no board and no forecast: only the managers' views
-            if self.reports.pushes and self.reports.claim_push(branch):
+            if self.reports.wants_push(branch) and self.reports.claim_push(branch):
                 self._start_task(self.reports.board_pushed, branch, {})
             return
         # one push per change, after the forecast: boards get the new state and its forecast

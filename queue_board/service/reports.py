@@ -164,6 +164,7 @@ class BranchReports:
         # thread, so that 50–100 ms of Monte-Carlo never freezes the boards' sockets
         self._offload: Callable[..., Any] = offload if offload is not None else (lambda task, *args: task(*args))
         self._pushes: list[tuple[Push, Push]] = []
+        self._watched: list[Callable[[str], bool]] = []
         #: the latest evaluation of a branch's warning rules (set by the branch service)
         self.live_warnings: Callable[[str], list[Warning]] = lambda _branch: []
         #: branches whose dashboard push is scheduled and not yet built: a burst of events
@@ -496,14 +497,18 @@ class BranchReports:
         return sort_by_attention([self.summary(b) for b in branches if self.projections.exists(b)])
 
     # pushing ----------------------------------------------------------------------------
-    def on_push(self, dashboard_push: Push, overview_push: Push) -> None:
-        """Also push the dashboard and the overview row of a branch after each board push."""
+    def on_push(self, dashboard_push: Push, overview_push: Push, watched: Callable[[str], bool] | None = None) -> None:
+        """Also push the dashboard and the overview row of a branch after each board push, while
+        ``watched(branch)`` says someone may be looking (``None``: always). A manager who opens a
+        dashboard is sent one built then, so nothing is missed by not building it meanwhile."""
         self._pushes.append((dashboard_push, overview_push))
+        if watched is not None:
+            self._watched.append(watched)
 
-    @property
-    def pushes(self) -> bool:
-        """Whether anyone takes the dashboards and overview rows (a web app does, a command does not)."""
-        return bool(self._pushes)
+    def wants_push(self, branch: str) -> bool:
+        """Whether ``branch``'s dashboard and overview row must be built after a board push: a
+        web app takes them (a command does not), and someone may be watching."""
+        return bool(self._pushes) and (not self._watched or any(watched(branch) for watched in self._watched))
 
     def claim_push(self, branch: str) -> bool:
         """Whether a push of ``branch``'s dashboard must be scheduled (``False``: one is waiting to

@@ -61,8 +61,9 @@ class LivePush:
         """How ``app``'s branch service pushes boards (and nudges ticket pages)."""
         return publisher(self.server(app))
 
-    def manager_pushes(self, app: Flask) -> tuple[Publisher, Publisher]:
-        """How ``app``'s reports push a branch's dashboard and its row of the overview."""
+    def manager_pushes(self, app: Flask) -> tuple[Publisher, Publisher, Callable[[str], bool]]:
+        """How ``app``'s reports push a branch's dashboard and its row of the overview, and
+        whether anyone may be watching them."""
         return manager_pushes(self.server(app))
 
     def task_starter(self, app: Flask) -> Callable[..., Any]:
