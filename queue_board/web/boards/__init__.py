@@ -13,9 +13,8 @@ from flask import Blueprint
 
 from queue_board.service.errors import ProblemError
 from queue_board.web.boards import routes
-from queue_board.web.pages import page_headers, problem_json
+from queue_board.web.pages import problem_json
 
 boards_bp = Blueprint("boards", __name__)
-boards_bp.after_request(page_headers)
 boards_bp.register_error_handler(ProblemError, problem_json)
 routes.add_routes(boards_bp)

@@ -11,9 +11,8 @@ from flask import Blueprint
 
 from queue_board.service.errors import ProblemError
 from queue_board.web.manage import routes
-from queue_board.web.pages import page_headers, problem_json
+from queue_board.web.pages import problem_json
 
 manage_bp = Blueprint("manage", __name__)
-manage_bp.after_request(page_headers)
 manage_bp.register_error_handler(ProblemError, problem_json)
 routes.add_routes(manage_bp)

@@ -19,13 +19,11 @@ from __future__ import annotations
 from flask import Blueprint, Flask
 from flask_wtf.csrf import generate_csrf
 
-from queue_board.web.pages import page_headers
 from queue_board.web.staff import routes
 from queue_board.web.staff.lockout import init_lockout
 from queue_board.web.staff.sessions import init_sessions
 
 staff_bp = Blueprint("staff", __name__)
-staff_bp.after_request(page_headers)
 routes.add_routes(staff_bp)
 
 

@@ -40,7 +40,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from queue_board.core.staff import USER_ROLES
 from queue_board.service.errors import ProblemError
 from queue_board.web.auth import UNSAFE_METHODS, Grant, require_csrf_header, session_grant, signed_in_user
-from queue_board.web.pages import page_headers, render_page
+from queue_board.web.pages import render_page
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -67,10 +67,9 @@ def login_redirect() -> BaseResponse:
 
 
 def forbidden_page(reason: str, status: int = 403) -> Response:
-    """The "not allowed" page with ``reason`` (translated by the caller), with the screens'
-    security headers whichever blueprint the guarded view belongs to."""
+    """The "not allowed" page with ``reason`` (translated by the caller)."""
     html = render_page("forbidden.html", "forbidden", reason=reason, user=signed_in_user())
-    return page_headers(make_response(html, status))
+    return make_response(html, status)
 
 
 def refusal(grant: Grant, roles: tuple[str, ...], branch: object) -> str | None:

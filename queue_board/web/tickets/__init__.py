@@ -20,10 +20,9 @@ from __future__ import annotations
 from flask import Blueprint
 
 from queue_board.service.errors import ProblemError
-from queue_board.web.pages import page_headers, problem_json
+from queue_board.web.pages import problem_json
 from queue_board.web.tickets import routes
 
 tickets_bp = Blueprint("tickets", __name__)
-tickets_bp.after_request(page_headers)
 tickets_bp.register_error_handler(ProblemError, problem_json)
 routes.add_routes(tickets_bp)
