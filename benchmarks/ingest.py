@@ -11,7 +11,11 @@ With ``--reference DIR`` (a source tree of another version, e.g. ``git worktree 
 39821fd``), the same load runs against that version's server too, alternated pass by pass in one
 sitting, so the two are compared on the same machine at the same moment.
 
-    .venv/bin/python benchmarks/ingest.py [--database sqlite|postgres] [--branches 20] [--seconds 15] [--passes 3] [--reference DIR]
+    .venv/bin/python benchmarks/ingest.py [--database sqlite|postgres] [--branches 20] [--seconds 15] [--passes 3] [--reference DIR] [--server-processes 1,2]
+
+``--server-processes 1,2`` alternates one server process with two on the same database, joined
+by Redis (``QB_TEST_REDIS_URL``), each branch's writer on one of them as a sticky balancer would;
+the CPU is the processes' sum.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from server_load import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES = os.environ.get("QB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS = os.environ.get("QB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 CONFIG = (
     '{"name": "Ingest", "services": [{"code": "deposit", "prefix": "A", "names": {"en": "Deposit"}}],'
     ' "counters": [{"name": "1", "services": [["deposit"]]}]}'
@@ -71,12 +76,14 @@ def fresh_database(kind: str, folder: Path) -> tuple[str, Any]:
     return make_url(POSTGRES).set(database=name).render_as_string(hide_password=False), drop
 
 
-def writers(base: str, token: str, branches: list[str], seconds: float, start_at: float, results: Any) -> None:
-    """One closed-loop writer thread per branch in this process; puts (latencies, accepted)."""
+def writers(homes: dict[str, str], token: str, seconds: float, start_at: float, results: Any) -> None:
+    """One closed-loop writer thread per branch in this process, each to its branch's server
+    (``homes``: branch → base URL); puts the latencies of the accepted writes."""
     latencies: list[float] = []
     lock = threading.Lock()
 
     def loop(branch: str) -> None:
+        base = homes[branch]
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         steps = [("tickets", {"service": "deposit"}), ("counters/1/call-next", None), ("counters/1/start", None), ("counters/1/finish", None)]
@@ -97,7 +104,7 @@ def writers(base: str, token: str, branches: list[str], seconds: float, start_at
         with lock:
             latencies.extend(mine)
 
-    threads = [threading.Thread(target=loop, args=(b,)) for b in branches]
+    threads = [threading.Thread(target=loop, args=(b,)) for b in homes]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -105,8 +112,9 @@ def writers(base: str, token: str, branches: list[str], seconds: float, start_at
     results.put(latencies)
 
 
-def run_once(tree: Path, kind: str, branches: int, seconds: float, client_processes: int) -> dict[str, float]:
-    """One pass against the server of source tree ``tree``; its figures."""
+def run_once(tree: Path, kind: str, branches: int, seconds: float, client_processes: int, servers: int = 1) -> dict[str, float]:
+    """One pass against ``servers`` server processes of source tree ``tree`` (more than one:
+    joined by Redis, each branch's writer on one of them); its figures."""
     folder = Path(tempfile.mkdtemp(prefix="qb-ingest-"))
     database, drop = fresh_database(kind, folder)
     env = {
@@ -116,7 +124,11 @@ def run_once(tree: Path, kind: str, branches: int, seconds: float, client_proces
         "QB_KIOSK_TICKET_LIMIT": "1000000 per minute",
         "QB_API_WRITE_LIMIT": "1000000 per minute",
         "QB_FORECAST_SCENARIOS": "128",
+        "QB_SECRET_KEY": "ingest-benchmark",
     }
+    if servers > 1:
+        env["QB_SOCKETIO_MESSAGE_QUEUE"] = REDIS
+        env["QB_SOCKETIO_CHANNEL"] = f"qb-ingest-{uuid.uuid4().hex}"
     qb = [sys.executable, "-m", "queue_board"]
 
     def cli(*args: str) -> str:
@@ -129,36 +141,51 @@ def run_once(tree: Path, kind: str, branches: int, seconds: float, client_proces
     for name in names:
         cli("branch", "load-config", name, str(config))
     token = cli("token", "create", "--role", "admin")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [*qb, "serve", "--port", str(port)], env={**env, "QB_PUBLIC_URL": base}, cwd=tree, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    bases: list[str] = []
+    started: list[subprocess.Popen[bytes]] = []
+    for _ in range(servers):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        bases.append(base)
+        started.append(
+            subprocess.Popen(
+                [*qb, "serve", "--port", str(port)],
+                env={**env, "QB_PUBLIC_URL": base},
+                cwd=tree,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
     try:
-        for _ in range(300):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except (requests.ConnectionError, requests.Timeout):
-                pass
-            time.sleep(0.1)
-        else:
-            raise RuntimeError("the server did not start")
+        for base in bases:
+            for _ in range(300):
+                try:
+                    if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except (requests.ConnectionError, requests.Timeout):
+                    pass
+                time.sleep(0.1)
+            else:
+                raise RuntimeError("a server did not start")
+        # each branch's writer talks to one process, as a sticky load balancer would send it
+        home = {name: bases[i % servers] for i, name in enumerate(names)}
         for name in names:
-            requests.post(f"{base}/api/v1/branches/{name}/counters/1/open", headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
+            requests.post(f"{home[name]}/api/v1/branches/{name}/counters/1/open", headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
         context = multiprocessing.get_context("spawn")
         results: Any = context.Queue()
         start_at = time.time() + 3.0  # every client process up before the clock starts
         groups = [names[i::client_processes] for i in range(client_processes)]
-        processes = [context.Process(target=writers, args=(base, token, group, seconds, start_at, results)) for group in groups if group]
+        processes = [
+            context.Process(target=writers, args=({name: home[name] for name in group}, token, seconds, start_at, results)) for group in groups if group
+        ]
         for process in processes:
             process.start()
         time.sleep(max(0.0, start_at - time.time()))
-        cpu_before = cpu_seconds(server.pid)
+        cpu_before = sum(cpu_seconds(server.pid) for server in started)
         latencies: list[float] = []
         for _ in processes:
             latencies.extend(results.get(timeout=seconds + 120))
-        cpu = cpu_seconds(server.pid) - cpu_before
+        cpu = sum(cpu_seconds(server.pid) for server in started) - cpu_before
         for process in processes:
             process.join(timeout=30)
         ms = np.array(latencies) * 1000
@@ -170,11 +197,12 @@ def run_once(tree: Path, kind: str, branches: int, seconds: float, client_proces
             "cpu_share": cpu / seconds,
         }
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        for server in started:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
         drop()
 
 
@@ -227,16 +255,23 @@ def main() -> None:
     parser.add_argument("--passes", type=int, default=3)
     parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--reference", type=Path, help="source tree of another version, measured alternately")
+    parser.add_argument(
+        "--server-processes", default="1", help="comma-separated counts of server processes to alternate, e.g. 1,2 (more than one: joined by Redis)"
+    )
     args = parser.parse_args()
     print_preamble(Path(__file__).name)
-    trees = [("this code", REPO)] + ([("reference", args.reference.resolve())] if args.reference else [])
-    figures: dict[str, list[dict[str, float]]] = {name: [] for name, _ in trees}
+    counts = [int(c) for c in args.server_processes.split(",")]
+    versions = [("this code", REPO)] + ([("reference", args.reference.resolve())] if args.reference else [])
+    trees = [
+        (name if len(counts) == 1 else f"{name} × {count}", tree, count) for name, tree in versions for count in counts
+    ]
+    figures: dict[str, list[dict[str, float]]] = {name: [] for name, _, _ in trees}
     for number in range(args.passes):
-        for name, tree in trees:
-            result = run_once(tree, args.database, args.branches, args.seconds, args.client_processes)
+        for name, tree, count in trees:
+            result = run_once(tree, args.database, args.branches, args.seconds, args.client_processes, count)
             figures[name].append(result)
             print(
-                f"pass {number + 1} {name:9s}: {result['events_per_s']:6.0f} events/s, POST p50 {result['p50']:.1f} ms,"
+                f"pass {number + 1} {name:13s}: {result['events_per_s']:6.0f} events/s, POST p50 {result['p50']:.1f} ms,"
                 f" p99 {result['p99']:.1f} ms, server CPU {result['cpu_ms_per_event']:.2f} ms/event ({result['cpu_share']:.0%} of a core)",
                 flush=True,
             )
@@ -248,7 +283,7 @@ def main() -> None:
             return f"{min(values):.{digits}f}–{max(values):.{digits}f}"
 
         print(
-            f"  {name:9s}: {span('events_per_s')} events/s; POST p50 {span('p50', 1)} ms, p99 {span('p99', 1)} ms;"
+            f"  {name:13s}: {span('events_per_s')} events/s; POST p50 {span('p50', 1)} ms, p99 {span('p99', 1)} ms;"
             f" server CPU {span('cpu_ms_per_event', 2)} ms/event"
         )
     print("\nSQL statements per write (this code, caught up, one process; BEGIN not counted):")

@@ -120,7 +120,7 @@ def main() -> None:
         # boards live in their own processes, as real screens would, so that decoding their
         # pushes does not slow down the writers measured here
         context = multiprocessing.get_context("spawn")
-        results: multiprocessing.queues.Queue[dict[int, float]] = context.Queue()
+        results: multiprocessing.queues.Queue[list[list[tuple[int, float]]]] = context.Queue()
         ready = context.Event()
         stop = context.Event()
         per_process = 5
