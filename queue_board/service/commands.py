@@ -10,7 +10,6 @@ does not commit leaves no trace: the projection it moved is dropped and rebuilt 
 from __future__ import annotations
 
 import copy
-import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -69,10 +68,6 @@ def check_branch_id(branch: str) -> None:
     problem = name_problem(branch)
     if problem is not None:
         raise invalid(f"branch: {problem}", field="branch")
-
-
-#: events an import inserts per statement; the loop runs other greenlets between chunks
-IMPORT_CHUNK = 2000
 
 
 def _parse_log(lines: list[str]) -> list[tuple[int, Event]] | LogFormatError:
@@ -370,11 +365,8 @@ class BranchCommands:
                 # each new ticket is told what the engine would have told it, as in replay
                 recorded = self.offload(_accept_all, projection, [e for _, e in parsed])
                 with self.projections.store.writing(branch) as conn:
-                    if self.projections.store.last_seq(conn, branch) != first_seq - 1:
-                        raise conflict("another server process wrote to this branch while the log was checked: send it again")
-                    for start in range(0, len(recorded), IMPORT_CHUNK):
-                        self.projections.store.append_many(conn, branch, first_seq + start, recorded[start : start + IMPORT_CHUNK], actor)
-                        time.sleep(0)  # under gevent: let the other greenlets run between chunks
+                    # the unique (branch, seq) refuses the log if another process wrote meanwhile
+                    self.projections.store.append_many(conn, branch, first_seq, recorded, actor)
             except ConflictingSequence:
                 self.projections.drop(branch)
                 raise conflict("another server process wrote to this branch while the log was stored: send it again") from None

@@ -43,7 +43,6 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
-    func,
     insert,
     select,
     text,
@@ -238,6 +237,8 @@ def _prepare_sqlite(engine: Engine, *, writes: bool) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
+#: events an import inserts per statement (the event loop serves the other clients between them)
+IMPORT_CHUNK = 2000
 #: how long SQLite itself waits for a lock inside one call (milliseconds)
 SQLITE_BUSY_SLICE_MS = 20
 #: how long a transaction waits in all for the write lock before "database is locked"
@@ -393,10 +394,6 @@ class EventStore:
                 conn.execute(select(branches.c.id).where(branches.c.id == branch).with_for_update(key_share=True))
             yield conn
 
-    def last_seq(self, conn: Connection, branch: str) -> int:
-        """Highest sequence number of the branch (0 when empty)."""
-        return int(conn.execute(select(func.coalesce(func.max(events.c.seq), 0)).where(events.c.branch == branch)).scalar_one())
-
     def append(
         self,
         conn: Connection,
@@ -448,8 +445,9 @@ class EventStore:
             for i, e in enumerate(evts)
         ]
         try:
-            for start in range(0, len(rows), 5000):
-                conn.execute(insert(events), rows[start : start + 5000])
+            for start in range(0, len(rows), IMPORT_CHUNK):
+                conn.execute(insert(events), rows[start : start + IMPORT_CHUNK])
+                time.sleep(0)  # under gevent: the other greenlets run between chunks
         except IntegrityError as exc:
             raise ConflictingSequence(f"branch {branch!r}: seqs from {first_seq} were taken meanwhile") from exc
 
