@@ -173,16 +173,26 @@ class LiveServer:
 @pytest.fixture
 def live_server(tmp_path: Path) -> Iterator[LiveServer]:
     """The real app on a loopback port, wall clock, forecasts refreshed in the background."""
-    app = make_test_app(tmp_path, None, FORECAST_INLINE=False)
+    with serving(tmp_path) as live:
+        yield live
+
+
+@contextmanager
+def serving(tmp_path: Path, **overrides: Any) -> Iterator[LiveServer]:
+    """The real app with ``overrides`` on a loopback port in a thread (as :func:`live_server`),
+    stopped and its store closed at the end."""
+    app = make_test_app(tmp_path, None, FORECAST_INLINE=False, **overrides)
     tokens = create_tokens(app)
     server = make_server("127.0.0.1", free_port(), app, threaded=True)
     app.config["PUBLIC_URL"] = f"http://127.0.0.1:{server.server_port}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, tokens, server, thread, tmp_path)
-    yield live
-    live.stop()
-    live.app.extensions["queue_board"].store.close()
+    try:
+        yield live
+    finally:
+        live.stop()
+        live.app.extensions["queue_board"].store.close()
 
 
 POSTGRES_URL = os.environ.get("QB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

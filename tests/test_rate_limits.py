@@ -12,9 +12,8 @@ from typing import Any
 import pytest
 import requests
 import socketio
-from conftest import LiveServer, Tokens, create_tokens, free_port, make_test_app
+from conftest import LiveServer, Tokens, make_test_app, serving
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from queue_board.web.sockets.flood import admit_message
 
@@ -209,15 +208,8 @@ def test_an_oversized_socket_message_closes_the_connection(live_server: LiveServ
 @pytest.fixture
 def guarded_server(tmp_path: Path) -> Iterator[LiveServer]:
     """A live server whose address may fail 3 token authentications a minute."""
-    app = make_test_app(tmp_path, None, FORECAST_INLINE=False, TOKEN_FAILURE_LIMIT="3 per minute")
-    tokens = create_tokens(app)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, tokens, server, thread, tmp_path)
-    yield live
-    live.stop()
-    live.app.extensions["queue_board"].store.close()
+    with serving(tmp_path, TOKEN_FAILURE_LIMIT="3 per minute") as live:
+        yield live
 
 
 def connect_error(url: str, token: str) -> str:

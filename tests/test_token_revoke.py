@@ -22,14 +22,11 @@ import socketio
 from conftest import (
     LiveServer,
     ServerProcess,
-    create_tokens,
-    free_port,
-    make_test_app,
     screen_context,
+    serving,
 )
 from playwright.sync_api import expect
 from test_scale_out import two_processes  # noqa: F401  (a fixture: two processes joined by Redis)
-from werkzeug.serving import make_server
 
 from queue_board import ROOT
 from queue_board.store.event_store import EventStore
@@ -146,15 +143,8 @@ def test_revoking_a_manager_token_cuts_its_dashboard_socket(live_server: LiveSer
 @pytest.fixture
 def server_without_recheck(tmp_path: Path) -> Iterator[LiveServer]:
     """A live server whose processes never re-check tokens on their own (only a ``sync`` does)."""
-    app = make_test_app(tmp_path, None, FORECAST_INLINE=False, TOKEN_RECHECK_SECONDS=0.0)
-    tokens = create_tokens(app)
-    server = make_server("127.0.0.1", free_port(), app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    live = LiveServer(f"http://127.0.0.1:{server.server_port}", app, tokens, server, thread, tmp_path)
-    yield live
-    live.stop()
-    app.extensions["queue_board"].store.close()
+    with serving(tmp_path, TOKEN_RECHECK_SECONDS=0.0) as live:
+        yield live
 
 
 def test_a_sync_re_checks_the_token_at_once(server_without_recheck: LiveServer) -> None:

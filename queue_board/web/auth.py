@@ -160,6 +160,17 @@ def load_grant(token: object) -> Grant | None:
     return Grant.from_record(record) if record is not None else None
 
 
+def guessed_grant(token: object) -> Grant | None:
+    """:func:`load_grant`, as a guess of the request's address: refused (429) once the address
+    has used up its ``TOKEN_FAILURE_LIMIT``, and a wrong token counted against it."""
+    # an address that has guessed too many tokens is refused before its next guess is judged
+    rate_limits.refuse_token_guessing()
+    found = load_grant(token)
+    if found is None:
+        rate_limits.count_token_failure()
+    return found
+
+
 def screen_cookie_name(kind: str, counter: str | None = None) -> str:
     """The cookie holding the token of a screen of ``kind`` (``hall``, ``kiosk``, ``counter``): one
     per kind, and per counter for counter boards, so screens sharing a browser do not clash."""
@@ -193,10 +204,8 @@ def screen_grant(name: object) -> Grant:
     token = request.cookies.get(str(name))
     if not token:
         raise unauthorized("this browser holds no token for this screen: open the screen's link with ?token=… once")
-    rate_limits.refuse_token_guessing()
-    found = load_grant(token)
+    found = guessed_grant(token)
     if found is None:
-        rate_limits.count_token_failure()
         raise unauthorized("unknown or revoked token in this screen's cookie: open the screen's link with a new token")
     problem = screen_token_problem(found)
     if problem is not None:
@@ -288,11 +297,8 @@ def current_grant() -> Grant:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise unauthorized("send a token as 'Authorization: Bearer <token>' (create one with 'queue-board token create')")
-        # an address that has guessed too many tokens is refused before its next guess is judged
-        rate_limits.refuse_token_guessing()
-        found = load_grant(token)
+        found = guessed_grant(token)
         if found is None:
-            rate_limits.count_token_failure()
             raise unauthorized("unknown or revoked token")
         if request.method in UNSAFE_METHODS:
             rate_limits.spend_write(f"token:{found.token_id}")

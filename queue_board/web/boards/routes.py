@@ -25,11 +25,10 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from queue_board.config import ROOT
 from queue_board.core.events import MAX_NAME_LENGTH
-from queue_board.web import rate_limits
 from queue_board.web.auth import (
     SCREEN_COOKIE_PREFIX,
     current_grant,
-    load_grant,
+    guessed_grant,
     screen_cookie_name,
     screen_token_problem,
     signed_in_user,
@@ -84,14 +83,11 @@ def _exchange(name: str, token: str) -> ResponseReturnValue:
     """``303`` to this page without the token, setting the cookie ``name`` to it; a token no
     screen may keep gets a page saying why (401 unknown or revoked, 403 a person's) and no cookie."""
     # a screen's link is a token guess like any other: the same per-address limit
-    rate_limits.refuse_token_guessing()
-    grant = load_grant(token)
-    problem = screen_token_problem(grant)
+    grant = guessed_grant(token)
     if grant is None:
-        rate_limits.count_token_failure()
         reason = _("The token in this link is unknown or has been revoked. Ask for a new link (queue-board token create --role display, or --role kiosk for a kiosk).")
         return _screen_link_page(reason, 401)
-    if problem is not None:
+    if screen_token_problem(grant) is not None:
         reason = _(
             "This link holds a %(role)s token, which is a person's or a program's: a screen keeps a display or kiosk token. Staff sign in at /login instead.",
             role=grant.role,

@@ -37,7 +37,7 @@ from flask import current_app, request, session
 from flask_socketio import ConnectionRefusedError, disconnect
 
 from queue_board.web import rate_limits
-from queue_board.web.auth import Grant, load_grant
+from queue_board.web.auth import Grant, guessed_grant
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +101,6 @@ def token_grant(token: object) -> Grant | None:
     """The grant of the token a socket connects with, counting a wrong one against the address's
     ``TOKEN_FAILURE_LIMIT``; refused outright once the address has used that up."""
     try:
-        rate_limits.refuse_token_guessing()
+        return guessed_grant(token)
     except rate_limits.TooManyRequests as exc:
         raise ConnectionRefusedError(f"too many requests: {exc.message} (retry after {exc.retry_after} s)") from None
-    grant = load_grant(token)
-    if grant is None:
-        rate_limits.count_token_failure()
-    return grant
