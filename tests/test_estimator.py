@@ -13,8 +13,8 @@ from conftest import BANK_LOG
 from queue_board.core.events import Event, format_ts, parse_event, read_log
 from queue_board.core.projection import Projection
 from queue_board.forecast.calibration import Calibrator, weighted_quantile
-from queue_board.forecast.durations import RecencySample, ShareByWait, Survival
-from queue_board.forecast.monte_carlo import Range
+from queue_board.forecast.durations import DayRecord, RecencySample, ShareByWait, Survival
+from queue_board.forecast.monte_carlo import Range, routine_pauses
 
 TZ = timezone(timedelta(hours=8))
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
@@ -138,6 +138,47 @@ def test_a_learned_lunch_break_lengthens_waits_just_before_it() -> None:
     last_without = without.forecast().waits["A002"]
     # three transactions of ~5 min from 11:50 run into the learned 12:00 lunch hour
     assert last_with.p50 > last_without.p50 + 1800
+
+
+def test_a_lunch_not_taken_yet_is_still_expected_after_the_time_it_usually_began() -> None:
+    """Past days lunched at 12:00; at 12:10 today the teller has not gone yet: the lunch is due
+    as soon as the counter is free, not forgotten until tomorrow (issue 13: the rhythm replayed
+    only what a past day did after now, so between its lunch time and today's, no lunch)."""
+
+    def waits_at(minute: int, lunch_taken: bool) -> Range:
+        projection = Projection()
+        for d in range(3):
+            day_with_lunch(projection, MONDAY + timedelta(days=d), lunch=True)
+        today = MONDAY + timedelta(days=7)
+        projection.submit(ev("counter_opened", today.replace(hour=9), counter="1", services=[["A"]]))
+        if lunch_taken:
+            projection.submit(ev("counter_paused", today.replace(hour=11), counter="1", reason="lunch", minutes=30))
+            projection.submit(ev("counter_resumed", today.replace(hour=11, minute=30), counter="1"))
+        t = today.replace(hour=12) + timedelta(minutes=minute)
+        for i in range(2):
+            projection.submit(ev("ticket_issued", t + timedelta(seconds=i), ticket=f"A{i:03d}", service="A"))
+        return projection.forecast().waits["A001"]
+
+    due = waits_at(10, lunch_taken=False)
+    taken = waits_at(10, lunch_taken=True)
+    # the hour-long lunch comes before the second customer (or the first) is called
+    assert due.p50 > taken.p50 + 1800
+    # three hours after the usual time it is no longer expected today
+    assert waits_at(180, lunch_taken=False).p50 < taken.p50 + 600
+
+
+def test_an_occasional_pause_is_not_a_routine() -> None:
+    days = [
+        DayRecord(
+            day=(MONDAY + timedelta(days=d)).date(),
+            pauses={"1": [[43200.0 + 300 * d, 1800.0, "lunch"], [a, 300.0, "auth"]]},
+        )
+        for d, a in enumerate((36000.0, 50400.0, 57600.0))
+    ]
+    days.append(DayRecord(day=(MONDAY + timedelta(days=3)).date(), pauses={"2": [[40000.0, 600.0, "errand"]]}))
+    # lunch on three days of four at 12:00–12:10; the authorisations spread over the day; an
+    # errand on one day of four
+    assert routine_pauses(days) == {"1": {"lunch"}}
 
 
 def test_a_counter_that_usually_opens_later_is_expected() -> None:

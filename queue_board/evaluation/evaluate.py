@@ -64,6 +64,9 @@ class Outcomes:
     p10: FloatArray
     p50: FloatArray
     p90: FloatArray
+    #: the (local day, ticket, quantity) of each prediction: to score by day of history, by
+    #: service or by hour
+    keys: tuple[Key, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +199,11 @@ def evaluate(
             evaluation.rows.append(ScoreRow(predictor, quantity, score(actual, predicted, quantity)))
             p = np.array([predicted[k] for k in keys], dtype=float).reshape(-1, 3)
             evaluation.raw[(predictor, quantity)] = Outcomes(
-                actual=np.array([actual[k] for k in keys], dtype=float), p10=p[:, 0], p50=p[:, 1], p90=p[:, 2]
+                actual=np.array([actual[k] for k in keys], dtype=float),
+                p10=p[:, 0],
+                p50=p[:, 1],
+                p90=p[:, 2],
+                keys=tuple(keys),
             )
     return evaluation
 

@@ -49,6 +49,15 @@ INF = float("inf")
 HORIZON = 4 * 3600.0
 #: days of history that may be replayed; recent days and the same weekday are likelier
 RHYTHM_DAYS = 10
+#: a counter's routine pause (one it took on most recent days at about the same time, as a
+#: lunch) not taken yet today is still due this long after the time it began on a replayed day
+ROUTINE_LATENESS = 90 * 60.0
+#: a routine pause whose start times on the replayed days span more than this is not a routine
+ROUTINE_SPREAD = 90 * 60.0
+#: marks an overdue routine pause in a replayed day's row: it starts as soon as the counter is free
+_OVERDUE = -1e12
+#: an overdue pause starts this long after now (the forecast replays only what is strictly later)
+_JUST_AFTER = 1e-3
 
 
 NEVER = Range(INF, INF, INF)
@@ -179,23 +188,28 @@ def _rhythm(
     # one row per recent day, then each scenario takes its day's row; a day's replay only
     # changes when the clock passes one of its events, so it is kept for the minute
     minute = int(now_tod // 60)
+    routine = routine_pauses(days)
     key_base = (tuple(c.name for c in counters), tuple(c.status is CounterStatus.CLOSED for c in counters), tuple(overtaking), minute)
     taken_key = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in taken.items()))
+    routine_key = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in routine.items()))
     per_day = []
     # a model without a cache (e.g. the simulator's oracle) simply recomputes
     cache: dict[tuple[object, ...], DayReplay] = getattr(model, "rhythm_cache", {})
     for record in days:
-        key = (record.day, *key_base, taken_key)
+        key = (record.day, *key_base, taken_key, routine_key)
         cached = cache.get(key)
         if cached is None:
-            cached = _replay_day(record, counters, overtaking, minute * 60.0, taken)
+            cached = _replay_day(record, counters, overtaking, minute * 60.0, taken, routine)
             if len(cache) > 256:
                 cache.clear()
             cache[key] = cached
         per_day.append(cached)
     # the cached rows are relative to the start of the minute
     shift = now_tod - minute * 60.0
-    pause_at = _after_now(np.array([d[0] for d in per_day])[chosen] - shift)
+    pause_rows = np.array([d[0] for d in per_day])[chosen]
+    overdue = pause_rows == _OVERDUE
+    pause_at = _after_now(pause_rows - shift)
+    pause_at[overdue] = _JUST_AFTER
     pause_length = np.array([d[1] for d in per_day])[chosen]
     close_at = _after_now(np.array([d[2] for d in per_day])[chosen] - shift)
     open_at = _after_now(np.array([d[3] for d in per_day])[chosen] - shift)
@@ -226,14 +240,38 @@ def _time_of_day(state: BranchState) -> float:
 DayReplay = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, list[float]]]
 
 
+def routine_pauses(days: list[DayRecord]) -> dict[str, set[str | None]]:
+    """Per counter, the pause reasons it took on most of ``days`` at about the same time of day
+    (a lunch; not an authorisation that comes when it comes)."""
+    if not days:
+        return {}
+    starts: dict[tuple[str, str | None], list[float]] = {}
+    for record in days:
+        for name, pauses in record.pauses.items():
+            first: dict[str | None, float] = {}
+            for start, _length, reason in pauses:
+                first.setdefault(reason, start)
+            for reason, start in first.items():
+                starts.setdefault((name, reason), []).append(start)
+    out: dict[str, set[str | None]] = {}
+    for (name, reason), times in starts.items():
+        if 2 * len(times) >= len(days) and max(times) - min(times) <= ROUTINE_SPREAD:
+            out.setdefault(name, set()).add(reason)
+    return out
+
+
 def _replay_day(
     record: DayRecord,
     counters: list[Counter],
     overtaking: list[str],
     now_tod: float,
     taken: dict[str, set[str | None]],
+    routine: dict[str, set[str | None]],
 ) -> DayReplay:
-    """What ``record``'s day did after ``now_tod``, relative to now, for these counters."""
+    """What ``record``'s day did after ``now_tod``, relative to now, for these counters. A routine
+    pause the day took a little before now and today has not taken yet is overdue: it is
+    marked to start as soon as the counter is free (else the forecast forgets a lunch for the
+    minutes between the time it began that day and the time the teller goes today)."""
     size_c = len(counters)
     pause_at = np.full(size_c, INF)
     pause_length = np.zeros(size_c)
@@ -243,7 +281,14 @@ def _replay_day(
     for ci, counter in enumerate(counters):
         name = counter.name
         for start, length, reason in record.pauses.get(name, ()):
-            if now_tod < start < end and length is not None and reason not in taken.get(name, set()):
+            if length is None or reason in taken.get(name, set()):
+                continue
+            routine_here = reason in routine.get(name, set())
+            if start <= now_tod and now_tod - start <= ROUTINE_LATENESS and routine_here:
+                pause_at[ci] = _OVERDUE
+                pause_length[ci] = length
+                break
+            if now_tod < start < end:
                 pause_at[ci] = start - now_tod
                 pause_length[ci] = length
                 break
