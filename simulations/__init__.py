@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from simulations.branch_sim import BranchAgent, Customer, SimulationError, run_agent, simulate
-from simulations.scenarios import SCENARIOS, Scenario, busy_tiered_branch, demo_branch, single_service_mm_c
+from simulations.scenarios import (
+    SCENARIOS,
+    Scenario,
+    busy_tiered_branch,
+    demo_branch,
+    single_service_mm_c,
+    split_shift_branch,
+)
 
 __all__ = [
     "SCENARIOS",
@@ -16,4 +23,5 @@ __all__ = [
     "run_agent",
     "simulate",
     "single_service_mm_c",
+    "split_shift_branch",
 ]

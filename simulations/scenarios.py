@@ -599,6 +599,56 @@ def mixed_length_branch() -> Scenario:
     )
 
 
+def split_shift_branch() -> Scenario:
+    """A branch working in shifts, with a thin hour between them: 5 counters, about 230
+    customers a day. Counters 1 and 2 work the morning (09:00–13:00), 3 and 4 the afternoon
+    (14:00–17:00); counter 5 works all day and lunches at 13:00, so from 13:00 to 14:00 one
+    teller (then none) faces the lunchtime crowd. Counter 5 ranks loans first."""
+    services = (
+        ServiceSpec(
+            "deposit",
+            _prefix("deposit"),
+            heavy_tailed(median=140.0, sigma=0.45, tail_share=0.03, tail_from=420.0, alpha=2.4, cap=1800.0),
+            _hours(16, 19, 22, 24, 22, 18, 16, 18),
+        ),
+        ServiceSpec(
+            "remittance",
+            _prefix("remittance"),
+            heavy_tailed(median=270.0, sigma=0.45, tail_share=0.05, tail_from=720.0, alpha=2.4, cap=3600.0),
+            _hours(4, 5, 6, 7, 7, 6, 5, 5),
+        ),
+        ServiceSpec(
+            "loan",
+            _prefix("loan"),
+            heavy_tailed(median=960.0, sigma=0.35, tail_share=0.06, tail_from=1800.0, alpha=2.5, cap=5400.0),
+            _hours(1, 1.5, 1.5, 1, 1, 1.5, 1.5, 1),
+            patience=LogNormal(70 * 60.0, 0.6),
+        ),
+    )
+    everything: Profile = (("deposit", "remittance", "loan"),)
+    counters = (
+        CounterSpec("1", everything, closes=time(13, 0), speed=1.05),
+        CounterSpec("2", everything, closes=time(13, 0), speed=0.95),
+        CounterSpec("3", everything, opens=time(14, 0), speed=1.05),
+        CounterSpec("4", everything, opens=time(14, 0)),
+        CounterSpec(
+            "5",
+            (("loan",), ("deposit", "remittance")),
+            pauses=(PlannedPause(LUNCH, time(13, 0), 30, LUNCH_OVERRUN),),
+        ),
+    )
+    return Scenario(
+        name="shifts",
+        services=services,
+        counters=counters,
+        walk_up=LogNormal(20.0, 0.5),
+        wrap_up=LogNormal(15.0, 0.6),
+        reaction=LogNormal(3.0, 0.6),
+        patience=Mixture(((0.1, LogNormal(150.0, 0.7)), (0.9, LogNormal(45 * 60.0, 0.6)))),
+        cancel_probability=0.3,
+    )
+
+
 def with_express(scenario: Scenario, counter: str, minutes: float) -> Scenario:
     """The same branch with ``counter`` opening as "express ≤ ``minutes`` min"."""
     if not any(c.name == counter for c in scenario.counters):
@@ -614,4 +664,5 @@ SCENARIOS: dict[str, Callable[[], Scenario]] = {
     # three tellers at 75 % load: 27 customers an hour, 5 minutes each
     "mmc": lambda: single_service_mm_c(3, 27.0, 300.0),
     "mixed": mixed_length_branch,
+    "shifts": split_shift_branch,
 }

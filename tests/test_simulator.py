@@ -20,7 +20,7 @@ from queue_board.core.branch import FREE, QUEUED, BranchState, CounterStatus
 from queue_board.core.call_rule import serves
 from queue_board.core.events import Event, parse_event, read_log, write_log
 from queue_board.core.projection import Projection
-from simulations import BranchAgent, demo_branch, simulate, single_service_mm_c
+from simulations import BranchAgent, demo_branch, simulate, single_service_mm_c, split_shift_branch
 from simulations.__main__ import main
 from simulations.scenarios import Constant, Scenario
 
@@ -256,6 +256,23 @@ def test_demo_branch_has_a_plausible_daily_volume_and_transaction_lengths() -> N
     assert statistics.stdev(lengths["deposit"]) / math.sqrt(len(lengths["deposit"])) < 0.05 * means["deposit"]
     served = {service: len(values) for service, values in lengths.items()}
     assert 5 <= served["loan"] / 5 <= 25 and served["deposit"] > served["remittance"] > served["loan"]
+
+
+def test_split_shift_branch_has_a_thin_hour_between_its_shifts() -> None:
+    log = simulate(split_shift_branch(), 2, MONDAY, seed=5)
+    spells: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for event in log:
+        if event.type in ("counter_opened", "counter_closed") and event.counter is not None:
+            hour = event.ts.hour + event.ts.minute / 60
+            spells[event.counter].append((hour, 1.0 if event.type == "counter_opened" else 0.0))
+    opened = {name: [h for h, kind in marks if kind] for name, marks in spells.items()}
+    closed = {name: [h for h, kind in marks if not kind] for name, marks in spells.items()}
+    # the morning shift closes at 13:00, the afternoon shift opens at 14:00, counter 5 stays
+    assert all(13.0 <= h < 14.0 for name in ("1", "2") for h in closed[name])
+    assert all(14.0 <= h < 14.1 for name in ("3", "4") for h in opened[name])
+    assert all(h >= 17.0 for h in closed["5"])
+    lunches = [e for e in log if e.type == "counter_paused" and e.counter == "5"]
+    assert len(lunches) == 2 and all(13.0 <= e.ts.hour + e.ts.minute / 60 < 14.0 for e in lunches)
 
 
 def test_lunch_and_authorisation_pauses_are_taken_and_overrun() -> None:
