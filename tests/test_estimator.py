@@ -12,7 +12,7 @@ from conftest import BANK_LOG
 
 from queue_board.core.events import Event, format_ts, parse_event, read_log
 from queue_board.core.projection import Projection
-from queue_board.forecast.calibration import Calibrator, weighted_quantile
+from queue_board.forecast.calibration import Calibrator, _bucket, weighted_quantile
 from queue_board.forecast.durations import DayRecord, RecencySample, ShareByWait, Survival
 from queue_board.forecast.monte_carlo import Range, routine_pauses
 
@@ -241,6 +241,32 @@ def test_calibration_widens_ranges_that_proved_too_narrow() -> None:
     adjusted = calibrator.adjust(Range(250.0, 300.0, 350.0))
     assert adjusted.p10 < 200 and adjusted.p90 > 450
     assert 250 < adjusted.p50 < 350
+
+
+def test_calibration_corrects_a_median_that_is_systematically_short() -> None:
+    calibrator = Calibrator()
+    rng = np.random.default_rng(8)
+    for i in range(400):
+        key = ("day", f"T{i}")
+        calibrator.remember(key, Range(150.0, 300.0, 600.0))
+        calibrator.resolve(key, float(600.0 * rng.lognormal(0.0, 0.3)))  # twice as long, always
+    assert 520 < calibrator.adjust(Range(150.0, 300.0, 600.0)).p50 < 680
+
+
+def test_calibration_stops_correcting_the_median_once_the_correction_no_longer_pays() -> None:
+    """Transactions were twice as long for a while, then the model is right again: the fitted
+    factor still remembers the long spell, but the median it corrects errs more than the raw
+    one on the outcomes since, so the raw median is shown again (the tails stay corrected)."""
+    calibrator = Calibrator()
+    rng = np.random.default_rng(9)
+    for i in range(450):
+        key = ("day", f"T{i}")
+        calibrator.remember(key, Range(150.0, 300.0, 600.0))
+        truth = 600.0 if i < 300 else 300.0
+        calibrator.resolve(key, float(truth * rng.lognormal(0.0, 0.1)))
+    fitted = calibrator.corrections_only()._factors[_bucket(300.0)]
+    assert fitted is not None and fitted[1] > 1.5  # the window still holds the long spell
+    assert calibrator.adjust(Range(150.0, 300.0, 600.0)).p50 == pytest.approx(300.0)
 
 
 def test_calibration_leaves_forecasts_alone_without_outcomes() -> None:
