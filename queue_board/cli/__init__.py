@@ -142,16 +142,36 @@ def public_url_problem(config: Mapping[str, Any]) -> str | None:
 @click.option("--all", "all_updates", is_flag=True, help="also write updated waits of every waiting ticket after each event")
 @click.option("--scenarios", default=128, show_default=True, type=click.IntRange(16, 10000))
 @click.option("--seed", default=20260302, show_default=True, type=int)
-def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: int) -> None:
+@click.option(
+    "--prior-from",
+    "prior_from",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False),
+    metavar="LOG",
+    help="a sister branch's log (repeatable): EVENTS' branches start from what these learned "
+    "(per-service lengths, pause overrun, patience) instead of fixed priors",
+)
+def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: int, prior_from: tuple[str, ...]) -> None:
     """Replay EVENTS (JSON Lines) through the server's engine; write the predictions CSV."""
     from tqdm import tqdm
 
     from queue_board.core.projection import Projection
-    from queue_board.evaluation.replay import ReplayError
+    from queue_board.evaluation.replay import ReplayError, learn_sisters
     from queue_board.evaluation.replay import replay as run_replay
+    from queue_board.forecast.durations import Priors
+    from queue_board.forecast.pooling import bank_prior
 
     with click.open_file(events, encoding="utf-8") as src:
         lines = src.readlines()
+    priors = Priors()
+    if prior_from:
+        try:
+            sisters = learn_sisters((path, Path(path).read_text(encoding="utf-8").splitlines()) for path in prior_from)
+        except ReplayError as exc:
+            fail(f"--prior-from: {exc}")
+        if not sisters:
+            fail(f"--prior-from: {', '.join(prior_from)} hold no events to learn from")
+        priors = Priors(bank=bank_prior(sisters))
     progress = tqdm(total=len(lines), unit="ev", desc="replay", disable=None, file=sys.stderr)
     try:
         with click.open_file(out_path, "w", encoding="utf-8") as out:
@@ -159,7 +179,7 @@ def replay(events: str, out_path: str, all_updates: bool, scenarios: int, seed: 
                 lines,
                 cast(TextIO, out),
                 all_updates=all_updates,
-                projection_factory=lambda: Projection(scenarios=scenarios, seed=seed),
+                projection_factory=lambda: Projection(priors=priors, scenarios=scenarios, seed=seed),
                 on_event=lambda _event: _advance(progress),
             )
     except ReplayError as exc:

@@ -13,6 +13,7 @@ from typing import TextIO
 
 from queue_board.core.events import Event, LogFormatError, format_ts, read_log
 from queue_board.core.projection import Projection
+from queue_board.forecast.durations import BranchModel
 from queue_board.forecast.monte_carlo import Range
 
 CSV_HEADER = ("ts", "ticket", "quantity", "p10", "p50", "p90")
@@ -94,6 +95,28 @@ def replay(
     except LogFormatError as exc:
         raise ReplayError(exc.line_number, exc.message) from None
     return stats
+
+
+def learn_sisters(logs: Iterable[tuple[str, Iterable[str]]]) -> list[BranchModel]:
+    """The learned models of every branch of the sister logs ``(name, lines)``, each event
+    learned as a replay would (without forecasting: only what they learned is wanted), for
+    :func:`queue_board.forecast.pooling.bank_prior`. Raises :class:`ReplayError` naming the log
+    and line of the first event that is unreadable or impossible."""
+    models: list[BranchModel] = []
+    for name, lines in logs:
+        projections: dict[str | None, Projection] = {}
+        try:
+            for number, event in read_log(lines):
+                projection = projections.get(event.branch)
+                if projection is None:
+                    projection = projections[event.branch] = Projection()
+                rejection = projection.submit(event)
+                if rejection is not None:
+                    raise ReplayError(number, f"{name}: {rejection.message}")
+        except LogFormatError as exc:
+            raise ReplayError(exc.line_number, f"{name}: {exc.message}") from None
+        models.extend(projection.model for projection in projections.values())
+    return models
 
 
 def _no_counter_fallback(projection: Projection, label: str) -> Range:

@@ -10,10 +10,11 @@ two-hour account opening moves the 90th percentile a little and the median not a
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +24,10 @@ from queue_board.core.events import Event, Profile
 from queue_board.forecast.calibration import Calibrator
 from queue_board.forecast.ranges import Range
 
+if TYPE_CHECKING:
+    # pooling builds on this module's samples; the prior it makes is only named here
+    from queue_board.forecast.pooling import BankPrior
+
 FloatArray = np.ndarray
 
 
@@ -31,7 +36,8 @@ class RecencySample:
 
     The newest observation has weight 1, one ``half_life`` observations older 1/2, and
     so on. The prior enters as ``prior_weight`` pseudo-observations spread as a
-    log-normal around ``prior_median``; they age like real ones, so data soon outweighs them.
+    log-normal around ``prior_median`` (or as the ``prior_values`` given); they age like real
+    ones, so data soon outweighs them.
     """
 
     __slots__ = ("_cache", "_capacity", "_count", "_decay", "_stamps", "_values", "count")
@@ -44,6 +50,7 @@ class RecencySample:
         prior_weight: float = 5.0,
         half_life: float = 150.0,
         capacity: int = 600,
+        prior_values: Sequence[float] | None = None,
     ) -> None:
         self._capacity = capacity
         self._decay = float(np.log(2.0) / half_life)
@@ -52,12 +59,17 @@ class RecencySample:
         self._count = 0
         self.count = 0  # real observations seen, prior excluded
         self._cache: tuple[FloatArray, FloatArray] | None = None
-        # the prior as evenly spaced log-normal quantiles, stamped as if just seen
+        # the prior as evenly spaced log-normal quantiles (or the values given, e.g. a bank's
+        # pooled quantiles), stamped as if just seen
         if prior_weight > 0:
-            n = max(3, round(prior_weight * 3))
-            probs = (np.arange(n) + 0.5) / n
-            z = np.array([NormalDist().inv_cdf(float(p)) for p in probs])
-            prior = prior_median * np.exp(prior_spread * z)
+            if prior_values is not None:
+                prior = np.asarray(prior_values, dtype=float)
+                n = len(prior)
+            else:
+                n = max(3, round(prior_weight * 3))
+                probs = (np.arange(n) + 0.5) / n
+                z = np.array([NormalDist().inv_cdf(float(p)) for p in probs])
+                prior = prior_median * np.exp(prior_spread * z)
             # each pseudo-observation weighs prior_weight / n
             age = np.log(n / prior_weight) / self._decay if prior_weight < n else 0.0
             for value in prior:
@@ -385,6 +397,9 @@ class Priors:
     no_show_rate: float = 0.05
     #: how long a transaction really lasts after a teller's heads-up, in declared minutes: 1 = as declared
     heads_up_realised: float = 1.0
+    #: what sister branches teach (``queue_board.forecast.pooling.bank_prior``): per-service
+    #: lengths, pause overrun and patience start from it instead of the numbers above
+    bank: BankPrior | None = None
 
 
 @dataclass(slots=True)
@@ -448,19 +463,25 @@ class BranchModel:
         self.no_show_wait = RecencySample(p.no_show_seconds, prior_spread=0.5)
         self.pause_length = RecencySample(p.pause_seconds, prior_spread=0.7, half_life=40)
         self.pause_overrun = RecencySample(p.pause_overrun, prior_spread=0.2, half_life=40)
+        if p.bank is not None and p.bank.pause_overrun is not None:
+            self.pause_overrun = p.bank.pause_overrun.sample(half_life=40)
         # a small prior (three observations' worth) around "as declared": a branch's own tellers
         # soon say how their five minutes run
         self.heads_up_realised = RecencySample(p.heads_up_realised, prior_spread=0.3, prior_weight=3.0, half_life=40)
         self.wrap_up = Survival(p.wrap_up_seconds)
         self.reaction = Survival(p.reaction_seconds)
-        self.patience = Survival(None)
+        self.patience = p.bank.patience_survival() if p.bank is not None else Survival(None)
         self.silent_leaving = ShareByWait(p.no_show_rate)
 
     def service(self, code: str) -> RecencySample:
         """The duration sample of one service (created from the prior on first use)."""
         sample = self.services.get(code)
         if sample is None:
-            sample = self.services[code] = RecencySample(self.priors.service_seconds, prior_spread=0.7)
+            pooled = self.priors.bank.services.get(code) if self.priors.bank is not None else None
+            if pooled is not None:
+                sample = self.services[code] = pooled.sample()
+            else:
+                sample = self.services[code] = RecencySample(self.priors.service_seconds, prior_spread=0.7)
         return sample
 
     @property

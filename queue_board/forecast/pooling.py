@@ -1,0 +1,111 @@
+"""A bank-wide prior: what a new branch assumes from its sister branches until its own data speaks.
+
+A branch that goes live knows nothing of its own tellers and customers; its sisters in the
+same bank do. :func:`bank_prior` pools what their learned models hold (partial pooling, as in
+a hierarchical model):
+
+- **transaction length per service**: each sister's learned distribution (its quantiles), mixed
+  with equal weight per branch; a new branch starts from that mixture as ``k`` pseudo-
+  observations, where ``k = σ² / τ²`` is the number of its own transactions at which their
+  mean log length is as reliable as the bank's: ``σ²`` the spread of log lengths within a
+  branch, ``τ²`` how much branches' mean log lengths really differ (method of moments: their
+  observed variance minus the noise of each mean). Sisters that agree make a strong prior,
+  sisters that differ a weak one (``k`` within ``[MIN_WEIGHT, MAX_WEIGHT]``). The pseudo-
+  observations age like the branch's own (:class:`~queue_board.forecast.durations.RecencySample`),
+  so its own transactions take over;
+- **pause overrun** (actual ÷ declared minutes): pooled the same way;
+- **patience**: the sisters' censored hazards (events and time at risk per bin) summed, scaled
+  to ``PATIENCE_WEIGHT`` episodes.
+
+Pure numpy over :class:`~queue_board.forecast.durations.BranchModel`; no I/O. Offline,
+``queue-board replay --prior-from LOG…`` learns the sisters from their logs and replays with it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from queue_board.forecast.durations import BranchModel, RecencySample, Survival
+
+#: quantiles that stand for one sister's learned distribution
+PROBS = (np.arange(15) + 0.5) / 15
+#: a sister's sample counts once it holds this many of its own observations
+MIN_OBSERVATIONS = 20
+#: bounds of the pseudo-observations a pooled prior is worth
+MIN_WEIGHT = 3.0
+MAX_WEIGHT = 30.0
+#: episodes the pooled patience is worth
+PATIENCE_WEIGHT = 20.0
+
+
+@dataclass(frozen=True, slots=True)
+class PooledSample:
+    """A pooled distribution as evenly spaced quantiles, worth ``weight`` observations."""
+
+    values: tuple[float, ...]
+    weight: float
+    #: how many sisters it pools
+    branches: int
+
+    def sample(self, *, half_life: float = 150.0) -> RecencySample:
+        """A fresh branch's recency sample, started from this prior."""
+        return RecencySample(float(np.median(self.values)), prior_values=self.values, prior_weight=self.weight, half_life=half_life)
+
+
+@dataclass(frozen=True, slots=True)
+class BankPrior:
+    """What sister branches teach a new one (see the module docstring)."""
+
+    services: dict[str, PooledSample] = field(default_factory=dict)
+    pause_overrun: PooledSample | None = None
+    #: summed (events, time at risk) per hazard bin, already scaled to ``PATIENCE_WEIGHT`` episodes
+    patience: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+
+    def patience_survival(self) -> Survival:
+        """A fresh branch's patience, started from the sisters'."""
+        survival = Survival(None)
+        if self.patience is not None:
+            survival.prior_events = np.array(self.patience[0])
+            survival.prior_exposure = np.array(self.patience[1])
+        return survival
+
+
+def pool_samples(samples: Sequence[RecencySample]) -> PooledSample | None:
+    """The partial-pooling prior of several branches' samples of one quantity (``None``: no
+    sister has enough observations)."""
+    usable = [s for s in samples if s.count >= MIN_OBSERVATIONS]
+    if not usable:
+        return None
+    quantiles = [np.maximum(s.quantiles(PROBS), 1e-3) for s in usable]
+    logs = [np.log(q) for q in quantiles]
+    within = float(np.mean([np.var(q) for q in logs]))
+    means = np.array([np.mean(q) for q in logs])
+    counts = np.array([min(s.count, 2 * 150) for s in usable], dtype=float)
+    # one sister says nothing of how branches differ: a weak prior (between = within)
+    between = float(np.var(means, ddof=1)) - float(np.mean(within / counts)) if len(usable) > 1 else within
+    weight = MAX_WEIGHT if between <= 0 else float(np.clip(within / between, MIN_WEIGHT, MAX_WEIGHT))
+    mixed = np.sort(np.concatenate(quantiles))
+    values = np.quantile(mixed, PROBS)
+    return PooledSample(values=tuple(float(v) for v in values), weight=weight, branches=len(usable))
+
+
+def bank_prior(models: Sequence[BranchModel]) -> BankPrior:
+    """Pool the learned models of sister branches into a new branch's prior."""
+    codes = sorted({code for model in models for code in model.services})
+    services = {}
+    for code in codes:
+        pooled = pool_samples([model.services[code] for model in models if code in model.services])
+        if pooled is not None:
+            services[code] = pooled
+    overrun = pool_samples([model.pause_overrun for model in models])
+    patience = None
+    episodes = sum(min(model.patience.count, 1.0 / (1.0 - model.patience.memory)) for model in models)
+    if episodes > 0:
+        events = sum((model.patience.events for model in models), np.zeros_like(models[0].patience.events))
+        exposure = sum((model.patience.exposure for model in models), np.zeros_like(models[0].patience.exposure))
+        scale = PATIENCE_WEIGHT / episodes
+        patience = (tuple(float(v) for v in events * scale), tuple(float(v) for v in exposure * scale))
+    return BankPrior(services=services, pause_overrun=overrun, patience=patience)
