@@ -118,7 +118,7 @@ def _tick(projection: Projection, at: float, traces: dict[str, list[tuple[float,
         return 0
     moved = state.copy_for_forecast()
     moved.now = at
-    forecast = calibrate(projection.forecaster.forecast(moved, projection.model), projection.model.calibrator)
+    forecast = calibrate(projection.forecaster.forecast(moved, projection.model), projection.model.calibrator, moved)
     for warning in promise_at_risk(moved, today, forecast, at, WIDE_OPEN):
         assert warning.subject is not None
         slack = warning.facts["slack"]

@@ -269,6 +269,30 @@ def test_calibration_stops_correcting_the_median_once_the_correction_no_longer_p
     assert calibrator.adjust(Range(150.0, 300.0, 600.0)).p50 == pytest.approx(300.0)
 
 
+def test_calibration_widens_the_tails_of_the_one_service_whose_waits_outrun_them() -> None:
+    """Overall the ranges hold; prospects' waits run past them. Their p90 widens, deposits'
+    stays, and neither median moves (issue 13: per-service and per-hour promises)."""
+    calibrator = Calibrator()
+    rng = np.random.default_rng(10)
+    for i in range(1200):
+        key = ("day", f"T{i}")
+        service = "NW" if i % 4 == 0 else "deposit"
+        calibrator.remember(key, Range(100.0, 300.0, 800.0), (service, 10))
+        spread = 1.0 if service == "deposit" else 2.5
+        calibrator.resolve(key, float(300.0 * rng.lognormal(0.0, 0.75 * spread)))
+    deposit = calibrator.adjust(Range(100.0, 300.0, 800.0), ("deposit", 10))
+    prospect = calibrator.adjust(Range(100.0, 300.0, 800.0), ("NW", 10))
+    assert prospect.p50 == deposit.p50
+    assert prospect.p90 > 1.5 * deposit.p90 and prospect.p10 < 0.7 * deposit.p10
+    # about a tenth of each service's waits now lie above the p90 it is shown
+    for service, told in (("deposit", deposit), ("NW", prospect)):
+        spread = 1.0 if service == "deposit" else 2.5
+        waits = 300.0 * rng.lognormal(0.0, 0.75 * spread, 4000)
+        assert 0.05 < float(np.mean(waits > told.p90)) < 0.16, service
+    # a service never seen, at an hour never seen, gets the overall correction only
+    assert calibrator.adjust(Range(100.0, 300.0, 800.0), ("loan", 15)) == calibrator.adjust(Range(100.0, 300.0, 800.0))
+
+
 def test_calibration_leaves_forecasts_alone_without_outcomes() -> None:
     assert Calibrator().adjust(Range(10.0, 20.0, 30.0)) == Range(10.0, 20.0, 30.0)
 

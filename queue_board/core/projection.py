@@ -26,7 +26,15 @@ from queue_board.forecast.durations import (
     predicted_seconds,
     time_of_day,
 )
-from queue_board.forecast.monte_carlo import Forecast, Forecaster, Range, calibrate, local_hour, sample_range
+from queue_board.forecast.monte_carlo import (
+    Forecast,
+    Forecaster,
+    Range,
+    calibrate,
+    local_hour,
+    sample_range,
+    ticket_segment,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,14 +141,14 @@ class Projection:
         if not math.isfinite(raw.p90):
             return Promise(told=None, raw=None)
         elapsed = self.state.now - self.state.tickets[label].issued_at
-        told = self.model.calibrator.adjust(raw)
+        told = self.model.calibrator.adjust(raw, ticket_segment(self.state, label))
         return Promise(told=told.shifted(elapsed), raw=raw.shifted(elapsed))
 
     def forecast(self, services: Iterable[str] = (), *, focus: str | None = None) -> Forecast:
         """Forecast the branch as it stands (see :mod:`queue_board.forecast.monte_carlo`); with
         ``focus``, only that waiting ticket's wait. Changes nothing."""
         raw = self.forecaster.forecast(self.state, self.model, services, focus=focus)
-        return calibrate(raw, self.model.calibrator)
+        return calibrate(raw, self.model.calibrator, self.state)
 
     def service_range(self, service: str, counter: str | None = None) -> Range:
         """How long a transaction of ``service`` takes at ``counter`` now: the learned 10/50/90 % range."""

@@ -702,8 +702,9 @@ def learn_promise(model: BranchModel, state: BranchState, event: Event) -> None:
     Read from the ``ticket_issued`` event itself (``told_raw``), so a restarted server, another
     process and ``replay`` all calibrate from the same inputs: the log.
     """
-    if event.told_raw is not None and event.ticket is not None:
-        model.calibrator.remember((state.day, event.ticket), Range(*event.told_raw))
+    if event.told_raw is not None and event.ticket is not None and event.service is not None:
+        segment = (event.service, int(time_of_day(event) // 3600))
+        model.calibrator.remember((state.day, event.ticket), Range(*event.told_raw), segment)
 
 
 def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus, Ticket
 from queue_board.core.call_rule import has_eligible_waiting, is_short
 from queue_board.core.events import Profile
-from queue_board.forecast.calibration import Calibrator
+from queue_board.forecast.calibration import Calibrator, Segment
 from queue_board.forecast.durations import (
     HAZARD_EDGES,
     BranchModel,
@@ -765,12 +765,23 @@ def _run_call_rule(
     return called
 
 
-def calibrate(raw: Forecast, calibrator: Calibrator) -> Forecast:
-    """The calibrated forecast; changes nothing (the calibrator learns from the log, see
-    ``durations.learn_promise``), so forecasting as often as one likes never alters a promise."""
-    waits = {label: calibrator.adjust(remaining) for label, remaining in raw.waits.items()}
-    new_ticket = {s: (calibrator.adjust(r) if r is not None else None) for s, r in raw.new_ticket.items()}
+def ticket_segment(state: BranchState, label: str) -> Segment:
+    """What a ticket's tails are calibrated by beyond its forecast's size: its service and the
+    local hour it was issued."""
+    ticket = state.tickets[label]
+    offset = state.last_ts.utcoffset() if state.last_ts is not None else None
+    hour = int(time_of_day_at(ticket.issued_at, offset.total_seconds() if offset is not None else 0.0) // 3600)
+    return (ticket.service, hour)
+
+
+def calibrate(raw: Forecast, calibrator: Calibrator, state: BranchState) -> Forecast:
+    """The calibrated forecast of ``state``; changes nothing (the calibrator learns from the
+    log, see ``durations.learn_promise``), so forecasting as often as one likes never alters a
+    promise."""
+    waits = {label: calibrator.adjust(remaining, ticket_segment(state, label)) for label, remaining in raw.waits.items()}
+    hour = local_hour(state)
+    new_ticket = {s: (calibrator.adjust(r, (s, hour)) if r is not None else None) for s, r in raw.new_ticket.items()}
     return Forecast(at=raw.at, waits=waits, new_ticket=new_ticket, counters=raw.counters)
 
 
-__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "range_of", "sample_range"]
+__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "range_of", "sample_range", "ticket_segment"]

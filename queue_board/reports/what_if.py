@@ -253,7 +253,7 @@ def what_if(
     labels = [t.label for t in state.waiting_tickets()]
 
     def waits(trial: BranchState) -> WaitSummary:
-        return summarise(calibrate(forecaster.forecast(trial, reader), reader.calibrator), labels)
+        return summarise(calibrate(forecaster.forecast(trial, reader), reader.calibrator, trial), labels)
 
     now = waits(state.copy_for_forecast())
     if not labels:

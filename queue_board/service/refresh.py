@@ -127,4 +127,4 @@ class ForecastRefresher:
 def _calibrated_forecast(
     state: BranchState, model: BranchModel, rng: np.random.Generator, scenarios: int, services: list[str]
 ) -> Forecast:
-    return calibrate(forecast(state, model, rng, scenarios, services), model.calibrator)
+    return calibrate(forecast(state, model, rng, scenarios, services), model.calibrator, state)
