@@ -53,6 +53,8 @@ MEDIAN_MEMORY = 0.995
 SEGMENT_WINDOW = 300
 SEGMENT_SHRINK = 60.0
 SEGMENT_MIN = 20
+#: a segment's tail is corrected only when the share beyond it is this many standard errors off
+SEGMENT_Z = 2.0
 
 #: what a ticket's tails are corrected by beyond its forecast's size: its service and the
 #: local hour it was issued
@@ -206,7 +208,8 @@ def _parts(segment: Segment) -> tuple[tuple[str, object], tuple[str, object]]:
 
 
 def _fit_segment(rows: deque[tuple[float, float, float]]) -> tuple[float, float]:
-    """A segment's (p10, p90) factors: the quantile-loss optimum, shrunk toward 1."""
+    """A segment's (p10, p90) factors: those that put a tenth of its recent waits beyond each
+    tail, shrunk toward 1."""
     data = np.array(rows)
     actual = data[:, 2]
     shrink = len(rows) / (len(rows) + SEGMENT_SHRINK)
@@ -217,7 +220,16 @@ def _fit_segment(rows: deque[tuple[float, float, float]]) -> tuple[float, float]
         if usable.sum() < SEGMENT_MIN:
             out.append(1.0)
             continue
-        ratio = weighted_quantile(actual[usable] / predicted[usable], predicted[usable], q)
+        beyond = float(np.mean(actual[usable] > predicted[usable])) if q > 0.5 else float(np.mean(actual[usable] < predicted[usable]))
+        expected = 1.0 - q if q > 0.5 else q
+        # only a segment whose tail is missed by more than chance is corrected: a noisy factor
+        # per hour of the day, applied to every hour, puts more waits beyond the tails than none
+        if abs(beyond - expected) <= SEGMENT_Z * np.sqrt(expected * (1.0 - expected) / usable.sum()):
+            out.append(1.0)
+            continue
+        # unweighted: a segment's promise is about the share of its customers beyond the tail,
+        # whatever the size of their forecasts (weights by size made the big ones rule)
+        ratio = float(np.quantile(actual[usable] / predicted[usable], q))
         out.append(float(np.exp(shrink * np.log(max(ratio, 1e-3)))))
     return (out[0], out[1])
 
