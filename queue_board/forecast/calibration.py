@@ -97,6 +97,7 @@ class Calibrator:
     #: range as corrected before that segment's own factors, and the fitted (p10, p90) factors
     _segment_outcomes: dict[tuple[str, object], deque[tuple[float, float, float]]] = field(default_factory=dict)
     _segment_factors: dict[tuple[str, object], tuple[float, float]] = field(default_factory=dict)
+    _segment_fresh: dict[tuple[str, object], int] = field(default_factory=dict)
 
     def remember(self, key: tuple[object, str], raw: Range, segment: Segment | None = None) -> None:
         """The uncorrected forecast of a ticket's whole wait, made when it was issued (and the
@@ -141,8 +142,11 @@ class Calibrator:
             if rows is None:
                 rows = self._segment_outcomes[part] = deque(maxlen=SEGMENT_WINDOW)
             rows.append((corrected.p10, corrected.p90, waited))
-            if len(rows) >= SEGMENT_MIN and (len(rows) % REFIT == 0 or len(rows) < 2 * REFIT + SEGMENT_MIN):
+            fresh = self._segment_fresh[part] = self._segment_fresh.get(part, 0) + 1
+            # as the buckets: refit every REFIT outcomes (the window stays full once it is)
+            if len(rows) >= SEGMENT_MIN and (fresh >= REFIT or len(rows) < 2 * REFIT + SEGMENT_MIN):
                 self._segment_factors[part] = _fit_segment(rows)
+                self._segment_fresh[part] = 0
             factors = self._segment_factors.get(part)
             if factors is not None:
                 corrected = Range(corrected.p10 * factors[0], corrected.p50, corrected.p90 * factors[1])
