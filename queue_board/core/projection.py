@@ -24,6 +24,7 @@ from queue_board.forecast.durations import (
     learn_after,
     learn_promise,
     predicted_seconds,
+    ticket_segment,
     time_of_day,
 )
 from queue_board.forecast.monte_carlo import (
@@ -33,7 +34,6 @@ from queue_board.forecast.monte_carlo import (
     calibrate,
     local_hour,
     sample_range,
-    ticket_segment,
 )
 
 

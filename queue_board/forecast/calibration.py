@@ -187,9 +187,7 @@ class Calibrator:
             if usable.sum() < 10:
                 out.append(1.0)
                 continue
-            ratio = weighted_quantile(actual[usable] / predicted[usable], predicted[usable], q)
-            # shrink on the log scale toward "no correction"
-            out.append(float(np.exp(shrink * np.log(max(ratio, 1e-3)))))
+            out.append(_shrunk(weighted_quantile(actual[usable] / predicted[usable], predicted[usable], q), shrink))
         return (out[0], out[1], out[2])
 
     def adjust(self, raw: Range, segment: Segment | None = None) -> Range:
@@ -205,6 +203,11 @@ class Calibrator:
             low, high = low * extra[0], high * extra[1]
         # a segment's tails never move its median
         return Range(min(adjusted.p10 * low, adjusted.p50), adjusted.p50, max(adjusted.p90 * high, adjusted.p50))
+
+
+def _shrunk(ratio: float, shrink: float) -> float:
+    """A correction factor shrunk on the log scale toward 1 ("no correction") by ``shrink``."""
+    return float(np.exp(shrink * np.log(max(ratio, 1e-3))))
 
 
 def _parts(segment: Segment) -> tuple[tuple[str, object], tuple[str, object]]:
@@ -233,7 +236,6 @@ def _fit_segment(rows: deque[tuple[float, float, float]]) -> tuple[float, float]
             continue
         # unweighted: a segment's promise is about the share of its customers beyond the tail,
         # whatever the size of their forecasts (weights by size made the big ones rule)
-        ratio = float(np.quantile(actual[usable] / predicted[usable], q))
-        out.append(float(np.exp(shrink * np.log(max(ratio, 1e-3)))))
+        out.append(_shrunk(float(np.quantile(actual[usable] / predicted[usable], q)), shrink))
     return (out[0], out[1])
 

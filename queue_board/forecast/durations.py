@@ -21,7 +21,7 @@ import numpy as np
 from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus, HeadsUp
 from queue_board.core.call_rule import has_eligible_waiting
 from queue_board.core.events import Event, Profile
-from queue_board.forecast.calibration import Calibrator
+from queue_board.forecast.calibration import Calibrator, Segment
 from queue_board.forecast.ranges import Range
 
 if TYPE_CHECKING:
@@ -679,6 +679,15 @@ def time_of_day_at(at: float, utc_offset_seconds: float) -> float:
     return (at + utc_offset_seconds) % 86400.0
 
 
+def ticket_segment(state: BranchState, label: str) -> Segment:
+    """What a ticket's tails are calibrated by beyond its forecast's size: its service and the
+    local hour it was issued (at the offset of the state's last event)."""
+    ticket = state.tickets[label]
+    offset = state.last_ts.utcoffset() if state.last_ts is not None else None
+    hour = int(time_of_day_at(ticket.issued_at, offset.total_seconds() if offset is not None else 0.0) // 3600)
+    return (ticket.service, hour)
+
+
 def _touched_counters(state: BranchState, event: Event) -> list[tuple[str, Counter]]:
     """Counters whose free spell ``event`` can start, pause or end: the one it names, and
     those serving the service whose queue it changed."""
@@ -702,8 +711,9 @@ def learn_promise(model: BranchModel, state: BranchState, event: Event) -> None:
     Read from the ``ticket_issued`` event itself (``told_raw``), so a restarted server, another
     process and ``replay`` all calibrate from the same inputs: the log.
     """
-    if event.told_raw is not None and event.ticket is not None and event.service is not None:
-        segment = (event.service, int(time_of_day(event) // 3600))
+    if event.told_raw is not None and event.ticket is not None:
+        # ``state`` already holds the new ticket: the segment it is told by is the one it learns in
+        segment = ticket_segment(state, event.ticket)
         model.calibrator.remember((state.day, event.ticket), Range(*event.told_raw), segment)
 
 

@@ -29,7 +29,7 @@ import numpy as np
 from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus, Ticket
 from queue_board.core.call_rule import has_eligible_waiting, is_short
 from queue_board.core.events import Profile
-from queue_board.forecast.calibration import Calibrator, Segment
+from queue_board.forecast.calibration import Calibrator
 from queue_board.forecast.durations import (
     HAZARD_EDGES,
     BranchModel,
@@ -39,6 +39,7 @@ from queue_board.forecast.durations import (
     heads_up_remaining,
     heads_up_trust,
     predicted_seconds,
+    ticket_segment,
     time_of_day_at,
 )
 from queue_board.forecast.ranges import Range
@@ -765,15 +766,6 @@ def _run_call_rule(
     return called
 
 
-def ticket_segment(state: BranchState, label: str) -> Segment:
-    """What a ticket's tails are calibrated by beyond its forecast's size: its service and the
-    local hour it was issued."""
-    ticket = state.tickets[label]
-    offset = state.last_ts.utcoffset() if state.last_ts is not None else None
-    hour = int(time_of_day_at(ticket.issued_at, offset.total_seconds() if offset is not None else 0.0) // 3600)
-    return (ticket.service, hour)
-
-
 def calibrate(raw: Forecast, calibrator: Calibrator, state: BranchState) -> Forecast:
     """The calibrated forecast of ``state``; changes nothing (the calibrator learns from the
     log, see ``durations.learn_promise``), so forecasting as often as one likes never alters a
@@ -784,4 +776,4 @@ def calibrate(raw: Forecast, calibrator: Calibrator, state: BranchState) -> Fore
     return Forecast(at=raw.at, waits=waits, new_ticket=new_ticket, counters=raw.counters)
 
 
-__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "range_of", "sample_range", "ticket_segment"]
+__all__ = ["NEVER", "Forecast", "Forecaster", "Range", "forecast", "range_of", "sample_range"]
