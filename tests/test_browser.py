@@ -49,7 +49,7 @@ def test_call_next_in_the_teller_console_appears_on_the_hall_board_without_reloa
     hall = open_screen(context, live_server, "/board/hall", tokens.display, errors)
     teller = open_screen(context, live_server, "/teller/1", tokens.teller1, errors)
     kiosk = open_screen(context, live_server, "/kiosk", tokens.kiosk, errors)
-    # the token left the address bar (it is kept in localStorage instead)
+    # the token left the address bar (it is kept in the screen's HttpOnly cookie instead)
     assert "token=" not in hall.url
     hall.evaluate("window.__sameDocument = true")
     navigations: list[str] = []
@@ -203,19 +203,35 @@ def press_in_console(teller: Any, url: str, action: str, key: str) -> Any:
     return message
 
 
-def test_error_message_from_the_api_is_shown_to_the_teller(live_server: LiveServer, context: Any) -> None:
-    """A teller token for counter 1 cannot act for counter 2: the console shows the server's message."""
-    context.add_init_script(f"localStorage.setItem('queue_board.token.teller.2', '{live_server.tokens.teller1}')")
-    message = press_in_console(context.new_page(), f"{live_server.url}/teller/2", "open", "o")
-    expect(message).to_contain_text("bound to counter '1'")
+def test_a_token_an_older_console_kept_in_local_storage_moves_into_its_cookie(live_server: LiveServer, context: Any) -> None:
+    """A console set up before tokens lived in cookies hands its kept token to the server once:
+    the token then lives only in the HttpOnly cookie, and the console works as before."""
+    context.add_init_script(
+        "if (!sessionStorage.getItem('seeded')) { sessionStorage.setItem('seeded', '1');"
+        f" localStorage.setItem('queue_board.token.teller.1', '{live_server.tokens.teller1}'); }}"
+    )
+    teller = context.new_page()
+    teller.goto(f"{live_server.url}/teller/1")
+    expect(teller.locator("button[data-action=open]")).to_be_enabled()
+    assert "token=" not in teller.url
+    assert teller.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('queue_board.token'))") == []
+    assert teller.evaluate("document.body.dataset.screen") == "qb_screen_teller_1"
+    assert teller.evaluate("document.cookie") == "", "HttpOnly: no script reads the token"
+
+
+def test_another_counters_teller_token_gets_a_page_saying_so(live_server: LiveServer, context: Any) -> None:
+    """A teller token for counter 1 cannot become counter 2's console: the page says whose it is."""
+    page = context.new_page()
+    page.goto(f"{live_server.url}/teller/2?token={live_server.tokens.teller1}&lang=en")
+    expect(page.locator("#screen-link-reason")).to_contain_text("teller token of counter 1, not of counter 2")
 
 
 def test_the_teller_reads_an_api_error_in_the_consoles_language(live_server: LiveServer, context: Any) -> None:
     """The console asks for its own language (not the browser's) and shows the server's sentence in it."""
     act(live_server, "teller1", "/counters/1/open")
     label = act(live_server, "kiosk", "/tickets", {"service": "deposit"})["ticket"]["ticket"]
-    context.add_init_script(f"localStorage.setItem('queue_board.token.teller.1', '{live_server.tokens.teller1}')")
     teller = context.new_page()
+    teller.goto(f"{live_server.url}/teller/1?token={live_server.tokens.teller1}")
     asked: list[str | None] = []
 
     def customer_leaves_first(route: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from conftest import Tokens
+from conftest import STAFF_PASSWORD, Tokens, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -272,3 +272,92 @@ def test_forget_clears_every_screen_cookie_of_the_browser(client: FlaskClient, t
     for name in (HALL, KIOSK, "qb_screen_counter_3"):
         assert client.get(f"{API}/snapshot", headers=as_screen(name)).status_code == 401
     assert 'data-screen=""' in client.get("/board/hall").get_data(as_text=True)
+
+
+# the teller console: a counter's own device keeps its teller token the same way ----------------------------
+TELLER1 = "qb_screen_teller_1"
+
+
+def test_a_teller_console_link_swaps_its_token_for_the_counters_cookie(client: FlaskClient, tokens: Tokens) -> None:
+    response = exchange(client, "/teller/1", tokens.teller1, "lang=en")
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert "token" not in location and tokens.teller1 not in location
+    assert urlsplit(location).path == "/teller/1"
+    cookie = cookie_of(response, TELLER1)
+    assert cookie.startswith(f"{TELLER1}={tokens.teller1};")
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    html = client.get("/teller/1").get_data(as_text=True)
+    assert f'data-screen="{TELLER1}"' in html
+    assert tokens.teller1 not in html
+    # without a cookie the console says it holds none, and offers to sign in
+    fresh = client.application.test_client()
+    assert 'data-screen=""' in fresh.get("/teller/1").get_data(as_text=True)
+
+
+def test_the_console_acts_and_connects_with_its_cookie_from_this_servers_page_only(
+    app: Flask, client: FlaskClient, tokens: Tokens
+) -> None:
+    exchange(client, "/teller/1", tokens.teller1)
+    opened = client.post(f"{API}/counters/1/open", headers=as_screen(TELLER1, **SAME_ORIGIN))
+    assert opened.status_code == 201, opened.json
+    before = client.get(f"{API}/snapshot", headers=tokens.auth("display")).json["seq"]  # type: ignore[index]
+    forged = client.post(f"{API}/counters/1/close", headers=as_screen(TELLER1, Origin="https://evil.example"))
+    assert forged.status_code == 403 and forged.json["error"] == "csrf_failed"  # type: ignore[index]
+    # the cookie is counter 1's: counter 2 is not its to work
+    other = client.post(f"{API}/counters/2/open", headers=as_screen(TELLER1, **SAME_ORIGIN))
+    assert other.status_code == 403
+    assert client.get(f"{API}/snapshot", headers=tokens.auth("display")).json["seq"] == before  # type: ignore[index]
+    console = socket_of(app, client, SAME_ORIGIN, screen=TELLER1)
+    assert console.is_connected()
+    console.disconnect()
+
+
+@pytest.mark.parametrize(
+    ("role", "status", "words"),
+    [
+        ("teller2", 403, "counter 2"),  # another counter's token
+        ("display", 403, "teller token"),
+        ("kiosk", 403, "teller token"),
+        ("manager", 403, "teller token"),
+        ("admin", 403, "teller token"),
+    ],
+)
+def test_a_console_link_keeps_only_its_own_counters_teller_token(
+    client: FlaskClient, tokens: Tokens, role: str, status: int, words: str
+) -> None:
+    response = exchange(client, "/teller/1", getattr(tokens, role))
+    assert response.status_code == status
+    assert "Set-Cookie" not in response.headers
+    assert words in response.get_data(as_text=True)
+
+
+def test_a_wrong_token_in_a_console_link_is_401_and_no_cookie(client: FlaskClient) -> None:
+    response = client.get("/teller/1?token=wrong")
+    assert response.status_code == 401
+    assert "Set-Cookie" not in response.headers
+
+
+@pytest.mark.parametrize(("name", "role"), [(TELLER1, "display"), (TELLER1, "teller2"), (HALL, "teller1"), ("qb_screen_counter_1", "teller1")])
+def test_a_cookie_holding_a_token_of_another_kind_is_refused(client: FlaskClient, tokens: Tokens, name: str, role: str) -> None:
+    # set by hand (no exchange would): a console's cookie holds its counter's teller token, a board's a display's
+    client.set_cookie(name, getattr(tokens, role))
+    response = client.get(f"{API}/snapshot", headers=as_screen(name))
+    assert response.status_code == 403, response.json
+
+
+def test_a_signed_in_teller_works_through_the_session_whatever_cookie_the_browser_holds(app: Flask, client: FlaskClient, tokens: Tokens) -> None:
+    exchange(client, "/teller/1", tokens.teller1)
+    store_of(app).create_user("ann", STAFF_PASSWORD, "teller", ("main",), "1")
+    assert sign_in(client, "ann").status_code == 303
+    html = client.get("/teller/1").get_data(as_text=True)
+    assert 'data-session="1"' in html
+    assert "data-screen" not in html, "a signed-in console acts as its user, never as the counter's token"
+
+
+def test_forget_clears_the_consoles_cookie_too(client: FlaskClient, tokens: Tokens) -> None:
+    exchange(client, "/teller/1", tokens.teller1)
+    page = client.get("/board/forget")
+    cleared = {header.split("=")[0] for header in page.headers.getlist("Set-Cookie") if "Max-Age=0" in header or "Expires=Thu, 01 Jan 1970" in header}
+    assert TELLER1 in cleared
+    assert client.get(f"{API}/snapshot", headers=as_screen(TELLER1)).status_code == 401

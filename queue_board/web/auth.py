@@ -16,8 +16,9 @@ without a token both fall back to the signed-in user (:func:`session_grant`). A 
 changes something on the strength of the session cookie alone must also carry the page's CSRF
 token in ``X-CSRFToken``; a bearer token is never sent by a browser on its own, so it needs none.
 
-A wall screen or kiosk (roles ``display`` and ``kiosk``) is opened once with ``?token=…``; the
-server swaps it for an HttpOnly cookie of that screen (:func:`screen_cookie_name`, set by
+A wall screen or kiosk (roles ``display`` and ``kiosk``), or a counter's teller console (its
+counter's ``teller`` token) is opened once with ``?token=…``; the server swaps it for an
+HttpOnly cookie of that screen (:func:`screen_cookie_name`, set by
 :mod:`queue_board.web.boards.routes`), so the token lives in no address bar, history or script.
 The screen's script names its cookie in ``X-QB-Screen`` (HTTP) or ``auth.screen`` (Socket.IO),
 and :func:`screen_grant` loads the token it holds, checked like any token (a revoked one stops
@@ -54,6 +55,8 @@ CSRF_HEADER = "X-CSRFToken"
 PICKED_COUNTER = "qb_counter"
 #: the roles a screen's cookie may hold: the unattended screens' (boards, kiosk), never a person's
 SCREEN_ROLES = ("display", "kiosk")
+#: the kind of screen cookie that holds a counter's teller token (its console's device)
+CONSOLE_KIND = "teller"
 #: the request header a screen's script names its cookie with (Socket.IO: ``auth.screen``)
 SCREEN_HEADER = "X-QB-Screen"
 #: every screen cookie's name starts so (``/board/forget`` clears them all)
@@ -186,10 +189,23 @@ def is_screen_cookie_name(name: object) -> bool:
     return isinstance(name, str) and _SCREEN_COOKIE.fullmatch(name) is not None
 
 
-def screen_token_problem(grant: Grant | None) -> str | None:
-    """Why a screen cannot keep this token in its cookie (unknown, revoked, a person's role), or ``None``."""
+def cookie_kind(name: str) -> str:
+    """The screen kind a cookie name of :func:`screen_cookie_name` was given for (``hall``, ``teller``, …)."""
+    return name[len(SCREEN_COOKIE_PREFIX) :].split("_", 1)[0]
+
+
+def screen_token_problem(grant: Grant | None, kind: str = "hall", counter: str | None = None) -> str | None:
+    """Why the cookie of a screen of ``kind`` (and ``counter``) cannot keep this token, or ``None``:
+    unknown or revoked; a board or kiosk keeps a display or kiosk token, never a person's; a teller
+    console keeps the teller token of its own counter (the counter's device, not a person's)."""
     if grant is None:
         return "unknown or revoked token"
+    if kind == CONSOLE_KIND:
+        if grant.role != "teller":
+            return f"a {grant.role} token is not a console's: a teller console keeps a teller token of its counter"
+        if counter is not None and grant.counter != counter:
+            return f"this teller token is bound to counter {grant.counter!r}, not {counter!r}"
+        return None
     if grant.role not in SCREEN_ROLES:
         return f"a {grant.role} token is not a screen's: a screen keeps a display or kiosk token"
     return None
@@ -207,7 +223,11 @@ def screen_grant(name: object) -> Grant:
     found = guessed_grant(token)
     if found is None:
         raise unauthorized("unknown or revoked token in this screen's cookie: open the screen's link with a new token")
-    problem = screen_token_problem(found)
+    kind = cookie_kind(str(name))
+    problem = screen_token_problem(found, kind)
+    if problem is None and kind == CONSOLE_KIND and screen_cookie_name(kind, found.counter) != name:
+        # a console's cookie is named after its counter: another counter's token is not its own
+        problem = f"this teller token is bound to counter {found.counter!r}, not to this console's"
     if problem is not None:
         raise forbidden(problem)
     return found

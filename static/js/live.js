@@ -9,70 +9,42 @@ import { _, boardLanguageOptions, language, onLanguageChange, setLanguage } from
 const OFFLINE_GRACE_MS = () => (window.queueBoardOptions && window.queueBoardOptions.offlineGraceMs) ?? 10_000;
 
 /**
- * The page's token and branch. The branch comes from `?branch=`, else the server's default branch.
+ * The page's credential and branch. The branch comes from `?branch=`, else the server's default branch.
  *
- * A wall screen or kiosk (`<body data-screen="…">`) never sees its token: the server swapped the
- * link's `?token=` for an HttpOnly cookie and names it in `data-screen` (empty when this browser
- * holds none); `screen` is that name, which API calls send in X-QB-Screen and the socket in
- * `auth.screen`. A token an older version kept in localStorage is handed to the server once the
- * same way, and removed.
- *
- * A teller console opened with `?token=` keeps it in localStorage under the page kind, and takes
- * it out of the address bar so it does not linger on screen or in history.
+ * A wall screen, kiosk or teller console (`<body data-screen="…">`) never sees its token: the
+ * server swapped the link's `?token=` for an HttpOnly cookie and names it in `data-screen`
+ * (empty when this browser holds none); `screen` is that name, which API calls send in
+ * X-QB-Screen and the socket in `auth.screen`. A token an older version kept in localStorage
+ * (under `queue_board.token.<kind>`) is handed to the server once the same way, and removed.
  *
  * A page the server rendered for a signed-in staff user (`<body data-session="1" data-csrf="…">`)
- * works through the session cookie instead: `session` is true, no token is used, and writes
- * carry `csrf` in the X-CSRFToken header.
+ * works through the session cookie instead: `session` is true, no screen cookie is used, and
+ * writes carry `csrf` in the X-CSRFToken header.
+ *
+ * `token` is always null on a page: no script of this server holds a token (a program calling
+ * `api` with its own settings may pass one).
  */
 export function pageSettings(kind) {
   const body = document.body;
   const params = new URLSearchParams(window.location.search);
   const key = `queue_board.token.${kind}`;
-  if (body.dataset.screen !== undefined) {
-    let kept = null;
-    try {
-      kept = window.localStorage.getItem(key);
-      window.localStorage.removeItem(key);
-    } catch {
-      kept = null;
-    }
-    if (kept && !body.dataset.screen) {
-      params.set("token", kept);
-      window.location.replace(`${window.location.pathname}?${params}${window.location.hash}`);
-    }
-    return {
-      kind,
-      token: null,
-      screen: body.dataset.screen || null,
-      session: false,
-      csrf: null,
-      branch: params.get("branch") || body.dataset.defaultBranch || "main",
-      root: body.dataset.root || "",
-    };
-  }
-  let token = params.get("token");
-  if (token) {
-    try {
-      window.localStorage.setItem(key, token);
-    } catch {
-      // private mode or storage disabled: the token works for this visit only
-    }
-    params.delete("token");
-    const query = params.toString();
-    window.history.replaceState(null, "", `${window.location.pathname}${query ? `?${query}` : ""}${window.location.hash}`);
-  } else {
-    try {
-      token = window.localStorage.getItem(key);
-    } catch {
-      token = null;
-    }
-  }
   const session = body.dataset.session === "1";
+  let kept = null;
+  try {
+    kept = window.localStorage.getItem(key);
+    window.localStorage.removeItem(key);
+  } catch {
+    kept = null; // private mode or storage disabled: nothing was kept
+  }
+  if (kept && !session && !body.dataset.screen) {
+    params.set("token", kept);
+    window.location.replace(`${window.location.pathname}?${params}${window.location.hash}`);
+  }
   return {
     kind,
-    // a signed-in console acts as its user, never as a token someone left in this browser
-    token: session ? null : token || null,
-    screen: null,
+    token: null,
+    // a signed-in console acts as its user, never as a counter's token this browser holds
+    screen: session ? null : body.dataset.screen || null,
     session,
     csrf: session ? body.dataset.csrf || null : null,
     branch: params.get("branch") || body.dataset.defaultBranch || "main",

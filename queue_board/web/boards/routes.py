@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import urlencode
 
 from flask import (
@@ -26,6 +27,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from queue_board.config import ROOT
 from queue_board.core.events import MAX_NAME_LENGTH
 from queue_board.web.auth import (
+    CONSOLE_KIND,
     SCREEN_COOKIE_PREFIX,
     current_grant,
     guessed_grant,
@@ -63,15 +65,16 @@ def add_routes(boards_bp: Blueprint) -> None:
         boards_bp.add_url_rule(rule, view_func=view, methods=["GET"])
 
 
-def _screen_page(template: str, kind: str, counter: str | None = None) -> ResponseReturnValue:
-    """A wall screen or kiosk. Opened with ``?token=``, the token is swapped for the screen's
-    HttpOnly cookie (:func:`_exchange`); else the page names its cookie, if the browser holds
-    one, on ``<body data-screen>`` for its script to name in its API calls and Socket.IO connect."""
+def _screen_page(template: str, kind: str, counter: str | None = None, **context: Any) -> ResponseReturnValue:
+    """A wall screen, kiosk or teller console. Opened with ``?token=``, the token is swapped for the
+    screen's HttpOnly cookie (:func:`_exchange`); else the page names its cookie, if the browser
+    holds one, on ``<body data-screen>`` for its script to name in its API calls and Socket.IO connect."""
     name = screen_cookie_name(kind, counter)
     if "token" in request.args:
-        return _exchange(name, request.args.get("token", ""))
+        return _exchange(name, request.args.get("token", ""), kind, counter)
     held = request.cookies.get(name)
-    context = {"counter": counter} if counter is not None else {}
+    if counter is not None:
+        context["counter"] = counter
     response = make_response(render_page(template, kind, screen=name if held else "", **context))
     if held:
         # renewed at each load: a screen that is used never expires (its token can still be revoked)
@@ -79,15 +82,28 @@ def _screen_page(template: str, kind: str, counter: str | None = None) -> Respon
     return response
 
 
-def _exchange(name: str, token: str) -> ResponseReturnValue:
-    """``303`` to this page without the token, setting the cookie ``name`` to it; a token no
-    screen may keep gets a page saying why (401 unknown or revoked, 403 a person's) and no cookie."""
+def _exchange(name: str, token: str, kind: str, counter: str | None) -> ResponseReturnValue:
+    """``303`` to this page without the token, setting the cookie ``name`` to it; a token this
+    screen may not keep gets a page saying why (401 unknown or revoked, 403 a person's, or for a
+    console another counter's or not a teller's) and no cookie."""
     # a screen's link is a token guess like any other: the same per-address limit
     grant = guessed_grant(token)
     if grant is None:
         reason = _("The token in this link is unknown or has been revoked. Ask for a new link (queue-board token create --role display, or --role kiosk for a kiosk).")
         return _screen_link_page(reason, 401)
-    if screen_token_problem(grant) is not None:
+    if kind == CONSOLE_KIND and screen_token_problem(grant, kind, counter) is not None:
+        if grant.role == "teller":
+            reason = _(
+                "This link holds the teller token of counter %(theirs)s, not of counter %(counter)s. Open counter %(theirs)s's console with it, or ask for this counter's link.",
+                theirs=grant.counter or "", counter=counter or "",
+            )
+        else:
+            reason = _(
+                "This link holds a %(role)s token: a teller console keeps a teller token of its counter (queue-board token create --role teller --counter …). Staff sign in at /login instead.",
+                role=grant.role,
+            )
+        return _screen_link_page(reason, 403)
+    if kind != CONSOLE_KIND and screen_token_problem(grant) is not None:
         reason = _(
             "This link holds a %(role)s token, which is a person's or a program's: a screen keeps a display or kiosk token. Staff sign in at /login instead.",
             role=grant.role,
@@ -186,18 +202,20 @@ def catalogue() -> Response:
 def teller_console(counter: str) -> ResponseReturnValue:
     """A teller's console, bound to one counter.
 
-    With a token (``?token=``, kept by the browser) the page is a shell like every screen. With
-    a signed-in staff user it works through the session instead (``data-session``, and the
-    CSRF token its writes send): a teller opens only their own counter, someone who manages the
-    branch any counter of it. With neither, the page offers to sign in.
+    The counter's own device is opened once with its teller token (``?token=``), which is swapped
+    for the console's HttpOnly cookie like a screen's, so no script or address bar holds it. A
+    signed-in staff user works through the session instead (``data-session``, and the CSRF
+    token its writes send), whatever cookie the browser holds: a teller opens only their own
+    counter, someone who manages the branch any counter of it. With neither, the page offers to
+    sign in.
     """
     if not counter or len(counter) > MAX_NAME_LENGTH:
         abort(404)
     # offered when the page has no token, or when the server refuses the session (it ended)
     sign_in_url = url_for("staff.login", next=current_path())
     grant = signed_in_grant()
-    if grant is None:
-        return render_page("teller.html", "teller", counter=counter, sign_in_url=sign_in_url)
+    if grant is None or "token" in request.args:
+        return _screen_page("teller.html", CONSOLE_KIND, counter, sign_in_url=sign_in_url)
     branch = request.args.get("branch") or current_app.config["DEFAULT_BRANCH"]
     if grant.role == "teller":
         if grant.branch != branch:
