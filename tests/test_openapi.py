@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 import schemathesis
-from conftest import Tokens
+from conftest import SHARED, Tokens
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
@@ -169,6 +169,26 @@ def test_a_body_is_judged_by_the_rule_and_in_the_order_it_always_was(
         assert client.get(f"{API}/events?limit=5000", headers=tokens.auth("admin")).get_json()["events"] == before
 
 
+def test_the_ticket_links_are_described_with_the_credential_each_takes(client: FlaskClient) -> None:
+    paths = fetch(client)["paths"]
+    link = paths["/t/links"]["post"]
+    assert link["requestBody"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TicketLinkBody"}
+    assert link["x-roles"] == ["kiosk", "manager", "admin"]
+    assert {"201", "404", "413", "422", "503"} <= set(link["responses"])
+    state = paths["/t/{signed}/state"]["get"]
+    # the signed link is the credential: no token
+    assert state["security"] == [] and "x-roles" not in state
+    assert state["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["status"]["enum"][0] == "unknown"
+    assert "image/svg+xml" in paths["/t/{signed}/qr.svg"]["get"]["responses"]["200"]["content"]
+    assert "text/html" in paths["/t/{signed}"]["get"]["responses"]["404"]["content"]
+
+
+def test_an_unsigned_links_qr_code_is_a_json_404(client: FlaskClient) -> None:
+    response = client.get("/t/forged.link/qr.svg")
+    assert response.status_code == 404
+    assert response.json == {"error": "not_found", "message": "no such ticket link"}
+
+
 # schemathesis ---------------------------------------------------------------------------------
 # an import is JSON Lines, sent as the text it is
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
@@ -236,3 +256,37 @@ def test_no_operation_answers_5xx_or_breaks_its_schema(app: Flask, tokens: Token
         case.call_and_validate(headers=admin, checks=CHECKS)
 
     run()
+
+
+def test_every_line_of_the_shared_logs_keeps_the_import_line_schema(client: FlaskClient, tokens: Tokens) -> None:
+    """The import's body is described line by line (``LogLineBody``); the real and simulated logs
+    keep that description, and a line it refuses is refused by the import too."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    document = fetch(client)
+    body = document["paths"]["/api/v1/branches/{branch}/import"]["post"]["requestBody"]["content"]["application/x-ndjson"]["schema"]
+    assert body["x-line-schema"] == {"$ref": "#/components/schemas/LogLineBody"}
+    line_schema = {"$ref": "#/components/schemas/LogLineBody", "components": document["components"]}
+    validator = Draft202012Validator(line_schema)
+    seen: set[str] = set()
+    for log in sorted((SHARED / "data").glob("*.jsonl")):
+        with log.open(encoding="utf-8") as lines:
+            for number, line in enumerate(lines, start=1):
+                event = json.loads(line)
+                # every type and the first 2,000 lines of each log: the whole bank month is slow to check
+                if number > 2000 and event["type"] in seen:
+                    continue
+                seen.add(event["type"])
+                errors = [error.message for error in validator.iter_errors(event)]
+                assert not errors, (log.name, number, errors[:3])
+    assert {"ticket_issued", "service_started", "service_finished", "counter_paused"} <= seen
+    refused = {"ts": "2026-03-02T09:00:00+08:00", "type": "ticket_issued", "ticket": "A/1", "service": "deposit"}
+    assert list(validator.iter_errors(refused)), "a label with / breaks the line schema"
+    imported = client.post(
+        "/api/v1/branches/other/import",
+        data=json.dumps(refused) + "\n",
+        headers={**tokens.auth("admin"), "Content-Type": "application/x-ndjson"},
+    )
+    assert imported.status_code == 422 and imported.json["line"] == 1  # type: ignore[index]

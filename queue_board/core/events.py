@@ -133,6 +133,8 @@ PROMISE_FIELDS = ("told", "told_raw")
 #: fields of ``ticket_issued`` the server computes itself (a client cannot post them): the
 #: promise, and the transaction length predicted at issue that an express counter's call rule reads
 SERVER_FIELDS = (*PROMISE_FIELDS, "predicted_seconds")
+#: the longest transaction a ``ticket_issued.predicted_seconds`` may predict: a day
+MAX_PREDICTED_SECONDS = 24 * 3600.0
 
 
 
@@ -522,7 +524,7 @@ def parse_event(obj: Any, *, ts: datetime | None = None, strict: bool = True) ->
     if kind == "ticket_issued":
         for key in PROMISE_FIELDS:
             values[key] = _percentiles(obj, key)
-        values["predicted_seconds"] = _optional_number(obj, "predicted_seconds", 0.0, 24 * 3600.0, low_open=False)
+        values["predicted_seconds"] = _optional_number(obj, "predicted_seconds", 0.0, MAX_PREDICTED_SECONDS, low_open=False)
     if kind == "counter_opened":
         values["express_minutes"] = _optional_number(obj, "express_minutes", 0.0, MAX_EXPRESS_MINUTES, low_open=True)
     return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)

@@ -35,14 +35,16 @@ from queue_board.web.api.schemas import (
     FeedbackUpdateBody,
     NoBody,
     TicketBody,
+    TicketLinkBody,
     action_body,
     label_schema,
 )
 
 #: the endpoint of the document itself
 ENDPOINT = "api.openapi"
-#: the blueprints whose rules the document describes
-BLUEPRINTS = ("api", "health")
+#: the blueprints whose rules the document describes: the API, the health check, and the
+#: customers' ticket links (the kiosk asks for one; a phone reads its state and QR code)
+BLUEPRINTS = ("api", "health", "tickets")
 #: the API's version, as its URL prefix says
 VERSION = "1"
 
@@ -54,7 +56,7 @@ ERROR_WHEN = {
     400: "the body is not a JSON object, not JSON, nested too deeply, not UTF-8",
     401: "no token, an unknown or a revoked token",
     403: "the token's role or branch/counter binding does not allow this",
-    404: "no such branch (or ticket, service, feedback, table, warning)",
+    404: "no such branch (or ticket, service, feedback, table, warning, ticket link)",
     409: "the request does not fit the branch's state",
     413: "the body is over the endpoint's limit",
     422: "a field, a path label or a query argument is missing or wrong (`field` names it; an import: `line`)",
@@ -86,11 +88,19 @@ class Operation:
     body: type[Body] | None = None
     body_required: bool = True
     body_media: str = JSON
+    #: the schema of a body that is text, not JSON (an import's JSON Lines)
+    body_text: dict[str, Any] | None = None
     media: str = JSON
     query: tuple[Query, ...] = ()
     writes: bool = False
-    #: when it answers 503 (the health check: the database is unreachable)
+    #: when it answers 503 (the health check: the database is unreachable), and with what
+    #: (default: a problem)
     unavailable: str | None = None
+    unavailable_body: dict[str, Any] | None = None
+    #: statuses it may answer besides those its roles, path, input and writes imply
+    errors: tuple[int, ...] = ()
+    #: the media type and schema of its 404, when it is not a problem (an HTML page's)
+    not_found_media: str | None = None
 
 
 OBJECT: dict[str, Any] = {"type": "object"}
@@ -140,6 +150,53 @@ BRANCHES: dict[str, Any] = {
     },
 }
 DATE: dict[str, Any] = {"type": "string", "format": "date"}
+HTML = "text/html"
+#: an import's body: JSON Lines, each line a LogLineBody (OpenAPI 3.1 has no schema for a line of
+#: a sequential media type, hence the extension keyword)
+IMPORT_LINES: dict[str, Any] = {
+    "type": "string",
+    "description": "JSON Lines (docs/event-log.md): one event a line, each a `LogLineBody`; blank lines are skipped. "
+    "The first refused line is named (422 with `line`) and nothing is stored.",
+    "x-line-schema": {"$ref": "#/components/schemas/LogLineBody"},
+}
+NULLABLE_TEXT: dict[str, Any] = {"type": ["string", "null"]}
+TICKET_LINK: dict[str, Any] = {
+    "type": "object",
+    "required": ["ticket", "day", "url", "path", "qr"],
+    "properties": {
+        "ticket": TEXT,
+        "day": DATE,
+        "url": {"type": "string", "description": "the ticket page on QB_PUBLIC_URL (what the QR code holds)"},
+        "path": {"type": "string", "description": "the same page's path on this server"},
+        "qr": {"type": "string", "description": "the path of its QR code (SVG)"},
+    },
+}
+TICKET_STATE: dict[str, Any] = {
+    "type": "object",
+    "required": ["ticket", "branch", "day", "seq", "status", "people_ahead", "wait", "counter", "wait_overdue", "repromise"],
+    "properties": {
+        "ticket": TEXT,
+        "branch": TEXT,
+        "day": TEXT,
+        "seq": {"type": "integer", "minimum": 0},
+        "status": {"type": "string", "enum": ["unknown", "expired", "waiting", "called", "serving", "done", "no_show", "cancelled"]},
+        "service": NULLABLE_TEXT,
+        "people_ahead": {"type": ["integer", "null"], "minimum": 0},
+        "wait": {"anyOf": [{"$ref": "#/components/schemas/Range"}, {"type": "null"}]},
+        "counter": NULLABLE_TEXT,
+        "called_at": NULLABLE_TEXT,
+        "issued_at": NULLABLE_TEXT,
+        "now": NULLABLE_TEXT,
+        "recalls": {"type": "integer", "minimum": 0},
+        "wait_overdue": {"type": "boolean"},
+        "repromise": {"type": ["object", "null"]},
+    },
+}
+SIGNED: dict[str, Any] = {
+    "type": "string",
+    "minLength": 1,
+    "description": "a ticket link's signed part, as POST /t/links answers it (the link is the credential)",
+}
 PERIOD = (
     Query("from", DATE, "first day (default: 7 days before `to`)"),
     Query("to", DATE, "last day (default: the latest recorded day)"),
@@ -159,6 +216,7 @@ OPERATIONS: dict[str, Operation] = {
         (),
         response={"type": "object", "required": ["status", "database"], "properties": {"status": TEXT, "database": TEXT}},
         unavailable="the database is unreachable",
+        unavailable_body={"type": "object", "required": ["status", "database"], "properties": {"status": TEXT, "database": TEXT}},
     ),
     ENDPOINT: Operation((), response={"type": "object", "required": ["openapi", "paths"]}),
     "api.list_branches": Operation(READERS, response=BRANCHES),
@@ -180,6 +238,7 @@ OPERATIONS: dict[str, Operation] = {
         status=201,
         response={"type": "object", "required": ["imported", "seq"], "properties": {"imported": {"type": "integer"}, "seq": {"type": "integer"}}},
         body_media="application/x-ndjson",
+        body_text=IMPORT_LINES,
         writes=True,
     ),
     "api.take_ticket": Operation(("kiosk", "manager", "admin"), status=201, response=ISSUED, body=TicketBody, writes=True),
@@ -207,6 +266,17 @@ OPERATIONS: dict[str, Operation] = {
     "api.one": Operation(MANAGERS, response=OBJECT),
     "api.warnings": Operation(MANAGERS, response={"type": "object", "required": ["on", "today"]}),
     "api.acknowledge_warning": Operation(MANAGERS, status=201, response=ACCEPTED, body=AcknowledgeBody, body_required=False, writes=True),
+    "tickets.ticket_link": Operation(
+        ("kiosk", "manager", "admin"),
+        status=201,
+        response=TICKET_LINK,
+        body=TicketLinkBody,
+        errors=(404, 413),
+        unavailable="QB_PUBLIC_URL is not set (outside the demo): a link needs the server's public address",
+    ),
+    "tickets.ticket_state_json": Operation((), response=TICKET_STATE, errors=(404,)),
+    "tickets.ticket_qr": Operation((), response=TEXT, media="image/svg+xml", errors=(404,)),
+    "tickets.ticket_page": Operation((), response=TEXT, media=HTML, errors=(404,), not_found_media=HTML),
 }
 
 #: the path parameters that are not labels, and their JSON Schema
@@ -215,6 +285,7 @@ PATH_SCHEMAS: dict[str, dict[str, Any]] = {
     "day": {"type": "string", "format": "date"},
     "key": {"type": "string", "minLength": 1, "maxLength": MAX_WARNING_KEY, "description": "a warning's key (idle:3, promise:A012)"},
     "feedback_id": {"type": "string", "minLength": 1, "maxLength": MAX_NAME_LENGTH, "description": "F0001, F0002, …"},
+    "signed": SIGNED,
 }
 LABELS = {"branch": "a branch id", "counter": "a counter name", "ticket": "a ticket label"}
 IDEMPOTENCY_KEY: dict[str, Any] = {
@@ -272,10 +343,14 @@ def _responses(operation: Operation, has_path_labels: bool, has_input: bool) -> 
         errors |= {400, 422}
     if operation.writes:
         errors |= {400, 404, 409, 413, 422}
+    errors |= set(operation.errors)
     if operation.unavailable is not None:
-        out["503"] = {"description": operation.unavailable, "content": {JSON: {"schema": operation.response}}}
+        body = operation.unavailable_body or {"$ref": "#/components/schemas/Problem"}
+        out["503"] = {"description": operation.unavailable, "content": {JSON: {"schema": body}}}
     for status in sorted(errors):
         out[str(status)] = {"$ref": f"#/components/responses/E{status}"}
+    if operation.not_found_media is not None:
+        out["404"] = {"description": "no such ticket link (the page says so)", "content": {operation.not_found_media: {"schema": TEXT}}}
     return out
 
 
@@ -289,7 +364,7 @@ def _operation(app: Flask, rule: Rule, method: str, endpoint: str, action: str |
     out: dict[str, Any] = {
         "operationId": endpoint.split(".", 1)[1] + (f"_{action.replace('-', '_')}" if action else ""),
         "summary": f"{action}: {summary}" if action else summary,
-        "tags": [rule.endpoint.split(".", 1)[0] if endpoint.startswith("health") else _tag(rule.rule)],
+        "tags": [_tag(rule)],
         "parameters": _parameters(arguments, operation.query),
         "security": [{"bearerAuth": []}] if operation.roles else [],
     }
@@ -304,7 +379,7 @@ def _operation(app: Flask, rule: Rule, method: str, endpoint: str, action: str |
             "content": {JSON: {"schema": {"$ref": f"#/components/schemas/{body.__name__}"}}},
         }
     elif operation.body_media != JSON:
-        out["requestBody"] = {"required": True, "content": {operation.body_media: {"schema": TEXT}}}
+        out["requestBody"] = {"required": True, "content": {operation.body_media: {"schema": operation.body_text or TEXT}}}
     has_input = "requestBody" in out or bool(operation.query)
     out["responses"] = _responses(operation, any(name in LABELS for name in arguments), has_input)
     return out
@@ -315,9 +390,13 @@ def _arguments(rule: Rule) -> list[str]:
     return re.findall(r"<(?:[^:<>]+:)?([^<>]+)>", rule.rule)
 
 
-def _tag(path: str) -> str:
-    """The part of the API a path belongs to: the word after the branch (``reports``, ``feedback``)."""
-    parts = [p for p in path.split("/") if p and not p.startswith("<")]
+def _tag(rule: Rule) -> str:
+    """The part of the API a rule belongs to: its blueprint outside the API (``health``,
+    ``tickets``), else the word after the branch (``reports``, ``feedback``)."""
+    blueprint = str(rule.endpoint).split(".", 1)[0]
+    if blueprint != "api":
+        return blueprint
+    parts = [p for p in rule.rule.split("/") if p and not p.startswith("<")]
     return parts[3] if len(parts) > 3 and parts[2] == "branches" else parts[-1].split(".")[0]
 
 

@@ -52,6 +52,7 @@ from queue_board.core.events import (
     MAX_FEEDBACK_NOTE,
     MAX_FEEDBACK_TEXT,
     MAX_PAUSE_MINUTES,
+    MAX_PREDICTED_SECONDS,
     MAX_REASON_LENGTH,
     MAX_WARNING_FACTS,
     MAX_WARNING_KEY,
@@ -420,6 +421,34 @@ class EventBody(Body):
         parse_event(raw, ts=_SHAPE_TS)
 
 
+# POST /branches/{branch}/import: each line of the JSON Lines body --------------------------------
+def _one_variant_per_type_with_ts(schema: dict[str, Any]) -> None:
+    """:func:`_one_variant_per_type` for a stored line: every variant requires ``ts``, and the
+    promise a ticket was told (``told``, ``told_raw``) may be on any line, as the log keeps it."""
+    told = schema["properties"]["told"]
+    _one_variant_per_type(schema)
+    schema["properties"]["told"] = told
+    for variant in schema["oneOf"]:
+        variant["required"].insert(1, "ts")
+        variant["properties"].pop("told", None)
+
+
+class LogLineBody(EventBody):
+    """One line of an imported log (docs/event-log.md): an event as the log stores it, with its
+    ``ts`` and what the server told, judged by ``parse_event``, the rule of every stored line
+    and of ``POST …/events`` (whose body is the same without the server's fields)."""
+
+    model_config = ConfigDict(json_schema_extra=_one_variant_per_type_with_ts)
+    ts: Timestamp
+    told_raw: Range | None = None
+    predicted_seconds: Annotated[float | None, _number("the length predicted at issue (ticket_issued)", low=0, high=MAX_PREDICTED_SECONDS)] = None
+
+    @classmethod
+    def check(cls, raw: dict[str, Any], context: Mapping[str, Any]) -> None:
+        """``parse_event`` of the line as it is, ``ts`` and all."""
+        parse_event(raw)
+
+
 # POST /branches/{branch}/tickets ----------------------------------------------------------------
 class TicketBody(Body):
     """The kiosk's ``{"service": code}``: a configured service (404 otherwise, by the service)."""
@@ -630,6 +659,7 @@ class AcknowledgeBody(Body):
 BODIES: tuple[type[Body], ...] = (
     ConfigBody,
     EventBody,
+    LogLineBody,
     TicketBody,
     TicketLinkBody,
     NoBody,

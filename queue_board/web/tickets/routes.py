@@ -6,7 +6,7 @@ import io
 from datetime import date
 
 import segno
-from flask import Blueprint, Response, abort, current_app, g, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 from werkzeug.exceptions import HTTPException
 
 from queue_board.service.errors import ProblemError, not_found
@@ -77,13 +77,6 @@ def ticket_link() -> tuple[Response, int]:
     return jsonify(ticket=label, day=day.isoformat(), **_link_urls(signed)), 201
 
 
-def _ref_or_404(signed: str) -> TicketRef:
-    ref = verify(signed)
-    if ref is None:
-        abort(404)
-    return ref
-
-
 def ticket_page(signed: str) -> tuple[str, int] | str:
     """The customer's ticket on their phone: position, expected wait, their call."""
     ref = verify(signed)
@@ -101,22 +94,29 @@ def _day_or_none(day: str) -> date | None:
         return None
 
 
-def ticket_state_json(signed: str) -> tuple[Response, int]:
-    """One ticket's state (read-only; the link is the credential); JSON 404 for a link this
-    server did not sign, as the page's script reads it."""
-    ref = verify(signed)
-    if ref is None:
-        response, status = jsonify(error="not_found", message="no such ticket link"), 404
-    else:
-        response, status = jsonify(ticket_state(ref)), 200
+def _no_such_link() -> tuple[Response, int]:
+    """The JSON 404 of a link this server did not sign (the page's script reads it)."""
+    response = jsonify(error="not_found", message="no such ticket link")
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
-    return response, status
+    return response, 404
 
 
-def ticket_qr(signed: str) -> Response:
+def ticket_state_json(signed: str) -> tuple[Response, int]:
+    """One ticket's state (read-only; the link is the credential)."""
+    ref = verify(signed)
+    if ref is None:
+        return _no_such_link()
+    response = jsonify(ticket_state(ref))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response, 200
+
+
+def ticket_qr(signed: str) -> Response | tuple[Response, int]:
     """The QR code of the ticket's link, as SVG (dark on white, for screens and thermal printers)."""
-    _ref_or_404(signed)
+    if verify(signed) is None:
+        return _no_such_link()
     buffer = io.BytesIO()
     segno.make(_link_urls(signed)["url"], error="m").save(
         buffer, kind="svg", scale=4, border=4, xmldecl=False, dark="#000", light="#fff", title="QR code"
