@@ -86,6 +86,7 @@ def _branch_service(app: Flask) -> BranchService:
         target_minutes=float(app.config["SERVICE_LEVEL_TARGET_MINUTES"]),
         warnings_enabled=bool(app.config["WARNINGS_ENABLED"]),
         warning_sweep_seconds=float(app.config["WARNING_SWEEP_SECONDS"]),
+        sister_priors=bool(app.config["SISTER_PRIORS"]),
         publish=live.publisher(app),
         start_task=run_here if app.config["FORECAST_INLINE"] else live.task_starter(app),
         offload=live.offloader(app),

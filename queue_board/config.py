@@ -54,6 +54,10 @@ class Config:
         #: counter idle for minutes); 0 = no sweep
         self.WARNINGS_ENABLED: bool = _env("WARNINGS_ENABLED", True)
         self.WARNING_SWEEP_SECONDS: float = _env("WARNING_SWEEP_SECONDS", 30.0)
+        #: a branch configured for the first time pins in its log the prior its sister branches
+        #: (every other branch of the store) teach: per-service lengths, pause overrun, patience
+        #: (docs/forecasting.md "Sister branches in the live server"); off: it starts from fixed priors
+        self.SISTER_PRIORS: bool = _env("SISTER_PRIORS", False)
         #: each server process re-checks the tokens of its open sockets this often (seconds) and
         #: disconnects those of a revoked token (docs/api.md "Socket.IO"); 0 = never
         self.TOKEN_RECHECK_SECONDS: float = _env("TOKEN_RECHECK_SECONDS", 2.0)

@@ -63,6 +63,15 @@ EVERY_TYPE: list[dict[str, Any]] = [
     {"ts": TS, "type": "warning_cleared", "key": "idle:3", "outcome": "called"},
     {"ts": TS, "type": "ticket_repromised", "ticket": "A001", "told": {"p10": 900, "p50": 1100, "p90": 1300}, "reason": "counter_paused", "counter": "2"},
     {"ts": TS, "type": "ticket_repromised", "ticket": "A002", "told": {"p10": 900, "p50": 1100.5, "p90": 1300}},
+    {
+        "ts": TS, "type": "bank_prior_adopted",
+        "prior": {
+            "sisters": ["north", "south"],
+            "services": {"deposit": {"values": [60.5, 120.0, 300.0], "weight": 12.5, "branches": 2}},
+            "pause_overrun": {"values": [0.9, 1.1], "weight": 5.0, "branches": 1},
+            "patience": {"events": [0.01] * 23, "exposure": [30.0] * 23},
+        },
+    },
 ]
 
 
@@ -83,6 +92,7 @@ def test_every_type_of_the_spec_and_the_extensions_is_covered() -> None:
     extensions = {"ticket_recalled", "ticket_transferred", "branch_configured", "feedback_recorded", "feedback_updated"}
     extensions |= {"transaction_extended"}
     extensions |= {"warning_raised", "warning_acknowledged", "warning_cleared", "ticket_repromised"}
+    extensions |= {"bank_prior_adopted"}
     assert {line["type"] for line in EVERY_TYPE} == spec | extensions == EVENT_TYPES
 
 

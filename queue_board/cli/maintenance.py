@@ -330,6 +330,36 @@ def branch_show_config(branch_id: str, database_url: str | None) -> None:
         click.echo(json.dumps(current_service().config(branch_id).to_dict(), ensure_ascii=False, indent=2))
 
 
+@branch.command("adopt-prior")
+@click.argument("branch_id")
+@click.option(
+    "--from", "sisters", multiple=True, metavar="SISTER",
+    help="a sister branch to learn from (repeatable; default: every other branch in the store)",
+)
+@database_option
+def branch_adopt_prior(branch_id: str, sisters: tuple[str, ...], database_url: str | None) -> None:
+    """Start BRANCH_ID's forecast from what its sister branches learned, pinned in its log.
+
+    Per-service transaction lengths, pause overrun and patience are pooled from the sisters
+    (partial pooling) and stored as one bank_prior_adopted event: every server process, restart
+    and replay of the branch's log then starts from the same prior. Only what the branch has not
+    learned yet takes it.
+    """
+    with command_app(database_url):
+        try:
+            accepted, prior = current_service().adopt_bank_prior(branch_id, list(sisters) or None, actor="cli:adopt-prior")
+        except ProblemError as exc:
+            fail(f"branch {branch_id}: {exc.message}")
+    record = accepted.event.prior
+    assert record is not None
+    parts = [f"{len(prior.services)} services ({', '.join(sorted(prior.services)) or 'none'})"]
+    if prior.pause_overrun is not None:
+        parts.append("pause overrun")
+    if prior.patience is not None:
+        parts.append("patience")
+    click.echo(f"branch {branch_id}: adopted a prior from {len(record.sisters)} sister branches, seq {accepted.seq}: " + ", ".join(parts))
+
+
 @click.command("export")
 @click.argument("branch_id")
 @click.option("--out", "out_path", default="-", type=click.Path(dir_okay=False, writable=True, allow_dash=True))

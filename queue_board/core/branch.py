@@ -316,8 +316,8 @@ def validate(state: BranchState, event: Event) -> Rejection | None:
         _roll_over(state)
     kind = event.type
 
-    if kind == "branch_configured":
-        # any configuration that parsed is valid: it names things, it moves nobody
+    if kind in ("branch_configured", "bank_prior_adopted"):
+        # any configuration or prior that parsed is valid: it names things, it moves nobody
         return None
     if kind == "ticket_issued":
         assert event.ticket is not None
@@ -481,6 +481,8 @@ def apply(state: BranchState, event: Event) -> None:
     if kind == "branch_configured":
         state.config = event.config
         return
+    if kind == "bank_prior_adopted":
+        return  # the forecast's starting point (forecast.pooling.adopt_bank_prior), nobody's state
     if kind == "ticket_issued":
         assert event.ticket is not None and event.service is not None
         ticket = Ticket(

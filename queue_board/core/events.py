@@ -22,6 +22,7 @@ from queue_board.core.fields import EventFormatError as EventFormatError
 from queue_board.core.fields import Profile as Profile
 from queue_board.core.fields import finite_number, name_problem
 from queue_board.core.fields import parse_profile as parse_profile
+from queue_board.core.sister_prior import SisterPrior, parse_sister_prior
 
 #: The ten types of the spec, with the fields each must carry besides ``ts`` and ``type``.
 SPEC_FIELDS: dict[str, tuple[str, ...]] = {
@@ -60,6 +61,9 @@ EXTENSION_FIELDS: dict[str, tuple[str, ...]] = {
     # the teller's heads-up (docs/event-log.md "Heads-ups"): a long step of the transaction in
     # progress ("+5 min: entering your details"); ``minutes`` and ``reason`` are parsed below
     "transaction_extended": ("ticket", "counter"),
+    # a bank-wide prior pinned in the log (docs/event-log.md "Sister-branch priors"): what this
+    # branch starts from where it has learned nothing yet; it moves no ticket and no counter
+    "bank_prior_adopted": ("prior",),
 }
 
 EVENT_FIELDS: dict[str, tuple[str, ...]] = {**SPEC_FIELDS, **EXTENSION_FIELDS}
@@ -246,6 +250,8 @@ class Event:
     feedback: Feedback | None = None
     #: ``warning_*`` only
     warning: WarningFields | None = None
+    #: ``bank_prior_adopted`` only: what the branch adopted from its sisters
+    prior: SisterPrior | None = None
     at: float = field(default=0.0, compare=False)
 
     @property
@@ -484,6 +490,9 @@ def parse_event(obj: Any, *, ts: datetime | None = None, strict: bool = True) ->
     if kind in WARNING_TYPES:
         values["warning"] = _parse_warning(obj, kind)
         return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
+    if kind == "bank_prior_adopted":
+        values["prior"] = parse_sister_prior(obj.get("prior"))
+        return Event(ts=stamp, type=kind, at=stamp.timestamp(), **values)
     if kind == "ticket_repromised":
         values["ticket"] = _label(obj, "ticket", strict=strict)
         values["told"] = _percentiles(obj, "told")
@@ -559,6 +568,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
         out.update(event.feedback.to_dict())
     if event.warning is not None:
         out.update(event.warning.to_dict())
+    if event.prior is not None:
+        out["prior"] = event.prior.to_dict()
     return out
 
 

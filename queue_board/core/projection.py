@@ -35,6 +35,7 @@ from queue_board.forecast.monte_carlo import (
     local_hour,
     sample_range,
 )
+from queue_board.forecast.pooling import BankPrior, adopt_bank_prior
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,11 @@ class Projection:
                 apply(self.state, event)
                 if self.warnings is not None and event.type in WARNING_TYPES:
                     self.warnings.record(event)
+            elif event.type == "bank_prior_adopted":
+                # a starting point for the model, pinned in the log: no duration, no activity
+                assert event.prior is not None
+                adopt_bank_prior(self.model, BankPrior.from_record(event.prior))
+                apply(self.state, event)
             elif event.type == "ticket_repromised":
                 # what the customer was told again is the ticket's story, not a duration to learn
                 apply(self.state, event)

@@ -19,15 +19,20 @@ a hierarchical model):
 
 Pure numpy over :class:`~queue_board.forecast.durations.BranchModel`; no I/O. Offline,
 ``queue-board replay --prior-from LOG…`` learns the sisters from their logs and replays with it.
+Live, ``queue-board branch adopt-prior`` pins the prior in the branch's own log as a
+``bank_prior_adopted`` event (:meth:`BankPrior.to_record`), which every projection of that log
+adopts the same way (:func:`adopt_bank_prior`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from queue_board.core.sister_prior import PooledRecord, SisterPrior
 from queue_board.forecast.durations import BranchModel, RecencySample, Survival
 
 #: quantiles that stand for one sister's learned distribution
@@ -54,6 +59,15 @@ class PooledSample:
         """A fresh branch's recency sample, started from this prior."""
         return RecencySample(float(np.median(self.values)), prior_values=self.values, prior_weight=self.weight, half_life=half_life)
 
+    def to_record(self) -> PooledRecord:
+        """As the log keeps it (values to the millisecond, or the ten-thousandth of a ratio)."""
+        return PooledRecord(tuple(round(v, 4) for v in self.values), round(self.weight, 4), self.branches)
+
+    @classmethod
+    def from_record(cls, record: PooledRecord) -> PooledSample:
+        """Back from the log."""
+        return cls(values=record.values, weight=record.weight, branches=record.branches)
+
 
 @dataclass(frozen=True, slots=True)
 class BankPrior:
@@ -71,6 +85,44 @@ class BankPrior:
             survival.prior_events = np.array(self.patience[0])
             survival.prior_exposure = np.array(self.patience[1])
         return survival
+
+    def to_record(self, sisters: Sequence[str]) -> SisterPrior:
+        """The ``prior`` of a ``bank_prior_adopted`` event, naming the ``sisters`` it came from."""
+        patience = None
+        if self.patience is not None:
+            patience = (tuple(round(v, 6) for v in self.patience[0]), tuple(round(v, 3) for v in self.patience[1]))
+        return SisterPrior(
+            sisters=tuple(sisters),
+            services=tuple((code, pooled.to_record()) for code, pooled in sorted(self.services.items())),
+            pause_overrun=self.pause_overrun.to_record() if self.pause_overrun is not None else None,
+            patience=patience,
+        )
+
+    @classmethod
+    def from_record(cls, record: SisterPrior) -> BankPrior:
+        """The prior a ``bank_prior_adopted`` event pinned."""
+        return cls(
+            services={code: PooledSample.from_record(pooled) for code, pooled in record.services},
+            pause_overrun=PooledSample.from_record(record.pause_overrun) if record.pause_overrun is not None else None,
+            patience=record.patience,
+        )
+
+
+def adopt_bank_prior(model: BranchModel, prior: BankPrior) -> None:
+    """Start what ``model`` has not learned yet from ``prior``: a service, pause overrun or
+    patience with none of the branch's own observations takes the sisters' (a service first seen
+    later does too); whatever the branch has already seen keeps its own data. A later prior
+    replaces an earlier one for what is still unlearned."""
+    model.priors = dataclasses.replace(model.priors, bank=prior)
+    for code, pooled in prior.services.items():
+        sample = model.services.get(code)
+        if sample is None or sample.count == 0:
+            model.services[code] = pooled.sample()
+    if prior.pause_overrun is not None and model.pause_overrun.count == 0:
+        model.pause_overrun = prior.pause_overrun.sample(half_life=40)
+    if prior.patience is not None and model.patience.count == 0:
+        model.patience = prior.patience_survival()
+    model._factor_cache.clear()
 
 
 def pool_samples(samples: Sequence[RecencySample]) -> PooledSample | None:

@@ -1,6 +1,6 @@
 """The shell's one entry point for the web layer and the command line.
 
-:class:`BranchService` wires four parts, each in a module of its own, and lends the web layer
+:class:`BranchService` wires its parts, each in a module of its own, and lends the web layer
 their public methods:
 
 - :class:`~queue_board.service.projections.ProjectionRegistry`: each branch's projection,
@@ -9,7 +9,9 @@ their public methods:
 - :class:`~queue_board.service.refresh.ForecastRefresher`: forecasts, off the request path;
 - :class:`~queue_board.service.boards.BoardPublisher`: board views and their pushes;
 - :class:`~queue_board.service.reports.BranchReports`: the manager's dashboard, history and
-  overview (pushed after every board).
+  overview (pushed after every board);
+- :class:`~queue_board.service.sister_priors.SisterPriors`: a new branch's prior from its
+  sister branches, pinned in its log.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from queue_board.service.feedback import BranchFeedback
 from queue_board.service.projections import ProjectionRegistry
 from queue_board.service.refresh import ForecastRefresher
 from queue_board.service.reports import BranchReports
+from queue_board.service.sister_priors import SisterPriors
 from queue_board.service.warnings import BranchWarnings
 from queue_board.store.event_store import EventStore
 
@@ -55,6 +58,7 @@ class BranchService:
         target_minutes: float = 10.0,
         warnings_enabled: bool = False,
         warning_sweep_seconds: float = 30.0,
+        sister_priors: bool = False,
         publish: Publisher | None = None,
         start_task: Callable[..., Any] = _direct,
         offload: Callable[..., Any] = _direct,
@@ -87,6 +91,9 @@ class BranchService:
             target_minutes=target_minutes, enabled=warnings_enabled, sweep_seconds=warning_sweep_seconds,
         )
         self.reports.live_warnings = self.warnings.latest
+        #: bank-wide priors pinned in a new branch's log (events of its log, through ``commands``)
+        self.sister_priors = SisterPriors(self.projections, self.commands)
+        self.adopts_sister_priors = sister_priors
         # what the web layer calls, by the part that does it
         self.lock = self.projections.lock
         self.projection = self.projections.get
@@ -96,7 +103,7 @@ class BranchService:
         self.counter_action = self.commands.counter_action
         self.issue_ticket = self.commands.issue_ticket
         self.import_log = self.commands.import_log
-        self.set_config = self.commands.set_config
+        self.adopt_bank_prior = self.sister_priors.adopt
         self.refresh = self.forecasts.refresh
         self.refresh_if_stale = self.forecasts.refresh_if_stale
         self.schedule_refresh = self.forecasts.schedule
@@ -143,6 +150,20 @@ class BranchService:
 
     def _refresh_failed(self, branch: str) -> None:
         self.boards.push(branch)
+
+    def set_config(self, branch: str, raw: Any, *, actor: str | None = None) -> BranchConfig:
+        """:meth:`BranchCommands.set_config`; with ``sister_priors`` on, a branch configured for
+        the first time then pins the prior its sister branches teach (none if they have learned
+        nothing yet, or there are none: it starts from the fixed priors)."""
+        first = not self.projections.exists(branch) or self.projections.get(branch).state.seq == 0
+        parsed = self.commands.set_config(branch, raw, actor=actor)
+        if first and self.adopts_sister_priors and self.sister_priors.sisters_of(branch):
+            try:
+                self.sister_priors.adopt(branch, actor="server:sister-priors")
+            except ProblemError as exc:
+                if exc.status != 409:
+                    raise
+        return parsed
 
     def snapshot(self, branch: str) -> dict[str, Any]:
         """The full board state of ``branch``; a stale forecast is refreshed first (in the

@@ -408,6 +408,15 @@ def api_rules(app: Flask) -> list[Rule]:
 def _component_schemas() -> dict[str, Any]:
     _, defs = models_json_schema([(model, "validation") for model in BODIES], ref_template="#/components/schemas/{model}")
     schemas: dict[str, Any] = _without_null_defaults(defs.get("$defs", {}))
+    schemas["PooledPrior"] = {
+        "type": "object",
+        "required": ["values", "weight", "branches"],
+        "properties": {
+            "values": {"type": "array", "items": {"type": "number", "minimum": 0}, "minItems": 1, "maxItems": 64, "description": "ascending quantiles"},
+            "weight": {"type": "number", "exclusiveMinimum": 0, "maximum": 1000, "description": "pseudo-observations"},
+            "branches": {"type": "integer", "minimum": 1, "description": "how many sisters it pools"},
+        },
+    }
     schemas["Range"] = {
         "type": "object",
         "required": ["p10", "p50", "p90"],

@@ -405,6 +405,30 @@ class EventBody(Body):
     key: Annotated[str | None, _string(MAX_WARNING_KEY, "a warning's key")] = None
     severity: Annotated[str | None, _words(WARNING_SEVERITIES, "warning_raised")] = None
     subject: Annotated[str | None, _string(MAX_NAME_LENGTH, "warning_raised")] = None
+    prior: Annotated[
+        dict[str, Any] | None,
+        WithJsonSchema(
+            {
+                "type": "object",
+                "required": ["sisters"],
+                "description": "bank_prior_adopted: the pooled prior (docs/event-log.md \"Sister-branch priors\"); "
+                "made by `queue-board branch adopt-prior`",
+                "properties": {
+                    "sisters": {"type": "array", "items": label_schema("a sister branch id"), "minItems": 1},
+                    "services": {"type": "object", "additionalProperties": {"$ref": "#/components/schemas/PooledPrior"}},
+                    "pause_overrun": {"$ref": "#/components/schemas/PooledPrior"},
+                    "patience": {
+                        "type": "object",
+                        "required": ["events", "exposure"],
+                        "properties": {
+                            "events": {"type": "array", "items": {"type": "number", "minimum": 0}},
+                            "exposure": {"type": "array", "items": {"type": "number", "minimum": 0}},
+                        },
+                    },
+                },
+            }
+        ),
+    ] = None
     facts: Annotated[
         dict[str, Any] | None,
         WithJsonSchema({"type": "object", "description": f"warning_raised: at most {MAX_WARNING_FACTS} characters of JSON"}),
