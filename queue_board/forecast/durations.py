@@ -177,10 +177,13 @@ class RecencySample:
         draws = low + rng.random((size, len(e))) * (1.0 - low)
         index = np.clip(np.searchsorted(cumulative, draws, side="left"), start, len(values) - 1)
         out: FloatArray = values[index] - e
+        weighty = 1.0 - low > 1e-6
+        if weighty.all() and float(e.max(initial=0.0)) < blend_from:
+            return out  # every elapsed time short of the tail: the empirical draws alone
         # the share of draws from the tail: none short of `blend_from`, all from the threshold on,
         # and all where the observations beyond `elapsed` have lost their weight to recency decay
         share = np.clip((e - blend_from) / max(threshold - blend_from, 1e-9), 0.0, 1.0)
-        share = np.where(1.0 - low > 1e-6, share, 1.0)
+        share = np.where(weighty, share, 1.0)
         if (share > 0).any():
             grown = scale + max(shape, MIN_TAIL_GROWTH) * np.maximum(e - threshold, 0.0)
             survivor = 1.0 - rng.random((size, len(e)))  # in (0, 1]
