@@ -290,6 +290,24 @@ configurations = st.sampled_from([DEMO_CONFIG.to_dict(), {"name": "Branch", "ser
 #: a promise recorded on ticket_issued (p10 <= p50 <= p90, seconds, to 0.1 s)
 promises = st.lists(st.integers(0, 100_000), min_size=3, max_size=3).map(lambda v: dict(zip(("p10", "p50", "p90"), (x / 10 for x in sorted(v)), strict=True)))
 
+quantities = st.floats(0, 1e6, allow_nan=False, allow_infinity=False)
+pooled_priors = st.fixed_dictionaries(
+    {
+        "values": st.lists(quantities, min_size=1, max_size=15).map(sorted),
+        "weight": st.floats(0.01, 1000, allow_nan=False),
+        "branches": st.integers(1, 50),
+    }
+)
+#: a bank_prior_adopted's prior: sisters, per-service pooled lengths, optional overrun and patience
+sister_priors = st.fixed_dictionaries(
+    {"sisters": st.lists(labels, min_size=1, max_size=3), "services": st.dictionaries(labels, pooled_priors, max_size=3)},
+    optional={
+        "pause_overrun": pooled_priors,
+        "patience": st.fixed_dictionaries(
+            {"events": st.lists(quantities, min_size=23, max_size=23), "exposure": st.lists(quantities, min_size=23, max_size=23)}
+        ),
+    },
+)
 FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "ticket": labels, "service": labels, "counter": labels, "services": work_profiles(), "config": configurations,
     # the complaint and praise log's required fields
@@ -298,6 +316,7 @@ FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     # the warnings' and the re-promise's
     "key": names, "severity": st.sampled_from(WARNING_SEVERITIES), "outcome": st.sampled_from(WARNING_OUTCOMES),
     "told": promises,
+    "prior": sister_priors,
 }
 
 
