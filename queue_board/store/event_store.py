@@ -41,6 +41,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    bindparam,
     create_engine,
     event,
     insert,
@@ -294,6 +295,33 @@ def token_problem(name: str, branch: str | None, counter: str | None) -> str | N
     return None
 
 
+# The statements of every write and every catch-up, built once: composing a statement per call
+# cost more of the server's CPU than running it (issue 12's ingest profile)
+_STORED_COLUMNS = (events.c.seq, events.c.body, events.c.idempotency_key, events.c.request_hash, events.c.actor)
+_LOAD_AFTER = (
+    select(*_STORED_COLUMNS)
+    .where(events.c.branch == bindparam("branch"), events.c.seq > bindparam("after_seq"))
+    .order_by(events.c.seq)
+)
+_FIND_BY_KEY = select(*_STORED_COLUMNS).where(
+    events.c.branch == bindparam("branch"), events.c.idempotency_key == bindparam("key")
+)
+_INSERT_EVENT = insert(events)
+_LOCK_BRANCH_ROW = select(branches.c.id).where(branches.c.id == bindparam("branch")).with_for_update(key_share=True)
+_FIND_LIVE_TOKEN = select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.branch, tokens.c.counter).where(
+    tokens.c.token_hash == bindparam("token_hash"), tokens.c.revoked_at.is_(None)
+)
+
+
+def _token_clock() -> float:
+    """When a token was read, for :meth:`EventStore.find_token` (the tests move it by hand)."""
+    return time.monotonic()
+
+
+#: live tokens remembered at most (a bank's screens and programs number in the thousands)
+MAX_CACHED_TOKENS = 100_000
+
+
 class ConflictingSequence(RuntimeError):
     """The seq (or the idempotency key) a write took was taken first by another process: the
     writer's view of the branch was behind. Nothing was stored; catch up and try again."""
@@ -302,8 +330,14 @@ class ConflictingSequence(RuntimeError):
 class EventStore:
     """Append-only event log plus branches, bearer tokens and staff users."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, token_cache_seconds: float = 0.0) -> None:
         self.url = url
+        #: how long a token found live is trusted without another look (0: every lookup reads);
+        #: see :meth:`find_token`
+        self.token_cache_seconds = token_cache_seconds
+        #: token hash -> (its grant, when it was read, monotonic)
+        self._live_tokens: dict[str, tuple[TokenRecord, float]] = {}
+        self._token_cache_lock = threading.Lock()
         parsed = make_url(url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
@@ -391,7 +425,7 @@ class EventStore:
             if not self.is_sqlite:
                 # NO KEY UPDATE: it does not wait for the key-share lock every insert's foreign key
                 # takes on the row (FOR UPDATE did, and deadlocked with writers that take no lock)
-                conn.execute(select(branches.c.id).where(branches.c.id == branch).with_for_update(key_share=True))
+                conn.execute(_LOCK_BRANCH_ROW, {"branch": branch})
             yield conn
 
     def append(
@@ -407,22 +441,20 @@ class EventStore:
     ) -> None:
         """Insert one event inside a :meth:`writing` transaction; :class:`ConflictingSequence`
         if another process stored that seq (or that idempotency key) first."""
-        statement = (
-            insert(events).values(
-                branch=branch,
-                seq=seq,
-                ts=evt.ts.isoformat(timespec="milliseconds"),
-                at=evt.at,
-                type=evt.type,
-                body=event_to_json(evt),
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-                actor=actor,
-                received_at=_utc_now(),
-            )
-        )
+        row = {
+            "branch": branch,
+            "seq": seq,
+            "ts": evt.ts.isoformat(timespec="milliseconds"),
+            "at": evt.at,
+            "type": evt.type,
+            "body": event_to_json(evt),
+            "idempotency_key": idempotency_key,
+            "request_hash": request_hash,
+            "actor": actor,
+            "received_at": _utc_now(),
+        }
         try:
-            conn.execute(statement)
+            conn.execute(_INSERT_EVENT, row)
         except IntegrityError as exc:
             raise ConflictingSequence(f"branch {branch!r}: seq {seq} or its idempotency key is taken") from exc
 
@@ -453,22 +485,17 @@ class EventStore:
 
     def load(self, branch: str, after_seq: int = 0, conn: Connection | None = None, limit: int | None = None) -> Iterator[StoredEvent]:
         """Events of ``branch`` with ``seq > after_seq``, in order."""
-        query = (
-            select(events.c.seq, events.c.body, events.c.idempotency_key, events.c.request_hash, events.c.actor)
-            .where(events.c.branch == branch, events.c.seq > after_seq)
-            .order_by(events.c.seq)
-        )
-        if limit is not None:
-            query = query.limit(limit)
+        query = _LOAD_AFTER if limit is None else _LOAD_AFTER.limit(limit)
+        params = {"branch": branch, "after_seq": after_seq}
         if conn is not None:
-            yield from self._rows(conn, query)
+            yield from self._rows(conn, query, params)
             return
         with self.reader.connect() as own:
-            yield from self._rows(own, query)
+            yield from self._rows(own, query, params)
 
     @staticmethod
-    def _rows(conn: Connection, query: Any) -> Iterator[StoredEvent]:
-        for seq, body, key, request_hash, actor in conn.execute(query):
+    def _rows(conn: Connection, query: Any, params: dict[str, Any]) -> Iterator[StoredEvent]:
+        for seq, body, key, request_hash, actor in conn.execute(query, params):
             # stored events were accepted, perhaps before labels were held to a charset: read them as stored
             event = parse_event(json.loads(body), strict=False)
             yield StoredEvent(seq=seq, event=event, idempotency_key=key, request_hash=request_hash, actor=actor)
@@ -476,14 +503,11 @@ class EventStore:
     def find_by_key(self, conn: Connection | None, branch: str, key: str) -> StoredEvent | None:
         """The event stored under an idempotency key, if any (read through ``conn``, else the
         readers' connection)."""
-        query = (
-            select(events.c.seq, events.c.body, events.c.idempotency_key, events.c.request_hash, events.c.actor)
-            .where(events.c.branch == branch, events.c.idempotency_key == key)
-        )
+        params = {"branch": branch, "key": key}
         if conn is not None:
-            return next(self._rows(conn, query), None)
+            return next(self._rows(conn, _FIND_BY_KEY, params), None)
         with self.reader.connect() as own:
-            return next(self._rows(own, query), None)
+            return next(self._rows(own, _FIND_BY_KEY, params), None)
 
     # tokens -----------------------------------------------------------------------
     def create_token(self, name: str, role: str, branch: str | None, counter: str | None) -> str:
@@ -504,14 +528,46 @@ class EventStore:
         return token
 
     def find_token(self, token: str) -> TokenRecord | None:
-        """The live grant of a bearer token, or ``None`` if unknown or revoked."""
+        """The live grant of a bearer token, or ``None`` if unknown or revoked.
+
+        A token found live is trusted for ``token_cache_seconds`` without another read: looking
+        it up was a tenth of the server's CPU per write (issue 12's ingest profile). A revocation
+        through this store (or noticed by :meth:`dead_token_ids`) forgets it at once; one by
+        another process (the command line) is seen within that time, as the sockets' re-check
+        sees it. Unknown tokens are never remembered: a guess is always read, and a new token
+        works at once.
+        """
+        token_hash = hash_token(token)
+        if self.token_cache_seconds > 0:
+            with self._token_cache_lock:
+                kept = self._live_tokens.get(token_hash)
+            if kept is not None and _token_clock() - kept[1] < self.token_cache_seconds:
+                return kept[0]
         with self.reader.connect() as conn:
-            row = conn.execute(
-                select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.branch, tokens.c.counter).where(
-                    tokens.c.token_hash == hash_token(token), tokens.c.revoked_at.is_(None)
-                )
-            ).first()
-        return TokenRecord(*row) if row is not None else None
+            row = conn.execute(_FIND_LIVE_TOKEN, {"token_hash": token_hash}).first()
+        if row is None:
+            self._forget_token_hash(token_hash)
+            return None
+        record = TokenRecord(*row)
+        if self.token_cache_seconds > 0:
+            with self._token_cache_lock:
+                if len(self._live_tokens) >= MAX_CACHED_TOKENS:
+                    self._live_tokens.clear()  # only live tokens get here: a bound, never reached in practice
+                self._live_tokens[token_hash] = (record, _token_clock())
+        return record
+
+    def _forget_token_hash(self, token_hash: str) -> None:
+        with self._token_cache_lock:
+            self._live_tokens.pop(token_hash, None)
+
+    def forget_tokens(self, token_ids: Iterable[int]) -> None:
+        """Drop these tokens' remembered grants (they were revoked): their next use reads."""
+        gone = set(token_ids)
+        if not gone:
+            return
+        with self._token_cache_lock:
+            for token_hash in [h for h, (record, _at) in self._live_tokens.items() if record.id in gone]:
+                del self._live_tokens[token_hash]
 
     def list_tokens(self) -> list[dict[str, Any]]:
         """Every token's grant (never the token)."""
@@ -526,7 +582,10 @@ class EventStore:
             return set()
         with self.reader.connect() as conn:
             live = conn.execute(select(tokens.c.id).where(tokens.c.id.in_(wanted), tokens.c.revoked_at.is_(None))).scalars()
-            return wanted - set(live)
+            dead = wanted - set(live)
+        # whoever revoked them, this process's next lookup of them must read
+        self.forget_tokens(dead)
+        return dead
 
     def revoke_token(self, token_id: int) -> bool:
         """Revoke a token by id; ``False`` if there is no live token with that id."""
@@ -534,6 +593,7 @@ class EventStore:
             result = conn.execute(
                 update(tokens).where(tokens.c.id == token_id, tokens.c.revoked_at.is_(None)).values(revoked_at=_utc_now())
             )
+        self.forget_tokens([token_id])
         return bool(result.rowcount)
 
     # staff users ------------------------------------------------------------------

@@ -32,7 +32,9 @@ class Database:
 
     def init_app(self, app: Flask) -> None:
         """Open ``app``'s store (no connection yet) and guard its requests until the schema is at head."""
-        app.extensions[EXTENSION] = _Binding(EventStore(app.config["DATABASE_URL"]))
+        # a live token is trusted as long as a socket opened with it would be (QB_TOKEN_RECHECK_SECONDS)
+        store = EventStore(app.config["DATABASE_URL"], token_cache_seconds=float(app.config["TOKEN_RECHECK_SECONDS"]))
+        app.extensions[EXTENSION] = _Binding(store)
         app.before_request(_require_schema)
 
     def store(self, app: Flask) -> EventStore:
