@@ -311,3 +311,48 @@ def test_closing_a_paused_counter_ends_the_pause() -> None:
     model = learned(events)
     assert model.pause_length.count == 2
     assert model.pause_overrun.count == 1  # a pause cut by closing says nothing about overrun
+
+
+def test_a_forecasts_copy_of_the_model_does_not_move_while_the_model_learns() -> None:
+    """The forecast reads its copy off the lock while the projection learns on: today's record
+    (arrivals, openings, pauses) and the per-teller and per-hour means must be copies, not shared."""
+    log = [
+        ("counter_opened", {"counter": "1", "services": [["deposit"]]}),
+        ("ticket_issued", {"ticket": "A001", "service": "deposit"}),
+        ("ticket_called", {"ticket": "A001", "counter": "1"}),
+        ("service_started", {"ticket": "A001", "counter": "1"}),
+        ("service_finished", {"ticket": "A001", "counter": "1"}),
+        ("counter_paused", {"counter": "1", "reason": "break", "minutes": 5}),
+    ]
+    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+    projection = Projection(priors=Priors(), scenarios=16)
+    for i, (kind, fields) in enumerate(log):
+        assert projection.submit(parse_event({"type": kind, "ts": format_ts(start + timedelta(minutes=i)), **fields})) is None
+    model = projection.model
+    copied = model.copy_for_forecast()
+    assert copied.today is not None and model.today is not None
+    before = (
+        {k: list(v) for k, v in copied.today.arrivals.items()},
+        {k: [list(p) for p in v] for k, v in copied.today.pauses.items()},
+        dict(copied.log_durations.sums),
+        {k: dict(v) for k, v in copied.log_durations.groups.items()},
+    )
+    assert before[0] and before[1] and before[2] and before[3], "the log above must have filled each part"
+    more = [
+        ("counter_resumed", {"counter": "1"}),
+        ("ticket_issued", {"ticket": "A002", "service": "deposit"}),
+        ("ticket_called", {"ticket": "A002", "counter": "1"}),
+        ("service_started", {"ticket": "A002", "counter": "1"}),
+        ("service_finished", {"ticket": "A002", "counter": "1"}),
+    ]
+    for i, (kind, fields) in enumerate(more, start=len(log) + 4):
+        assert projection.submit(parse_event({"type": kind, "ts": format_ts(start + timedelta(minutes=i)), **fields})) is None
+    assert model.today.arrivals != before[0] and model.today.pauses != before[1], "the model itself learned"
+    assert model.log_durations.sums != before[2]
+    after = (
+        {k: list(v) for k, v in copied.today.arrivals.items()},
+        {k: [list(p) for p in v] for k, v in copied.today.pauses.items()},
+        dict(copied.log_durations.sums),
+        {k: dict(v) for k, v in copied.log_durations.groups.items()},
+    )
+    assert after == before
