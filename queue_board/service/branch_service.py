@@ -146,7 +146,7 @@ class BranchService:
         # a new forecast may put a promise at risk (or out of it): judged in a task of its own,
         # after the boards went out
         if self.warnings.enabled:
-            self._start_task(self.warnings.check_quietly, branch)
+            self._start_task(self.warnings.after_refresh, branch)
 
     def _refresh_failed(self, branch: str) -> None:
         self.boards.push(branch)

@@ -82,9 +82,10 @@ class BranchWarnings:
         return list(self._latest.get(branch, ()))
 
     # deciding -----------------------------------------------------------------------------
-    def planned(self, branch: str) -> list[dict[str, Any]]:
-        """The events :meth:`check` would submit now (changes nothing)."""
-        projection = self.projections.get(branch)
+    def planned(self, branch: str, *, catch_up: bool = True) -> list[dict[str, Any]]:
+        """The events :meth:`check` would submit now (changes nothing); judged on the state as far
+        as the store has it, or without ``catch_up`` as this process holds it."""
+        projection = self.projections.get(branch) if catch_up else self.projections.current(branch)
         with self.projections.lock(branch):
             state = projection.state
             activity = projection.activity
@@ -140,10 +141,10 @@ class BranchWarnings:
             kept = self._kept_norms[branch] = (key, learn_norms(history, limits))
         return history, kept[1]
 
-    def check(self, branch: str) -> int:
+    def check(self, branch: str, *, catch_up: bool = True) -> int:
         """Evaluate ``branch`` now and record what changed; how many events were recorded."""
         recorded = 0
-        for fields in self.planned(branch):
+        for fields in self.planned(branch, catch_up=catch_up):
             try:
                 self.commands.submit(branch, fields, actor=SERVER_ACTOR)
                 recorded += 1
@@ -153,10 +154,13 @@ class BranchWarnings:
                 log.debug("warning event for %s dropped: %s", branch, problem)
         return recorded
 
-    def check_quietly(self, branch: str) -> None:
-        """:meth:`check`, logging instead of raising (for background tasks)."""
+    def after_refresh(self, branch: str) -> None:
+        """:meth:`check` after a forecast, logging instead of raising (a background task). It
+        judges the state that forecast was made from, which this process holds: no look at the
+        store (a second read per write); the sweep
+        and the writes it makes catch up."""
         try:
-            self.check(branch)
+            self.check(branch, catch_up=False)
         except Exception:
             log.exception("warning check of branch %s failed", branch)
 
