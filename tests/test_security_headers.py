@@ -65,6 +65,9 @@ def test_the_ticket_pages_and_qr_code_carry_them_too(client: FlaskClient, tokens
         assert headers["Referrer-Policy"] == "no-referrer", path  # the link is the customer's credential
         assert headers["X-Frame-Options"] == "DENY", path
         assert "frame-ancestors 'none'" in headers["Content-Security-Policy"], path
+    # a ticket's state moves with every call: neither it nor an unsigned link's 404 is ever stored
+    for path in (link["path"] + "/state", "/t/not-a-link/state"):
+        assert header_map(client, path)["Cache-Control"] == "no-store", path
 
 
 def directives(policy: str) -> dict[str, list[str]]:

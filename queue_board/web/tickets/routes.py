@@ -94,12 +94,17 @@ def _day_or_none(day: str) -> date | None:
         return None
 
 
+def _uncached(response: Response, status: int) -> tuple[Response, int]:
+    """``response`` marked never to be stored: a ticket's state moves with every call, and a
+    shared cache must not keep one phone's ticket for another (the app's security hook adds
+    the other headers to every answer)."""
+    response.headers["Cache-Control"] = "no-store"
+    return response, status
+
+
 def _no_such_link() -> tuple[Response, int]:
     """The JSON 404 of a link this server did not sign (the page's script reads it)."""
-    response = jsonify(error="not_found", message="no such ticket link")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response, 404
+    return _uncached(jsonify(error="not_found", message="no such ticket link"), 404)
 
 
 def ticket_state_json(signed: str) -> tuple[Response, int]:
@@ -107,10 +112,7 @@ def ticket_state_json(signed: str) -> tuple[Response, int]:
     ref = verify(signed)
     if ref is None:
         return _no_such_link()
-    response = jsonify(ticket_state(ref))
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response, 200
+    return _uncached(jsonify(ticket_state(ref)), 200)
 
 
 def ticket_qr(signed: str) -> Response | tuple[Response, int]:
