@@ -216,3 +216,31 @@ def test_a_write_that_loses_its_seq_to_another_process_is_written_again(store_ur
     assert writer.projection("main").state.counters["1"].status.value == "idle"
     store.close()
     other_process.store.close()
+
+
+def test_a_caught_up_write_reads_once_and_inserts_once(store_url: str, clock: ManualClock) -> None:
+    """Issue 12's "one or two statements per write": the catch-up read, then the insert; on
+    PostgreSQL the branch row's lock too, which the retry of a write that lost its seq relies
+    on (without it on every insert, a writer that caught up under the lock could lose its seq
+    again to one that did not: tried, and the concurrent-writers test above failed)."""
+    from sqlalchemy import event as sql_events
+
+    service = service_on(store_url, clock)
+    service.counter_action("main", "1", "open", {})
+    seen: list[str] = []
+
+    def record(*args: Any) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    engines = {service.store.engine, service.store.reader}
+    for engine in engines:
+        sql_events.listen(engine, "before_cursor_execute", record)
+    try:
+        service.counter_action("main", "1", "pause", {"reason": "break", "minutes": 5})
+    finally:
+        for engine in engines:
+            sql_events.remove(engine, "before_cursor_execute", record)
+    statements = [s for s in seen if not s.startswith("BEGIN")]
+    expected = ["SELECT", "INSERT"] if service.store.is_sqlite else ["SELECT", "SELECT … FOR NO KEY UPDATE", "INSERT"]
+    assert [s.split()[0] + (" … FOR NO KEY UPDATE" if "FOR NO KEY UPDATE" in s else "") for s in statements] == expected, statements
+    service.store.close()
