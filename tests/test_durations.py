@@ -315,7 +315,8 @@ def test_closing_a_paused_counter_ends_the_pause() -> None:
 
 def test_a_forecasts_copy_of_the_model_does_not_move_while_the_model_learns() -> None:
     """The forecast reads its copy off the lock while the projection learns on: today's record
-    (arrivals, openings, pauses) and the per-teller and per-hour means must be copies, not shared."""
+    (arrivals, openings, pauses), the per-teller and per-hour means and the samples of lengths
+    and waits must be copies, not shared."""
     log = [
         ("counter_opened", {"counter": "1", "services": [["deposit"]]}),
         ("ticket_issued", {"ticket": "A001", "service": "deposit"}),
@@ -336,6 +337,8 @@ def test_a_forecasts_copy_of_the_model_does_not_move_while_the_model_learns() ->
         {k: [list(p) for p in v] for k, v in copied.today.pauses.items()},
         dict(copied.log_durations.sums),
         {k: dict(v) for k, v in copied.log_durations.groups.items()},
+        copied.services["deposit"].quantiles([0.1, 0.5, 0.9]).tolist(),
+        (copied.services["deposit"].count, copied.reaction.count, copied.reaction.events.tolist()),
     )
     assert before[0] and before[1] and before[2] and before[3], "the log above must have filled each part"
     more = [
@@ -354,5 +357,8 @@ def test_a_forecasts_copy_of_the_model_does_not_move_while_the_model_learns() ->
         {k: [list(p) for p in v] for k, v in copied.today.pauses.items()},
         dict(copied.log_durations.sums),
         {k: dict(v) for k, v in copied.log_durations.groups.items()},
+        copied.services["deposit"].quantiles([0.1, 0.5, 0.9]).tolist(),
+        (copied.services["deposit"].count, copied.reaction.count, copied.reaction.events.tolist()),
     )
+    assert model.services["deposit"].count > before[5][0] and model.reaction.count > before[5][1]
     assert after == before

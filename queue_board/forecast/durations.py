@@ -31,6 +31,27 @@ if TYPE_CHECKING:
 FloatArray = np.ndarray
 
 
+def _copied_value(value: Any, memo: dict[int, Any]) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    if value is None or isinstance(value, (int, float, str)):
+        return value
+    if isinstance(value, tuple) and all(isinstance(v, (np.ndarray, int, float)) for v in value):
+        return tuple(v.copy() if isinstance(v, np.ndarray) else v for v in value)
+    return copy.deepcopy(value, memo)
+
+
+def _copy_slots(self: Any, memo: dict[int, Any]) -> Any:
+    """``copy.deepcopy`` of a learner made of arrays and numbers, slot by slot: its generic walk
+    cost ~9 µs an object, and a forecast's model copy holds about twenty of them."""
+    cls = type(self)
+    copied = object.__new__(cls)
+    memo[id(self)] = copied
+    for name in cls.__slots__:
+        setattr(copied, name, _copied_value(getattr(self, name), memo))
+    return copied
+
+
 class RecencySample:
     """A bounded, recency-weighted sample of non-negative durations (seconds).
 
@@ -41,6 +62,7 @@ class RecencySample:
     """
 
     __slots__ = ("_cache", "_capacity", "_count", "_decay", "_stamps", "_tail_cache", "_values", "count")
+    __deepcopy__ = _copy_slots
 
     def __init__(
         self,
@@ -263,6 +285,7 @@ class Survival:
     """
 
     __slots__ = ("_cache", "count", "events", "exposure", "memory", "prior_events", "prior_exposure")
+    __deepcopy__ = _copy_slots
 
     def __init__(self, prior_median: float | None, *, memory: float = 0.998, prior_weight: float = 2.0) -> None:
         bins = len(HAZARD_EDGES)
@@ -355,6 +378,7 @@ class ShareByWait:
     """
 
     __slots__ = ("_cache", "calls", "memory", "misses", "prior_rate", "prior_weight")
+    __deepcopy__ = _copy_slots
 
     def __init__(self, prior_rate: float, *, prior_weight: float = 3.0, memory: float = 0.998) -> None:
         self.calls = np.zeros(len(HAZARD_EDGES))
