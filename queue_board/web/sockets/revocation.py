@@ -1,15 +1,16 @@
 """A revoked token loses its live sockets, in every server process.
 
 Revoking a token (``queue-board token revoke ID``) writes ``revoked_at`` in the shared database,
-from a process of its own: no server process is told. HTTP checks the token on every request,
-but a socket is authenticated once, when it connects, and would go on receiving the branch's
+from a process of its own: no server process is told. HTTP checks the token with every request
+(a grant found live is trusted for the same interval, :meth:`EventStore.find_token`), but a
+socket is authenticated once, when it connects, and would go on receiving the branch's
 boards. So every socket opened with a token joins that token's room (:func:`token_room`) in its
 namespace, and each server process re-checks the tokens of its own sockets against the store
 every ``TOKEN_RECHECK_SECONDS`` (one indexed query, only while it has such sockets) and
 disconnects those whose token is no longer live; a ``sync`` re-checks its socket's token at once.
 A socket of a revoked token thus outlives the revocation by one interval at most, with or without
 a message queue (each process judges its own sockets from the database they share), and its
-reconnect is refused like any unknown token's.
+reconnect is refused like any unknown token's (the re-check makes the store forget the grant).
 
 Polling, rather than a message through the Socket.IO queue: python-socketio's queue carries
 emits, room changes and disconnects of known session ids to the clients, never a message to the
