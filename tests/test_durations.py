@@ -313,52 +313,47 @@ def test_closing_a_paused_counter_ends_the_pause() -> None:
     assert model.pause_overrun.count == 1  # a pause cut by closing says nothing about overrun
 
 
+def what_a_forecast_reads(model: BranchModel) -> tuple[Any, ...]:
+    """The parts of a model copy the test below watches, as plain values."""
+    assert model.today is not None
+    return (
+        {k: list(v) for k, v in model.today.arrivals.items()},
+        {k: [list(p) for p in v] for k, v in model.today.pauses.items()},
+        dict(model.log_durations.sums),
+        {k: dict(v) for k, v in model.log_durations.groups.items()},
+        model.services["deposit"].quantiles([0.1, 0.5, 0.9]).tolist(),
+        (model.services["deposit"].count, model.reaction.count, model.reaction.events.tolist()),
+    )
+
+
 def test_a_forecasts_copy_of_the_model_does_not_move_while_the_model_learns() -> None:
     """The forecast reads its copy off the lock while the projection learns on: today's record
     (arrivals, openings, pauses), the per-teller and per-hour means and the samples of lengths
     and waits must be copies, not shared."""
-    log = [
-        ("counter_opened", {"counter": "1", "services": [["deposit"]]}),
-        ("ticket_issued", {"ticket": "A001", "service": "deposit"}),
-        ("ticket_called", {"ticket": "A001", "counter": "1"}),
-        ("service_started", {"ticket": "A001", "counter": "1"}),
-        ("service_finished", {"ticket": "A001", "counter": "1"}),
-        ("counter_paused", {"counter": "1", "reason": "break", "minutes": 5}),
-    ]
-    start = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
     projection = Projection(priors=Priors(), scenarios=16)
-    for i, (kind, fields) in enumerate(log):
-        assert projection.submit(parse_event({"type": kind, "ts": format_ts(start + timedelta(minutes=i)), **fields})) is None
+    for event in [
+        ev("counter_opened", 0, counter="1", services=[["deposit"]]),
+        ev("ticket_issued", 60, ticket="A001", service="deposit"),
+        ev("ticket_called", 120, ticket="A001", counter="1"),
+        ev("service_started", 180, ticket="A001", counter="1"),
+        ev("service_finished", 240, ticket="A001", counter="1"),
+        ev("counter_paused", 300, counter="1", reason="break", minutes=5),
+    ]:
+        assert projection.submit(event) is None, event
     model = projection.model
     copied = model.copy_for_forecast()
-    assert copied.today is not None and model.today is not None
-    before = (
-        {k: list(v) for k, v in copied.today.arrivals.items()},
-        {k: [list(p) for p in v] for k, v in copied.today.pauses.items()},
-        dict(copied.log_durations.sums),
-        {k: dict(v) for k, v in copied.log_durations.groups.items()},
-        copied.services["deposit"].quantiles([0.1, 0.5, 0.9]).tolist(),
-        (copied.services["deposit"].count, copied.reaction.count, copied.reaction.events.tolist()),
-    )
+    before = what_a_forecast_reads(copied)
     assert before[0] and before[1] and before[2] and before[3], "the log above must have filled each part"
-    more = [
-        ("counter_resumed", {"counter": "1"}),
-        ("ticket_issued", {"ticket": "A002", "service": "deposit"}),
-        ("ticket_called", {"ticket": "A002", "counter": "1"}),
-        ("service_started", {"ticket": "A002", "counter": "1"}),
-        ("service_finished", {"ticket": "A002", "counter": "1"}),
-    ]
-    for i, (kind, fields) in enumerate(more, start=len(log) + 4):
-        assert projection.submit(parse_event({"type": kind, "ts": format_ts(start + timedelta(minutes=i)), **fields})) is None
-    assert model.today.arrivals != before[0] and model.today.pauses != before[1], "the model itself learned"
-    assert model.log_durations.sums != before[2]
-    after = (
-        {k: list(v) for k, v in copied.today.arrivals.items()},
-        {k: [list(p) for p in v] for k, v in copied.today.pauses.items()},
-        dict(copied.log_durations.sums),
-        {k: dict(v) for k, v in copied.log_durations.groups.items()},
-        copied.services["deposit"].quantiles([0.1, 0.5, 0.9]).tolist(),
-        (copied.services["deposit"].count, copied.reaction.count, copied.reaction.events.tolist()),
-    )
-    assert model.services["deposit"].count > before[5][0] and model.reaction.count > before[5][1]
-    assert after == before
+    for event in [
+        ev("counter_resumed", 600, counter="1"),
+        ev("ticket_issued", 660, ticket="A002", service="deposit"),
+        ev("ticket_called", 720, ticket="A002", counter="1"),
+        ev("service_started", 780, ticket="A002", counter="1"),
+        ev("service_finished", 840, ticket="A002", counter="1"),
+    ]:
+        assert projection.submit(event) is None, event
+    learned_since = what_a_forecast_reads(model)
+    assert learned_since[0] != before[0] and learned_since[1] != before[1], "the model itself learned"
+    assert learned_since[2] != before[2]
+    assert learned_since[5][0] > before[5][0] and learned_since[5][1] > before[5][1]
+    assert what_a_forecast_reads(copied) == before
