@@ -313,6 +313,31 @@ _FIND_LIVE_TOKEN = select(tokens.c.id, tokens.c.name, tokens.c.role, tokens.c.br
 )
 
 
+def _event_row(
+    branch: str,
+    seq: int,
+    evt: Event,
+    actor: str | None,
+    received_at: str,
+    *,
+    idempotency_key: str | None = None,
+    request_hash: str | None = None,
+) -> dict[str, Any]:
+    """One event as a row of the events table (one write's, or one of an import's)."""
+    return {
+        "branch": branch,
+        "seq": seq,
+        "ts": evt.ts.isoformat(timespec="milliseconds"),
+        "at": evt.at,
+        "type": evt.type,
+        "body": event_to_json(evt),
+        "idempotency_key": idempotency_key,
+        "request_hash": request_hash,
+        "actor": actor,
+        "received_at": received_at,
+    }
+
+
 def _token_clock() -> float:
     """When a token was read, for :meth:`EventStore.find_token` (the tests move it by hand)."""
     return time.monotonic()
@@ -441,18 +466,7 @@ class EventStore:
     ) -> None:
         """Insert one event inside a :meth:`writing` transaction; :class:`ConflictingSequence`
         if another process stored that seq (or that idempotency key) first."""
-        row = {
-            "branch": branch,
-            "seq": seq,
-            "ts": evt.ts.isoformat(timespec="milliseconds"),
-            "at": evt.at,
-            "type": evt.type,
-            "body": event_to_json(evt),
-            "idempotency_key": idempotency_key,
-            "request_hash": request_hash,
-            "actor": actor,
-            "received_at": _utc_now(),
-        }
+        row = _event_row(branch, seq, evt, actor, _utc_now(), idempotency_key=idempotency_key, request_hash=request_hash)
         try:
             conn.execute(_INSERT_EVENT, row)
         except IntegrityError as exc:
@@ -461,21 +475,7 @@ class EventStore:
     def append_many(self, conn: Connection, branch: str, first_seq: int, evts: list[Event], actor: str | None) -> None:
         """Insert a batch of events (an import) inside a :meth:`writing` transaction."""
         now = _utc_now()
-        rows = [
-            {
-                "branch": branch,
-                "seq": first_seq + i,
-                "ts": e.ts.isoformat(timespec="milliseconds"),
-                "at": e.at,
-                "type": e.type,
-                "body": event_to_json(e),
-                "idempotency_key": None,
-                "request_hash": None,
-                "actor": actor,
-                "received_at": now,
-            }
-            for i, e in enumerate(evts)
-        ]
+        rows = [_event_row(branch, first_seq + i, e, actor, now) for i, e in enumerate(evts)]
         try:
             for start in range(0, len(rows), IMPORT_CHUNK):
                 conn.execute(insert(events), rows[start : start + IMPORT_CHUNK])
