@@ -57,7 +57,7 @@ def test_a_second_app_leaves_the_first_apps_socketio_server_alone(tmp_path: Path
     assert second.extensions["socketio"] is not first.extensions["socketio"]
 
 
-def test_ticket_pages_are_nudged_only_by_their_own_app(two_apps: Any) -> None:
+def test_ticket_pages_are_pushed_only_by_their_own_app(two_apps: Any) -> None:
     pages = []
     for app, tokens in (pair for pair in two_apps):
         http = app.test_client()
@@ -70,8 +70,8 @@ def test_ticket_pages_are_nudged_only_by_their_own_app(two_apps: Any) -> None:
         pages.append(page)
     (first, first_tokens), _ = two_apps
     first.test_client().post("/api/v1/branches/main/counters/1/open", headers=first_tokens.auth("teller1"))
-    assert pushed(pages[0], "changed", "/ticket")
-    assert pushed(pages[1], "changed", "/ticket") == []
+    assert pushed(pages[0], "ticket", "/ticket")
+    assert pushed(pages[1], "ticket", "/ticket") == []
 
 
 # languages ---------------------------------------------------------------------------------

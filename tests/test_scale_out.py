@@ -9,6 +9,7 @@ sequence number.
 from __future__ import annotations
 
 import os
+import queue
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from typing import Any
 import pytest
 import redis
 import requests
+import socketio
 from conftest import LiveBoard, ServerProcess, free_port, prepare_demo_branch
 
 REDIS_URL = os.environ.get("QB_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -73,6 +75,27 @@ def test_an_event_written_through_one_process_reaches_boards_on_the_other(two_pr
     finally:
         on_left.close()
         on_right.close()
+
+
+def test_a_ticket_page_on_one_process_hears_writes_through_the_other(two_processes: tuple[ServerProcess, ServerProcess]) -> None:
+    left, right = two_processes
+    right.act("teller1", "/counters/1/open")
+    label = right.act("kiosk", "/tickets", {"service": "deposit"})["ticket"]["ticket"]
+    link = left.act("kiosk", "/t/links", {"branch": "main", "ticket": label})["path"].rsplit("/", 1)[1]
+    states: queue.Queue[dict[str, Any]] = queue.Queue()
+    page = socketio.Client(reconnection=False)
+    page.on("ticket", states.put, namespace="/ticket")
+    page.connect(left.url, namespaces=["/ticket"], auth={"ticket": link}, transports=["websocket"], wait_timeout=10)
+    try:
+        assert states.get(timeout=10)["status"] == "waiting"
+        # called through the right-hand process: only the content-free nudge crosses Redis, and
+        # the left-hand process, which holds the page, sends it its state without being asked
+        called = right.act("teller1", "/counters/1/call-next")
+        while (state := states.get(timeout=10))["seq"] < called["seq"]:
+            pass
+        assert (state["ticket"], state["status"], state["counter"]) == (label, "called", "1")
+    finally:
+        page.disconnect()
 
 
 def test_both_processes_read_the_same_state_and_never_share_a_seq(two_processes: tuple[ServerProcess, ServerProcess]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import time
 from typing import Any
 
 import pytest
@@ -15,7 +16,7 @@ from flask.testing import FlaskClient
 from queue_board.core.branch import replay as project
 from queue_board.core.branch_config import DEMO_CONFIG
 from queue_board.core.events import parse_event
-from queue_board.core.ticket_view import ticket_view
+from queue_board.core.ticket_view import ticket_view, ticket_views
 from queue_board.web.tickets.links import TicketRef, sign, verify
 
 
@@ -208,6 +209,35 @@ def test_ticket_view_is_pure_and_tells_expired_from_unknown() -> None:
     assert (nowhere["status"], nowhere["branch_name"]) == ("unknown", None)
 
 
+def test_the_pages_of_a_whole_branch_built_at_once_are_each_ticket_s_own_page() -> None:
+    """What the pages of one branch share is worked out once: each must still be its own."""
+
+    def at(minute: int) -> str:
+        return f"2026-03-02T09:{minute:02d}:00+08:00"
+
+    events = [
+        {"type": "counter_opened", "counter": "1", "services": [["deposit"], ["loan"]]},
+        {"type": "counter_opened", "counter": "2", "services": [["loan"]]},
+        {"type": "counter_paused", "counter": "2", "reason": "lunch", "minutes": 30},
+    ]
+    events += [{"type": "ticket_issued", "ticket": f"A00{n}", "service": "deposit"} for n in range(1, 5)]
+    events += [{"type": "ticket_issued", "ticket": f"C00{n}", "service": "loan"} for n in range(1, 4)]
+    events += [
+        {"type": "ticket_called", "ticket": "A001", "counter": "1"},
+        {"type": "service_started", "ticket": "A001", "counter": "1"},
+        {"type": "ticket_cancelled", "ticket": "A003"},
+    ]
+    state = project([parse_event({"ts": at(minute), **e}) for minute, e in enumerate(events)])
+    asked = [("2026-03-02", label) for label in ("C003", "A004", "A001", "A002", "C001", "A003", "B001", "C002")]
+    asked.append(("2026-03-01", "A002"))
+    together = ticket_views(state, DEMO_CONFIG, None, branch="main", tickets=asked, now=state.now + 30)
+    alone = [ticket_view(state, DEMO_CONFIG, None, branch="main", day=day, label=label, now=state.now + 30) for day, label in asked]
+    assert together == alone
+    ahead = {view["ticket"]: view["people_ahead"] for view in together if view["status"] == "waiting"}
+    assert ahead == {"C003": 2, "A004": 1, "A002": 0, "C001": 0, "C002": 1}
+    assert [(v["counters_serving"], v["counters_paused"]) for v in together[:2]] == [(1, 1), (1, 0)]
+
+
 def test_display_token_binding_is_readable_by_the_board(client: FlaskClient, app: Flask) -> None:
     store = app.extensions["queue_board"].store
     bound = store.create_token("above 3", "display", "main", "3")
@@ -223,7 +253,7 @@ class TicketClient:
         self.messages: queue.Queue[tuple[str, Any]] = queue.Queue()
         self.client = socketio.Client(reconnection=False)
         self.client.on("ticket", lambda data: self.messages.put(("ticket", data)), namespace="/ticket")
-        self.client.on("changed", lambda data: self.messages.put(("changed", data)), namespace="/ticket")
+        self.client.on("changed", lambda data: self.messages.put(("changed", data)), namespace="/ticket")  # never sent now
         self.client.connect(
             live.url, namespaces=["/ticket"], auth={"ticket": link}, transports=["websocket"], wait_timeout=10
         )
@@ -235,30 +265,73 @@ class TicketClient:
                 return got[1]
 
 
-def test_ticket_pages_hear_changes_and_refresh_over_socketio(live_server: LiveServer) -> None:
-    auth = live_server.tokens.auth
+def _ticket_with_link(live: LiveServer) -> tuple[str, str]:
+    """A new deposit ticket of ``main`` and its link's credential."""
+    auth = live.tokens.auth
+    issued = requests.post(f"{live.url}/api/v1/branches/main/tickets", json={"service": "deposit"}, headers=auth("kiosk"), timeout=10)
+    label = issued.json()["ticket"]["ticket"]
+    link = requests.post(f"{live.url}/t/links", json={"branch": "main", "ticket": label}, headers=auth("kiosk"), timeout=10).json()
+    return label, link["path"].rsplit("/", 1)[1]
+
+
+def test_ticket_pages_get_their_own_state_pushed_after_every_change(live_server: LiveServer) -> None:
     api = f"{live_server.url}/api/v1/branches/main"
-    requests.post(f"{api}/counters/1/open", headers=auth("teller1"), timeout=10)
-    requests.post(f"{api}/tickets", json={"service": "deposit"}, headers=auth("kiosk"), timeout=10)
-    mine = requests.post(f"{api}/tickets", json={"service": "deposit"}, headers=auth("kiosk"), timeout=10).json()
-    label = mine["ticket"]["ticket"]
-    link = requests.post(
-        f"{live_server.url}/t/links", json={"branch": "main", "ticket": label}, headers=auth("kiosk"), timeout=10
-    ).json()
-    ticket = TicketClient(live_server, link["path"].rsplit("/", 1)[1])
+    requests.post(f"{api}/counters/1/open", headers=live_server.tokens.auth("teller1"), timeout=10)
+    first_label, first_link = _ticket_with_link(live_server)
+    second_label, second_link = _ticket_with_link(live_server)
+    first, second, second_again = (TicketClient(live_server, link) for link in (first_link, second_link, second_link))
     try:
-        first = ticket.next("ticket")
-        assert (first["ticket"], first["status"], first["people_ahead"]) == (label, "waiting", 1)
-        requests.post(f"{api}/counters/1/call-next", headers=auth("teller1"), timeout=10)
-        changed = ticket.next("changed")
-        assert set(changed) == {"seq"}, "the nudge carries no one's data"
-        ticket.client.emit("refresh", namespace="/ticket")
-        while True:
-            state = ticket.next("ticket")
-            if state["people_ahead"] == 0:
-                break
+        for page, label in ((first, first_label), (second, second_label), (second_again, second_label)):
+            assert page.next("ticket")["ticket"] == label
+        called = requests.post(f"{api}/counters/1/call-next", headers=live_server.tokens.auth("teller1"), timeout=10).json()
+        # no refresh asked for: the server sends each page its ticket's state once the push is out
+        for page in (second, second_again):
+            while (state := page.next("ticket"))["seq"] < called["seq"]:
+                pass
+            assert (state["ticket"], state["status"], state["people_ahead"]) == (second_label, "waiting", 0)
+        while (state := first.next("ticket"))["seq"] < called["seq"]:
+            pass
+        assert (state["ticket"], state["status"]) == (first_label, "called")
+        time.sleep(0.5)
+        for page, label in ((first, first_label), (second, second_label), (second_again, second_label)):
+            heard = []
+            while not page.messages.empty():
+                heard.append(page.messages.get_nowait())
+            assert all(kind == "ticket" for kind, _ in heard), "no nudge reaches a page any more"
+            assert all(data["ticket"] == label for _, data in heard), "a page gets its own ticket's state only"
     finally:
-        ticket.client.disconnect()
+        for page in (first, second, second_again):
+            page.client.disconnect()
+
+
+def test_a_ticket_page_may_still_ask_for_its_state(live_server: LiveServer) -> None:
+    label, link = _ticket_with_link(live_server)
+    page = TicketClient(live_server, link)
+    try:
+        assert page.next("ticket")["ticket"] == label
+        page.client.emit("refresh", namespace="/ticket")
+        assert page.next("ticket")["ticket"] == label
+        page.client.emit("refresh", {"seq": 2}, namespace="/ticket")
+        assert page.next("ticket")["ticket"] == label
+    finally:
+        page.client.disconnect()
+
+
+def test_closed_ticket_pages_are_forgotten_at_the_next_push(live_server: LiveServer) -> None:
+    from queue_board.web.sockets.ticket_pages import ticket_pages_of
+
+    api = f"{live_server.url}/api/v1/branches/main"
+    label, link = _ticket_with_link(live_server)
+    page = TicketClient(live_server, link)
+    assert page.next("ticket")["ticket"] == label
+    pages = ticket_pages_of(live_server.app)
+    assert [ref.label for ref in pages.rooms_of("main").values()] == [label]
+    page.client.disconnect()
+    requests.post(f"{api}/counters/1/open", headers=live_server.tokens.auth("teller1"), timeout=10)
+    deadline = time.monotonic() + 10
+    while pages.rooms_of("main") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert pages.rooms_of("main") == {}
 
 
 def test_ticket_namespace_refuses_a_forged_link(live_server: LiveServer) -> None:

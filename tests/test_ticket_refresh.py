@@ -60,3 +60,28 @@ def test_a_ticket_page_refreshes_from_memory_when_it_names_a_seq_this_process_ho
         assert all(m["args"][0]["ticket"] == label for m in page.get_received("/ticket") if m["name"] == "ticket")
     finally:
         page.disconnect(namespace="/ticket")
+
+
+def test_pushing_a_branchs_ticket_pages_reads_nothing_more_from_the_store(app: Flask, client: FlaskClient, tokens: Tokens) -> None:
+    """The process that wrote an event holds its state: the pages' states after the push are
+    built from it, not from a query per page."""
+    for teller, counter in (("teller1", "1"), ("teller2", "2")):
+        assert client.post(f"/api/v1/branches/main/counters/{counter}/open", headers=tokens.auth(teller)).status_code == 201
+    signed = []
+    for _ in range(6):
+        issued = client.post("/api/v1/branches/main/tickets", json={"service": "deposit"}, headers=tokens.auth("kiosk")).get_json()
+        with app.app_context():
+            signed.append(sign(TicketRef("main", issued["event"]["ts"][:10], issued["ticket"]["ticket"])))
+    without_pages = statements_during(app, lambda: client.post("/api/v1/branches/main/counters/2/call-next", headers=tokens.auth("teller2")))
+    pages = [app.extensions["socketio"].test_client(app, namespace="/ticket", auth={"ticket": link}) for link in signed[1:]]
+    try:
+        for page in pages:
+            page.get_received("/ticket")
+        with_pages = statements_during(app, lambda: client.post("/api/v1/branches/main/counters/1/call-next", headers=tokens.auth("teller1")))
+        states = [[m["args"][0] for m in page.get_received("/ticket") if m["name"] == "ticket"] for page in pages]
+        assert all(got and got[-1]["seq"] == states[0][-1]["seq"] for got in states), "every open page got the new state"
+        assert states[0][-1]["status"] == "called"
+        assert len(with_pages) == len(without_pages)
+    finally:
+        for page in pages:
+            page.disconnect(namespace="/ticket")

@@ -7,6 +7,7 @@ ticket. The status is the ticket's own status in the state (not read back from a
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
@@ -41,74 +42,102 @@ def ticket_view(
     now: float | None = None,
 ) -> dict[str, Any]:
     """The page of ticket ``label`` of ``branch`` issued on ``day`` (``state`` ``None``: no such branch)."""
+    return ticket_views(state, config, forecast, branch=branch, tickets=[(day, label)], now=now)[0]
+
+
+def ticket_views(
+    state: BranchState | None,
+    config: BranchConfig,
+    forecast: Forecast | None,
+    *,
+    branch: str,
+    tickets: Sequence[tuple[str, str]],
+    now: float | None = None,
+) -> list[dict[str, Any]]:
+    """The page of each ``(day, label)`` of ``tickets``, in their order: :func:`ticket_view` of
+    each, with what they share (the queues' order, the counters serving each service) worked
+    out once, since a branch's 150 pages are built after every change."""
     zone = state.tz if state is not None else None
     offset = zone.utcoffset(None) if zone is not None else None
-    out: dict[str, Any] = {
-        "ticket": label,
-        "branch": branch,
-        "day": day,
-        "names": dict(config.names),
-        "branch_name": config.name,
-        "languages": list(config.languages),
-        "seq": state.seq if state is not None else 0,
-        "now": None,
-        "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
-        "status": "unknown",
-        "service": None,
-        "service_names": None,
-        "people_ahead": None,
-        "wait": None,
-        "counter": None,
-        "called_at": None,
-        "recalls": 0,
-        "counters_serving": None,
-        "counters_paused": None,
-        "issued_at": None,
-        "wait_overdue": False,
-        "repromise": None,
-    }
-    if state is None:
-        # no such branch: nothing about it to show, not even the server's default name
-        out.update(names={}, branch_name=None, languages=["en"])
-        return out
-    now = state.now if now is None else max(now, state.now)
-    out["now"] = local_time(now, zone) if state.seq else None
-    if state.day is not None and state.day != _day(day):
-        out["status"] = "expired"
-        return out
-    ticket = state.tickets.get(label)
-    if ticket is None:
-        return out
-    out["status"] = _PAGE_STATUS[ticket.status]
-    out["issued_at"] = local_time(ticket.issued_at, zone)
-    if ticket.status in QUEUED:
-        wait = forecast.waits.get(label) if forecast is not None else None
-        out["people_ahead"] = state.queued(ticket.service).index(label)
-        out["wait"] = aged_range(wait, now - forecast.at) if forecast is not None else None
-        if out["wait"] is not None and out["wait"]["p90"] <= 0:
-            # the forecast's whole range is behind us and the customer still waits: no range
-            # that the elapsed wait has passed is shown ("taking longer than expected" instead)
-            out["wait"] = None
-            out["wait_overdue"] = True
-        if ticket.repromised is not None:
-            out["repromise"] = _repromise(ticket.repromised, ticket.issued_at, now) | {
-                "reason": ticket.repromise_reason,
-                "counter": ticket.repromise_counter,
-                "pause_reason": _reason_names(config, ticket.repromise_pause_reason),
-            }
-    else:
-        out["counter"] = ticket.counter
-    if ticket.called_at is not None:
-        out["called_at"] = local_time(ticket.called_at, zone)
-        out["recalls"] = ticket.recalls
-    info = config.service(ticket.service)
-    out["service"] = ticket.service
-    out["service_names"] = dict(info.names) if info is not None else {"en": ticket.service}
-    open_counters = [c for c in state.counters.values() if c.status is not CounterStatus.CLOSED and serves(c.services, ticket.service)]
-    paused = sum(1 for c in open_counters if c.status is CounterStatus.PAUSED)
-    out["counters_serving"] = len(open_counters) - paused
-    out["counters_paused"] = paused
-    return out
+    if state is not None:
+        now = state.now if now is None else max(now, state.now)
+    shown_now = local_time(now, zone) if state is not None and state.seq and now is not None else None
+    positions: dict[str, dict[str, int]] = {}
+    serving: dict[str, tuple[int, int]] = {}
+    views = []
+    for day, label in tickets:
+        out: dict[str, Any] = {
+            "ticket": label,
+            "branch": branch,
+            "day": day,
+            "names": dict(config.names),
+            "branch_name": config.name,
+            "languages": list(config.languages),
+            "seq": state.seq if state is not None else 0,
+            "now": None,
+            "utc_offset_minutes": int(offset.total_seconds() // 60) if offset is not None else 0,
+            "status": "unknown",
+            "service": None,
+            "service_names": None,
+            "people_ahead": None,
+            "wait": None,
+            "counter": None,
+            "called_at": None,
+            "recalls": 0,
+            "counters_serving": None,
+            "counters_paused": None,
+            "issued_at": None,
+            "wait_overdue": False,
+            "repromise": None,
+        }
+        views.append(out)
+        if state is None:
+            # no such branch: nothing about it to show, not even the server's default name
+            out.update(names={}, branch_name=None, languages=["en"])
+            continue
+        assert now is not None
+        out["now"] = shown_now
+        if state.day is not None and state.day != _day(day):
+            out["status"] = "expired"
+            continue
+        ticket = state.tickets.get(label)
+        if ticket is None:
+            continue
+        out["status"] = _PAGE_STATUS[ticket.status]
+        out["issued_at"] = local_time(ticket.issued_at, zone)
+        if ticket.status in QUEUED:
+            if ticket.service not in positions:
+                positions[ticket.service] = {queued: ahead for ahead, queued in enumerate(state.queued(ticket.service))}
+            wait = forecast.waits.get(label) if forecast is not None else None
+            out["people_ahead"] = positions[ticket.service][label]
+            out["wait"] = aged_range(wait, now - forecast.at) if forecast is not None else None
+            if out["wait"] is not None and out["wait"]["p90"] <= 0:
+                # the forecast's whole range is behind us and the customer still waits: no range
+                # that the elapsed wait has passed is shown ("taking longer than expected" instead)
+                out["wait"] = None
+                out["wait_overdue"] = True
+            if ticket.repromised is not None:
+                out["repromise"] = _repromise(ticket.repromised, ticket.issued_at, now) | {
+                    "reason": ticket.repromise_reason,
+                    "counter": ticket.repromise_counter,
+                    "pause_reason": _reason_names(config, ticket.repromise_pause_reason),
+                }
+        else:
+            out["counter"] = ticket.counter
+        if ticket.called_at is not None:
+            out["called_at"] = local_time(ticket.called_at, zone)
+            out["recalls"] = ticket.recalls
+        info = config.service(ticket.service)
+        out["service"] = ticket.service
+        out["service_names"] = dict(info.names) if info is not None else {"en": ticket.service}
+        if ticket.service not in serving:
+            open_counters = [
+                c for c in state.counters.values() if c.status is not CounterStatus.CLOSED and serves(c.services, ticket.service)
+            ]
+            paused = sum(1 for c in open_counters if c.status is CounterStatus.PAUSED)
+            serving[ticket.service] = (len(open_counters) - paused, paused)
+        out["counters_serving"], out["counters_paused"] = serving[ticket.service]
+    return views
 
 
 def _repromise(told: tuple[float, float, float], issued_at: float, now: float) -> dict[str, Any]:

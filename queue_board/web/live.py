@@ -15,10 +15,11 @@ from typing import Any, TypeVar
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
+from socketio.packet import Packet
 
 from queue_board.service.branch_service import Publisher
 from queue_board.web.service import service_of
-from queue_board.web.sockets import manager_pushes, publisher, register_handlers
+from queue_board.web.sockets import manager_pushes, publisher, register_handlers, ticket_pages
 
 T = TypeVar("T")
 
@@ -34,16 +35,33 @@ def _in_os_thread(task: Callable[..., T], *args: Any) -> T:
     return gevent.get_hub().threadpool.apply(task, args)  # type: ignore[no-any-return]
 
 
+class JsonPacket(Packet):  # type: ignore[misc]
+    """Socket.IO packets that carry JSON only, as every push of this server does.
+
+    python-socketio walks each payload it sends, every dict and list of it, looking for bytes to
+    send as binary attachments: per emit, not per client, but with a branch's 150 ticket pages
+    each getting its own state that walk was 14% of the server's CPU (py-spy,
+    benchmarks/ticket_pages.py). Its own msgpack packets turn the walk off the same way. A
+    payload holding bytes now fails to encode instead of going out as an attachment.
+    """
+
+    uses_binary_events = False
+
+
 class LivePush:
     """Binds a Socket.IO server, with every handler, to each app."""
 
     def init_app(self, app: Flask) -> None:
         """Give ``app`` its own Socket.IO server, configured from its settings, handlers registered."""
+        pages = app.extensions[ticket_pages.EXTENSION] = ticket_pages.TicketPages(app)
         socketio = SocketIO(
             app,
             async_mode=app.config["SOCKETIO_ASYNC_MODE"],
-            message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"] or None,
-            channel=app.config["SOCKETIO_CHANNEL"],
+            # in memory or behind the message queue, and delivering the ticket pages' pushes
+            client_manager=ticket_pages.client_manager(
+                pages, app.config["SOCKETIO_MESSAGE_QUEUE"] or None, app.config["SOCKETIO_CHANNEL"]
+            ),
+            serializer=JsonPacket,
             # a larger message closes its connection before it is parsed (docs/api.md "Limits")
             max_http_buffer_size=int(app.config["SOCKET_MAX_MESSAGE_BYTES"]),
         )

@@ -426,41 +426,18 @@ function connect() {
     randomizationFactor: 0.5,
   });
   state.socket = socket;
-  let pending = false;
-  let more = false;
-  // the seq of the newest push heard of: the server answers from memory when it holds that state
-  let heardSeq = null;
   socket.on("connect", () => {
     state.everConnected = true;
     setConnection("live");
   });
-  socket.on("ticket", (ticket) => {
-    accept(ticket);
-    pending = false;
-    if (more) {
-      more = false;
-      pending = true;
-      socket.emit("refresh", { seq: heardSeq });
-    }
-  });
-  socket.on("changed", (nudge) => {
-    if (nudge && Number.isInteger(nudge.seq)) heardSeq = Math.max(heardSeq ?? 0, nudge.seq);
-    // coalesce: at most one refresh in flight
-    if (pending) {
-      more = true;
-      return;
-    }
-    pending = true;
-    socket.emit("refresh", { seq: heardSeq });
-  });
+  // the server sends this ticket's state on connect and after every change of its branch
+  socket.on("ticket", accept);
   socket.on("disconnect", (reason) => {
-    pending = false;
     setConnection("lost");
     clock.suspend(); // never the phone's own clock: keep the server's time until it answers again
     if (reason === "io server disconnect") socket.connect();
   });
   socket.on("connect_error", () => {
-    pending = false;
     setConnection(socket.active ? "lost" : "refused");
     if (!socket.active) fetchState();
   });

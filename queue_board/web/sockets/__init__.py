@@ -64,7 +64,8 @@ def publisher(socketio: SocketIO) -> Publisher:
 
     def publish(branch: str, payload: dict[str, Any]) -> None:
         socketio.emit("board", payload, to=board_room(branch))
-        # ticket pages hold no token: they get a content-free nudge and ask for their own ticket
+        # one content-free nudge for all the branch's ticket pages, in every process: each
+        # process's client manager turns it into each page's own state (ticket_pages.py)
         socketio.emit("changed", {"seq": payload.get("seq")}, to=tickets_room(branch), namespace=TICKET_NAMESPACE)
 
     return publish

@@ -1,4 +1,4 @@
-"""Where pushes go: one room per branch for its boards, one in ``/ticket`` for its ticket pages,
+"""Where pushes go: one room per branch for its boards, one in ``/ticket`` per ticket for its pages,
 and in ``/manage`` one for its dashboard and one for its row of the managers' overview; and one
 room per token (in each namespace) holding the sockets opened with it, to cut them on revocation."""
 
@@ -16,8 +16,13 @@ def board_room(branch: str) -> str:
 
 
 def tickets_room(branch: str) -> str:
-    """The ``/ticket`` room of a branch's ticket pages."""
+    """The ``/ticket`` room a branch's pushes nudge (no page is in it: see :mod:`.ticket_pages`)."""
     return f"tickets:{branch}"
+
+
+def ticket_room(branch: str, day: str, label: str) -> str:
+    """The ``/ticket`` room of one ticket's pages (labels are unique per branch and day)."""
+    return f"ticket:{branch}/{day}/{label}"
 
 
 def dashboard_room(branch: str) -> str:
