@@ -113,10 +113,10 @@ class Subprocesses:
         self.popens: list[subprocess.Popen[bytes]] = []
         self.workers: list[multiprocessing.process.BaseProcess] = []
 
-    def popen(self, args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-        """Start ``args`` (stdout and stderr to ``log``) and keep it."""
+    def popen(self, args: list[str], env: dict[str, str], log: Path, cwd: Path = REPO) -> subprocess.Popen[bytes]:
+        """Start ``args`` in ``cwd`` (stdout and stderr to ``log``) and keep it."""
         with log.open("ab") as out:
-            process = subprocess.Popen(args, env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(args, env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT)
         self.popens.append(process)
         return process
 
@@ -205,9 +205,10 @@ def branch_config() -> str:
     return '{"name": "Fan-out", "services": [{"code": "deposit", "prefix": "A", "names": {"en": "Deposit"}}], "counters": [' + counters + "]}"
 
 
-def run_cli(batch: list[list[str]], env: dict[str, str]) -> list[str]:
-    """Run the project's CLI commands of ``batch`` in one process (each as ``queue-board …``), their
-    outputs in order: a hundred branches' tokens would take two minutes one process each."""
+def run_cli(batch: list[list[str]], env: dict[str, str], tree: Path = REPO) -> list[str]:
+    """Run the CLI commands of ``batch`` of the project at ``tree`` in one process (each as
+    ``queue-board …``), their outputs in order: a hundred branches' tokens would take two minutes
+    one process each."""
     script = (
         "import json, sys\n"
         "from click.testing import CliRunner\n"
@@ -221,15 +222,16 @@ def run_cli(batch: list[list[str]], env: dict[str, str]) -> list[str]:
         "    out.append(result.output.strip())\n"
         "print(json.dumps(out))\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(batch), env=env, cwd=REPO, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-c", script], input=json.dumps(batch), env=env, cwd=tree, capture_output=True, text=True)
     if done.returncode != 0:
         sys.exit(f"setting up the project's server failed:\n{done.stderr[-3000:]}")
     outputs: list[str] = json.loads(done.stdout.strip().splitlines()[-1])
     return outputs
 
 
-def start_project(scenario: Scenario, folder: Path, spawned: Subprocesses, backlog: int) -> Server:
-    """``queue-board serve`` on a fresh SQLite database with the scenario's branches, counters open,
+def start_project(scenario: Scenario, folder: Path, spawned: Subprocesses, backlog: int, tree: Path = REPO) -> Server:
+    """``queue-board serve`` of the project at ``tree`` (this checkout, or a reference one run with
+    ``PYTHONPATH`` on it) on a fresh SQLite database with the scenario's branches, counters open,
     ``backlog`` tickets waiting in each branch."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
@@ -243,15 +245,17 @@ def start_project(scenario: Scenario, folder: Path, spawned: Subprocesses, backl
         "QB_API_WRITE_LIMIT": "1000000 per minute",
         "QB_PUBLIC_URL": base,
     }
+    if tree != REPO:
+        env["PYTHONPATH"] = str(tree)
     branches = scenario.branch_ids
     batch = [["db", "upgrade"], ["token", "create", "--role", "admin"]]
     for branch in branches:
         batch += [["branch", "load-config", branch, str(config)], ["token", "create", "--role", "display", "--branch", branch]]
-    outputs = run_cli(batch, env)
+    outputs = run_cli(batch, env, tree)
     admin = outputs[1]
     tokens = {branch: outputs[3 + 2 * i] for i, branch in enumerate(branches)}
     log = folder / "project.log"
-    process = spawned.popen([sys.executable, "-m", "queue_board", "serve", "--port", str(port)], env, log)
+    process = spawned.popen([sys.executable, "-m", "queue_board", "serve", "--port", str(port)], env, log, tree)
     wait_healthy(base, process, log)
     server = Server("project", process, base, tokens, {"Authorization": f"Bearer {admin}"})
     session = requests.Session()

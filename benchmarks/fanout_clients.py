@@ -95,11 +95,16 @@ async def _listen(ws: ClientConnection, board: Board, table: dict[bytes, int]) -
             await ws.send("3")
 
 
+async def open_websocket(url: str) -> ClientConnection:
+    """A raw websocket to ``url``: no compression, no websocket-level pings (Engine.IO pings)."""
+    return await connect(url, compression=None, ping_interval=None, ping_timeout=None, max_size=None, max_queue=1024, open_timeout=60, close_timeout=1, proxy=None)
+
+
 async def _hold(url: str, board: Board, gate: asyncio.Semaphore, connected: asyncio.Queue[None], table: dict[bytes, int]) -> None:
     """Connect ``board``, tell ``connected``, then listen until cancelled or dropped."""
     try:
         async with gate:
-            ws = await connect(url, compression=None, ping_interval=None, ping_timeout=None, max_size=None, max_queue=1024, open_timeout=60, close_timeout=1, proxy=None)
+            ws = await open_websocket(url)
             await asyncio.wait_for(_handshake(ws, board), 60)
     except Exception as exc:
         board.error = f"{type(exc).__name__}: {exc}"
