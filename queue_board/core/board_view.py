@@ -195,6 +195,8 @@ def board_view(
         for t in called[:NOW_SERVING_LENGTH]
     ]
 
+    # each ticket's place in its own service's queue, worked out once (not a search per ticket)
+    ahead_in_service = {label: ahead for queue in state.queues.values() for ahead, (_, _, label) in enumerate(queue)}
     waiting: list[dict[str, Any]] = []
     for position, ticket in enumerate(state.waiting_tickets(), start=1):
         wait = forecast.waits.get(ticket.label) if forecast is not None else None
@@ -208,7 +210,7 @@ def board_view(
                 "status": ticket.status.value,
                 "issued_at": local_time(ticket.issued_at, zone),
                 "position": position,
-                "ahead_in_service": state.queued(ticket.service).index(ticket.label),
+                "ahead_in_service": ahead_in_service[ticket.label],
                 "wait": None if overdue else shown,
                 "wait_overdue": overdue,
                 "repromised": dict(zip(("p10", "p50", "p90"), ticket.repromised, strict=True)) if ticket.repromised else None,
