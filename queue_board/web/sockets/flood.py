@@ -8,11 +8,10 @@ seconds``) over a moving window: within it a message is handled, past it ignored
 whose messages in the window reach :data:`DISCONNECT_FACTOR` times the limit is disconnected
 (a real board syncs once per gap in ``seq``, and reconnects with backoff).
 
-A ticket page sends ``refresh`` after each ``changed`` nudge, that is after every push of its
-branch (one in flight at a time), so its messages follow the branch's bursts of calls and
-refreshes: its namespace counts against the more generous ``SOCKET_TICKET_MESSAGE_LIMIT``
-(``30 per 10 seconds``). A refresh ignored there leaves the page waiting for an answer until its
-minute's safety refresh, so that limit is set where no real branch's pushes reach it.
+A ticket page gets its state pushed after every push of its branch (:mod:`.ticket_pages`) and
+sends ``refresh`` only for its safety poll, once a minute; a page of an older version of the
+server sent one after every push, so the namespace keeps its more generous
+``SOCKET_TICKET_MESSAGE_LIMIT`` (``30 per 10 seconds``).
 
 The count lives in the socket's own session (Flask-SocketIO keeps one per connection, in the
 process that holds the connection), so it costs no storage round trip and ends with the socket.
