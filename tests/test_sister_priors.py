@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -17,18 +18,35 @@ from conftest import ManualClock, Tokens, make_test_app
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
+from queue_board.core.board_view import board_view
+from queue_board.core.branch import BranchState
+from queue_board.core.branch import replay as project
 from queue_board.core.branch_config import DEMO_CONFIG
 from queue_board.core.events import EventFormatError, event_to_json, parse_event
 from queue_board.core.projection import Projection
 from queue_board.core.sister_prior import PATIENCE_BINS
 from queue_board.evaluation.evaluate import simulated_lines
 from queue_board.evaluation.replay import replay
-from queue_board.forecast.durations import HAZARD_EDGES, BranchModel
-from queue_board.forecast.pooling import BankPrior, adopt_bank_prior
+from queue_board.forecast.durations import HAZARD_EDGES, BranchModel, DayRecord, Priors
+from queue_board.forecast.monte_carlo import forecast
+from queue_board.forecast.pooling import BankPrior, adopt_bank_prior, bank_prior
 
 API = "/api/v1/branches"
 TS = "2026-03-02T09:00:00+08:00"
 POOLED = {"values": [100.0, 200.0, 300.0], "weight": 8.0, "branches": 2}
+#: a sister's day as a prior pins it: counter 2 opens at 14:00 for deposits then loans, lunches at 12:00
+SISTER_DAY = {
+    "day": "2026-03-02",
+    "opened": {"1": [[32400, ["deposit"]]], "2": [[50400, ["deposit", "loan"]]]},
+    "closed": {"1": [61200]},
+    "pauses": {"1": [[43200, 1800, "lunch"], [58000, None, None]]},
+    "arrivals": {"deposit": [32500, 32600.5]},
+}
+
+
+def replay_state(events: list[dict[str, Any]]) -> BranchState:
+    """The state after ``events``."""
+    return project([parse_event(e) for e in events])
 
 
 def prior_event(prior: dict[str, Any]) -> dict[str, Any]:
@@ -63,11 +81,57 @@ def test_a_prior_event_reads_back_as_written() -> None:
             "services": {"deposit": POOLED},
             "pause_overrun": {"values": [1.0, 1.2], "weight": 5, "branches": 2},
             "patience": {"events": [0.5] * PATIENCE_BINS, "exposure": [60.0] * PATIENCE_BINS},
+            "days": [SISTER_DAY],
         }
     )
     event = parse_event(raw)
     assert event.prior is not None and event.prior.sisters == ("s1", "s2")
+    assert event.prior.days[0].opened == (("1", ((32400.0, (("deposit",),)),)), ("2", ((50400.0, (("deposit",), ("loan",))),)))
     assert parse_event(json.loads(event_to_json(event))) == event
+    # a prior pinned before sister days were carried reads as one without them
+    older = parse_event(prior_event({"sisters": ["s1"], "services": {"deposit": POOLED}}))
+    assert older.prior is not None and older.prior.days == ()
+
+
+def test_a_new_branch_replays_its_sisters_latest_days_until_it_has_finished_one_of_its_own() -> None:
+    sisters = []
+    for opens_at in (50400.0, 50460.0):
+        model = BranchModel()
+        model.days.append(DayRecord(day=date(2026, 3, 2), opened={"2": [(opens_at, (("deposit",),))]}))
+        sisters.append(model)
+    pooled = bank_prior(sisters)
+    # two sisters' days of the same date: each keeps its own (the forecast caches a day's replay by date and origin)
+    assert [d.opened["2"][0][0] for d in pooled.days] == [50400.0, 50460.0]
+    assert len({(d.day, d.origin) for d in pooled.days}) == 2
+    record = parse_event(json.loads(json.dumps(prior_event(pooled.to_record(["s1", "s2"]).to_dict())))).prior
+    assert record is not None and BankPrior.from_record(record) == pooled, "pinned in the log, read back the same"
+    fresh = BranchModel()
+    adopt_bank_prior(fresh, pooled)
+    assert fresh.past_days() == list(pooled.days)
+    own = DayRecord(day=date(2026, 3, 3), opened={"1": [(32400.0, (("deposit",),))]})
+    fresh.days.append(own)
+    assert fresh.past_days() == [own], "its own day replaces the sisters'"
+
+
+def test_on_its_first_day_a_branch_says_when_a_closed_service_usually_opens_from_its_sisters_days() -> None:
+    sister = BranchModel()
+    for day in (2, 3):
+        sister.days.append(DayRecord(day=date(2026, 3, day), opened={"2": [(50400.0, (("loan",),))]}))
+    state = replay_state(
+        [
+            {"ts": "2026-03-04T09:00:00+08:00", "type": "counter_opened", "counter": "1", "services": [["deposit"]]},
+            {"ts": "2026-03-04T09:05:00+08:00", "type": "ticket_issued", "ticket": "C001", "service": "loan"},
+        ]
+    )
+    alone = BranchModel()
+    helped = BranchModel(priors=Priors(bank=bank_prior([sister])))
+
+    def loan_opens(model: BranchModel) -> Any:
+        view = board_view(state, DEMO_CONFIG, None, branch="new", model=model)
+        return next(s for s in view["services"] if s["code"] == "loan")["usually_opens_at"]
+
+    assert loan_opens(alone) is None, "no day of its own: nothing to go by"
+    assert loan_opens(helped) == "2026-03-04T14:00:00.000+08:00"
 
 
 @pytest.mark.parametrize(
@@ -86,6 +150,15 @@ def test_a_prior_event_reads_back_as_written() -> None:
         ({"sisters": ["s1"], "pause_overrun": [1, 2]}, "prior.pause_overrun"),
         ({"sisters": ["s1"], "patience": {"events": [1.0], "exposure": [1.0]}}, "prior.patience.events"),
         ({"sisters": ["s1"], "patience": {"events": [0.0] * PATIENCE_BINS, "exposure": ["x"] * PATIENCE_BINS}}, "prior.patience.exposure"),
+        ({"sisters": ["s1"], "days": {"day": "2026-03-02"}}, "prior.days"),
+        ({"sisters": ["s1"], "days": [{"day": "2026-03-02"}] * 32}, "prior.days"),
+        ({"sisters": ["s1"], "days": [{"day": "Monday"}]}, "prior.days[0].day"),
+        ({"sisters": ["s1"], "days": [{**SISTER_DAY, "closed": {"1": [90000]}}]}, "prior.days[0].closed.1"),
+        ({"sisters": ["s1"], "days": [{**SISTER_DAY, "opened": {"1": [[32400, []]]}}]}, "prior.days[0].opened.1"),
+        ({"sisters": ["s1"], "days": [{**SISTER_DAY, "opened": {"A/1": [[32400, ["deposit"]]]}}]}, "prior.days[0].opened"),
+        ({"sisters": ["s1"], "days": [{**SISTER_DAY, "pauses": {"1": [[43200, 1800]]}}]}, "prior.days[0].pauses.1"),
+        ({"sisters": ["s1"], "days": [{**SISTER_DAY, "pauses": {"1": [[43200, 1800, 7]]}}]}, "prior.days[0].pauses.1"),
+        ({"sisters": ["s1"], "days": [{**SISTER_DAY, "arrivals": {"deposit": [32400] * 5001}}]}, "prior.days[0].arrivals.deposit"),
     ],
 )
 def test_a_malformed_prior_is_refused_naming_its_part(prior: Any, field: str) -> None:
@@ -200,3 +273,40 @@ def test_without_the_setting_a_new_branch_starts_from_the_fixed_priors(app: Flas
     with_sisters(app, (1,))
     service_of(app).set_config("new", DEMO_CONFIG.to_dict())
     assert [json.loads(line)["type"] for line in service_of(app).export_lines("new")] == ["branch_configured"]
+
+
+def test_on_its_first_day_a_branch_expects_the_counters_its_sisters_open_later() -> None:
+    """Counter 2 has never opened here yet; on the sisters' days it opens for loans at 14:00."""
+    sister = BranchModel()
+    sister.days.append(DayRecord(day=date(2026, 3, 3), opened={"2": [(50400.0, (("loan",),))]}))
+    state = replay_state(
+        [
+            {"ts": "2026-03-04T13:00:00+08:00", "type": "counter_opened", "counter": "1", "services": [["deposit"]]},
+            {"ts": "2026-03-04T13:05:00+08:00", "type": "ticket_issued", "ticket": "C001", "service": "loan"},
+        ]
+    )
+    rng = np.random.default_rng(1)
+    alone = forecast(state, BranchModel(), rng, 64).waits["C001"]
+    helped = forecast(state, BranchModel(priors=Priors(bank=bank_prior([sister]))), rng, 64).waits["C001"]
+    assert alone.p90 == float("inf"), "nothing says anyone will ever serve a loan today"
+    # called soon after 14:00, 55 minutes from the ticket
+    assert 55 * 60 <= helped.p10 <= helped.p90 < 70 * 60
+
+
+def test_a_sisters_day_that_disagrees_with_what_the_branch_did_today_is_not_replayed() -> None:
+    def day(openings: dict[str, float]) -> DayRecord:
+        return DayRecord(day=date(2026, 3, 3), opened={name: [(at, (("deposit",),))] for name, at in openings.items()})
+
+    like_us = day({"1": 32400.0, "5": 32460.0, "3": 50400.0})
+    four_at_nine = day({"1": 32400.0, "2": 32400.0, "3": 32400.0, "4": 32400.0})
+    late_opener = day({"1": 39600.0, "5": 32400.0})
+    sisters = []
+    for record in (like_us, four_at_nine, late_opener):
+        model = BranchModel()
+        model.days.append(record)
+        sisters.append(model)
+    branch = BranchModel(priors=Priors(bank=bank_prior(sisters)))
+    assert len(branch.past_days()) == 3, "before its first event a branch has nothing to compare with"
+    branch.today = DayRecord(day=date(2026, 3, 4), opened={"1": [(32500.0, (("deposit",),))], "5": [(32500.0, (("deposit",),))]})
+    branch.today.arrivals["deposit"] = [34200.0]  # 09:30: the sisters' 09:00 openings are long past
+    assert [d.opened for d in branch.past_days()] == [like_us.opened]

@@ -444,17 +444,42 @@ class DayRecord:
     closed: dict[str, list[float]] = field(default_factory=dict)
     #: per counter: (start, length or None while running, reason)
     pauses: dict[str, list[list[Any]]] = field(default_factory=dict)
+    #: "" for the branch's own day; a sister's day borrowed from a bank prior says which, since
+    #: two sisters' days may share a date
+    origin: str = ""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> DayRecord:
         # times, counter names and profiles are immutable: only the containers are copied
         # (copy.deepcopy walked every float and tuple: a fifth of a forecast's model copy)
         return DayRecord(
             day=self.day,
+            origin=self.origin,
             arrivals={k: list(v) for k, v in self.arrivals.items()},
             opened={k: list(v) for k, v in self.opened.items()},
             closed={k: list(v) for k, v in self.closed.items()},
             pauses={k: [list(p) for p in v] for k, v in self.pauses.items()},
         )
+
+
+#: how far (seconds) a sister's first opening of a counter may be from the branch's own today
+RHYTHM_TOLERANCE = 1800.0
+
+
+def same_rhythm(sister: DayRecord, today: DayRecord) -> bool:
+    """Whether a sister's day agrees with what the branch has done today so far: every counter
+    the branch opened today first opened within :data:`RHYTHM_TOLERANCE` of the same time there,
+    and the sister opened no counter well before now that the branch has not. A sister of another
+    design (other counters, other shifts) would otherwise replay a day this branch does not have:
+    measured, a branch in shifts replaying a four-counter branch's days forecast its first day
+    5–9 times worse than the oracle (benchmarks/sister_priors.py)."""
+    times = [t for v in today.arrivals.values() for t in v] + [t for v in today.opened.values() for t, _ in v]
+    times += [t for v in today.closed.values() for t in v] + [p[0] for v in today.pauses.values() for p in v]
+    now = max(times, default=0.0)
+    for name, openings in today.opened.items():
+        theirs = sister.opened.get(name)
+        if not openings or not theirs or abs(theirs[0][0] - openings[0][0]) > RHYTHM_TOLERANCE:
+            return False
+    return all(name in today.opened or not openings or openings[0][0] + RHYTHM_TOLERANCE >= now for name, openings in sister.opened.items())
 
 
 def time_of_day(event: Event) -> float:
@@ -660,8 +685,12 @@ class BranchModel:
         return factor
 
     def past_days(self) -> list[DayRecord]:
-        """Finished days, oldest first."""
-        return self.days
+        """Finished days, oldest first, whose rhythm the forecast replays: the branch's own, or
+        until it has finished one, its sisters' latest days from the bank prior (issue 13: a new
+        branch's first day otherwise knows nothing of when its counters open, pause and close)."""
+        if self.days or self.priors.bank is None:
+            return self.days
+        return [day for day in self.priors.bank.days if self.today is None or same_rhythm(day, self.today)]
 
     def copy_for_forecast(self) -> BranchModel:
         """A copy a forecast can read while this model keeps learning.
@@ -670,6 +699,8 @@ class BranchModel:
         keeps its corrections but not its history, and the caches start empty.
         """
         memo: dict[int, Any] = {id(day): day for day in self.days}
+        # priors are replaced whole, never changed: shared (a bank prior carries sister days)
+        memo[id(self.priors)] = self.priors
         memo[id(self.calibrator)] = self.calibrator.corrections_only()
         memo[id(self.rhythm_cache)] = {}
         memo[id(self._factor_cache)] = {}

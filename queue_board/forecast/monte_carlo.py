@@ -197,7 +197,7 @@ def _rhythm(
     # a model without a cache (e.g. the simulator's oracle) simply recomputes
     cache: dict[tuple[object, ...], DayReplay] = getattr(model, "rhythm_cache", {})
     for record in days:
-        key = (record.day, *key_base, taken_key, routine_key)
+        key = (record.day, record.origin, *key_base, taken_key, routine_key)
         cached = cache.get(key)
         if cached is None:
             cached = _replay_day(record, counters, overtaking, minute * 60.0, taken, routine)
@@ -303,6 +303,18 @@ def _replay_day(
     return pause_at, pause_length, close_at, open_at, arrivals
 
 
+def _counters_of_past_days(model: BranchModel, state: BranchState) -> list[Counter]:
+    """Counters the replayed days opened that this branch has not opened yet, closed, with the
+    services they last opened for: a branch on its first day, replaying its sisters' days, has
+    not met its afternoon shift's counters (its own first days do not name them either)."""
+    seen: dict[str, Profile] = {}
+    for record in model.past_days()[-RHYTHM_DAYS:]:
+        for name, openings in record.opened.items():
+            if name not in state.counters and openings:
+                seen[name] = openings[-1][1]
+    return [Counter(name, services=profile) for name, profile in sorted(seen.items())]
+
+
 def _overtaking_services(counters: list[Counter], tickets: list[Ticket], wanted: list[str]) -> list[str]:
     """Services whose future customers would be called before someone already waiting, or
     before a new ticket of a wanted service (a higher tier at some counter)."""
@@ -400,7 +412,7 @@ def forecast(
     now = state.now
     n = scenarios
     tickets: list[Ticket] = state.waiting_tickets()
-    known = [c for c in state.counters.values() if c.services]
+    known = [c for c in state.counters.values() if c.services] + _counters_of_past_days(model, state)
     open_counters = [c for c in known if c.status is not CounterStatus.CLOSED]
     wanted: list[str] = []
     if focus is None:

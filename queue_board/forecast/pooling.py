@@ -15,7 +15,10 @@ a hierarchical model):
   so its own transactions take over;
 - **pause overrun** (actual ÷ declared minutes): pooled the same way;
 - **patience**: the sisters' censored hazards (events and time at risk per bin) summed, scaled
-  to ``PATIENCE_WEIGHT`` episodes.
+  to ``PATIENCE_WEIGHT`` episodes;
+- **the day's rhythm**: each sister's latest finished day (when its counters opened, paused and
+  closed, and its arrivals), replayed by the new branch's forecast until it has finished a day of
+  its own (:meth:`~queue_board.forecast.durations.BranchModel.past_days`).
 
 Pure numpy over :class:`~queue_board.forecast.durations.BranchModel`; no I/O. Offline,
 ``queue-board replay --prior-from LOG…`` learns the sisters from their logs and replays with it.
@@ -32,8 +35,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from queue_board.core.sister_prior import PooledRecord, SisterPrior
-from queue_board.forecast.durations import BranchModel, RecencySample, Survival
+from queue_board.core.sister_prior import PooledRecord, RhythmDay, SisterPrior
+from queue_board.forecast.durations import BranchModel, DayRecord, RecencySample, Survival
 
 #: quantiles that stand for one sister's learned distribution
 PROBS = (np.arange(15) + 0.5) / 15
@@ -44,6 +47,8 @@ MIN_WEIGHT = 3.0
 MAX_WEIGHT = 30.0
 #: episodes the pooled patience is worth
 PATIENCE_WEIGHT = 20.0
+#: sister days a prior carries at most (the forecast replays this many recent days: RHYTHM_DAYS)
+MAX_PRIOR_DAYS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +82,8 @@ class BankPrior:
     pause_overrun: PooledSample | None = None
     #: summed (events, time at risk) per hazard bin, already scaled to ``PATIENCE_WEIGHT`` episodes
     patience: tuple[tuple[float, ...], tuple[float, ...]] | None = None
+    #: the sisters' latest finished days, oldest first, each marked with its ``origin``
+    days: tuple[DayRecord, ...] = ()
 
     def patience_survival(self) -> Survival:
         """A fresh branch's patience, started from the sisters'."""
@@ -96,6 +103,7 @@ class BankPrior:
             services=tuple((code, pooled.to_record()) for code, pooled in sorted(self.services.items())),
             pause_overrun=self.pause_overrun.to_record() if self.pause_overrun is not None else None,
             patience=patience,
+            days=tuple(_rhythm_record(day) for day in self.days),
         )
 
     @classmethod
@@ -105,7 +113,38 @@ class BankPrior:
             services={code: PooledSample.from_record(pooled) for code, pooled in record.services},
             pause_overrun=PooledSample.from_record(record.pause_overrun) if record.pause_overrun is not None else None,
             patience=record.patience,
+            days=tuple(_day_record(day, index) for index, day in enumerate(record.days)),
         )
+
+
+def _rhythm_record(day: DayRecord) -> RhythmDay:
+    """A sister's day as the log keeps it (times to 0.1 s)."""
+
+    def tenth(value: float) -> float:
+        return round(float(value), 1)
+
+    return RhythmDay(
+        day=day.day,
+        opened=tuple((name, tuple((tenth(at), profile) for at, profile in items)) for name, items in sorted(day.opened.items())),
+        closed=tuple((name, tuple(tenth(at) for at in times)) for name, times in sorted(day.closed.items())),
+        pauses=tuple(
+            (name, tuple((tenth(start), None if length is None else tenth(length), reason) for start, length, reason in items))
+            for name, items in sorted(day.pauses.items())
+        ),
+        arrivals=tuple((code, tuple(tenth(at) for at in times)) for code, times in sorted(day.arrivals.items())),
+    )
+
+
+def _day_record(record: RhythmDay, index: int) -> DayRecord:
+    """A pinned sister day, as the forecast replays it."""
+    return DayRecord(
+        day=record.day,
+        arrivals={code: list(times) for code, times in record.arrivals},
+        opened={name: list(items) for name, items in record.opened},
+        closed={name: list(times) for name, times in record.closed},
+        pauses={name: [list(item) for item in items] for name, items in record.pauses},
+        origin=f"sister day {index + 1}",
+    )
 
 
 def adopt_bank_prior(model: BranchModel, prior: BankPrior) -> None:
@@ -160,4 +199,8 @@ def bank_prior(models: Sequence[BranchModel]) -> BankPrior:
         exposure = sum((model.patience.exposure for model in models), np.zeros_like(models[0].patience.exposure))
         scale = PATIENCE_WEIGHT / episodes
         patience = (tuple(float(v) for v in events * scale), tuple(float(v) for v in exposure * scale))
-    return BankPrior(services=services, pause_overrun=overrun, patience=patience)
+    latest = [model.days[-1] for model in models if model.days][-MAX_PRIOR_DAYS:]
+    # through the log's own record, so that a prior pooled here and one read back from a
+    # branch's log replay the same days to the tenth of a second
+    days = tuple(_day_record(_rhythm_record(day), index) for index, day in enumerate(latest))
+    return BankPrior(services=services, pause_overrun=overrun, patience=patience, days=days)

@@ -425,6 +425,23 @@ class EventBody(Body):
                             "exposure": {"type": "array", "items": {"type": "number", "minimum": 0}},
                         },
                     },
+                    "days": {
+                        "type": "array",
+                        "maxItems": 31,
+                        "description": "the sisters' latest days, replayed until the branch has one of its own: "
+                        "per counter openings, closings and pauses, per service arrivals, in local seconds since midnight",
+                        "items": {
+                            "type": "object",
+                            "required": ["day"],
+                            "properties": {
+                                "day": {"type": "string", "format": "date"},
+                                "opened": {"type": "object"},
+                                "closed": {"type": "object"},
+                                "pauses": {"type": "object"},
+                                "arrivals": {"type": "object"},
+                            },
+                        },
+                    },
                 },
             }
         ),
