@@ -195,8 +195,7 @@ def board_view(
         for t in called[:NOW_SERVING_LENGTH]
     ]
 
-    # each ticket's place in its own service's queue, worked out once (not a search per ticket)
-    ahead_in_service = {label: ahead for queue in state.queues.values() for ahead, (_, _, label) in enumerate(queue)}
+    ahead_in_service = state.ahead_in_queue()
     waiting: list[dict[str, Any]] = []
     for position, ticket in enumerate(state.waiting_tickets(), start=1):
         wait = forecast.waits.get(ticket.label) if forecast is not None else None

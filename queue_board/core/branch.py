@@ -161,6 +161,11 @@ class BranchState:
         """Labels of the tickets waiting for ``service``, first in line first."""
         return [label for _, _, label in self.queues.get(service, ())]
 
+    def ahead_in_queue(self) -> dict[str, int]:
+        """Per waiting ticket, how many wait before it in its own service's queue (one pass over
+        the queues, for views that show every waiting ticket's place)."""
+        return {label: ahead for queue in self.queues.values() for ahead, (_, _, label) in enumerate(queue)}
+
     def waiting_tickets(self) -> list[Ticket]:
         """Every queued ticket of the branch, in the order they joined the queue."""
         entries = sorted(e for queue in self.queues.values() for e in queue)

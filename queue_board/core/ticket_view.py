@@ -62,7 +62,7 @@ def ticket_views(
     if state is not None:
         now = state.now if now is None else max(now, state.now)
     shown_now = local_time(now, zone) if state is not None and state.seq and now is not None else None
-    positions: dict[str, dict[str, int]] = {}
+    ahead_in_queue: dict[str, int] | None = None
     serving: dict[str, tuple[int, int]] = {}
     views = []
     for day, label in tickets:
@@ -106,10 +106,10 @@ def ticket_views(
         out["status"] = _PAGE_STATUS[ticket.status]
         out["issued_at"] = local_time(ticket.issued_at, zone)
         if ticket.status in QUEUED:
-            if ticket.service not in positions:
-                positions[ticket.service] = {queued: ahead for ahead, queued in enumerate(state.queued(ticket.service))}
+            if ahead_in_queue is None:
+                ahead_in_queue = state.ahead_in_queue()
             wait = forecast.waits.get(label) if forecast is not None else None
-            out["people_ahead"] = positions[ticket.service][label]
+            out["people_ahead"] = ahead_in_queue[label]
             out["wait"] = aged_range(wait, now - forecast.at) if forecast is not None else None
             if out["wait"] is not None and out["wait"]["p90"] <= 0:
                 # the forecast's whole range is behind us and the customer still waits: no range

@@ -18,7 +18,7 @@ from socketio import PubSubManager
 
 from queue_board.service.branch_service import Publisher
 from queue_board.web.database import database
-from queue_board.web.sockets import boards, manage, tickets
+from queue_board.web.sockets import boards, manage, ticket_pages, tickets
 from queue_board.web.sockets.flood import TICKET_LIMIT, ignore_unknown, throttled
 from queue_board.web.sockets.rooms import (
     MANAGE_NAMESPACE,
@@ -66,7 +66,7 @@ def publisher(socketio: SocketIO) -> Publisher:
         socketio.emit("board", payload, to=board_room(branch))
         # one content-free nudge for all the branch's ticket pages, in every process: each
         # process's client manager turns it into each page's own state (ticket_pages.py)
-        socketio.emit("changed", {"seq": payload.get("seq")}, to=tickets_room(branch), namespace=TICKET_NAMESPACE)
+        socketio.emit(ticket_pages.NUDGE, {"seq": payload.get("seq")}, to=tickets_room(branch), namespace=TICKET_NAMESPACE)
 
     return publish
 
