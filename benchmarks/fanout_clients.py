@@ -19,8 +19,11 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
+from typing import Protocol
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
@@ -100,21 +103,35 @@ async def open_websocket(url: str) -> ClientConnection:
     return await connect(url, compression=None, ping_interval=None, ping_timeout=None, max_size=None, max_queue=1024, open_timeout=60, close_timeout=1, proxy=None)
 
 
-async def _hold(url: str, board: Board, gate: asyncio.Semaphore, connected: asyncio.Queue[None], table: dict[bytes, int]) -> None:
-    """Connect ``board``, tell ``connected``, then listen until cancelled or dropped."""
+class Held(Protocol):
+    """What :func:`hold` records on a client: why it failed or dropped."""
+
+    error: str | None
+
+
+async def hold(
+    url: str,
+    client: Held,
+    handshake: Callable[[ClientConnection], Awaitable[None]],
+    listen: Callable[[ClientConnection], Awaitable[None]],
+    gate: asyncio.Semaphore,
+    connected: asyncio.Queue[None],
+) -> None:
+    """Connect ``client`` (``handshake`` within 60 s, at most ``gate``'s count at once), tell
+    ``connected`` either way, then ``listen`` until cancelled or dropped."""
     try:
         async with gate:
             ws = await open_websocket(url)
-            await asyncio.wait_for(_handshake(ws, board), 60)
+            await asyncio.wait_for(handshake(ws), 60)
     except Exception as exc:
-        board.error = f"{type(exc).__name__}: {exc}"
+        client.error = f"{type(exc).__name__}: {exc}"
         connected.put_nowait(None)
         return
     connected.put_nowait(None)
     try:
-        await _listen(ws, board, table)
+        await listen(ws)
     except ConnectionClosed as exc:
-        board.error = f"dropped: {exc}"
+        client.error = f"dropped: {exc}"
     finally:
         ws.transport.abort()
 
@@ -142,7 +159,10 @@ async def _run(url: str, auth: list[tuple[str, str]], pipe: Connection) -> None:
     await loop.run_in_executor(None, _expect, pipe, "connect")
     gate = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
     connected: asyncio.Queue[None] = asyncio.Queue()
-    tasks = [asyncio.create_task(_hold(url, board, gate, connected, table)) for board in boards]
+    tasks = [
+        asyncio.create_task(hold(url, board, partial(_handshake, board=board), partial(_listen, board=board, table=table), gate, connected))
+        for board in boards
+    ]
     for _ in boards:
         await connected.get()
     done = [b.connected_at for b in boards if b.connected_at is not None]

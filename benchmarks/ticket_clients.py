@@ -22,11 +22,11 @@ import asyncio
 import json
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from multiprocessing.connection import Connection
 
-from fanout_clients import HANDSHAKES_AT_ONCE, OPEN, PING, REFUSED, BoardResult, open_websocket
+from fanout_clients import HANDSHAKES_AT_ONCE, OPEN, PING, REFUSED, BoardResult, hold
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import ConnectionClosed
 
 TICKET = b'42/ticket,["ticket"'
 CHANGED = b'42/ticket,["changed"'
@@ -96,24 +96,6 @@ async def _listen(ws: ClientConnection, phone: Phone) -> None:
             await ws.send("3")
 
 
-async def _hold(url: str, phone: Phone, gate: asyncio.Semaphore, connected: asyncio.Queue[None]) -> None:
-    try:
-        async with gate:
-            ws = await open_websocket(url)
-            await asyncio.wait_for(_handshake(ws, phone), 60)
-    except Exception as exc:
-        phone.error = f"{type(exc).__name__}: {exc}"
-        connected.put_nowait(None)
-        return
-    connected.put_nowait(None)
-    try:
-        await _listen(ws, phone)
-    except ConnectionClosed as exc:
-        phone.error = f"dropped: {exc}"
-    finally:
-        ws.transport.abort()
-
-
 def _decode(phone: Phone) -> BoardResult:
     seqs = [int(json.loads(frame[len("42/ticket,") :])[1]["seq"]) for frame in phone.frames]
     return BoardResult(phone.branch, phone.connected_at, phone.error, list(phone.times), seqs)
@@ -126,7 +108,10 @@ async def _run(url: str, auth: list[tuple[str, str]], pipe: Connection) -> None:
     await loop.run_in_executor(None, _expect, pipe, "connect")
     gate = asyncio.Semaphore(HANDSHAKES_AT_ONCE)
     connected: asyncio.Queue[None] = asyncio.Queue()
-    tasks = [asyncio.create_task(_hold(url, phone, gate, connected)) for phone in phones]
+    tasks = [
+        asyncio.create_task(hold(url, phone, partial(_handshake, phone=phone), partial(_listen, phone=phone), gate, connected))
+        for phone in phones
+    ]
     for _ in phones:
         await connected.get()
     done = [p.connected_at for p in phones if p.connected_at is not None]
