@@ -124,7 +124,17 @@ def open_board(context: Any, live: LiveServer, path: str = "/board/hall") -> Any
 
 def spoken_when_quiet(page: Any, expected: int, settle_ms: int = 1500) -> list[str]:
     """What the page said once it said ``expected`` things and then nothing more for a while."""
-    wait_until(page, f"window.__spoken.length >= {expected} && window.__spoken.every((s) => s.end !== null)")
+    # each announcement takes its chime, its utterance and a breath (~0.55 s here): twenty calls
+    # queued at once take over ten seconds to say
+    try:
+        wait_until(
+            page,
+            f"window.__spoken.length >= {expected} && window.__spoken.every((s) => s.end !== null)",
+            timeout=10.0 + expected * 0.6,
+        )
+    except AssertionError as timed_out:
+        said: list[str] = page.evaluate("window.__spoken.map((s) => s.text)")
+        raise AssertionError(f"{timed_out}; said {len(said)} of {expected}: {said}") from None
     page.wait_for_timeout(settle_ms)
     texts: list[str] = page.evaluate("window.__spoken.map((s) => s.text)")
     return texts
@@ -345,16 +355,18 @@ def test_a_counter_board_announces_its_own_calls_once_out_of_order(live_server: 
     _a, _b, c = (take(live_server) for _ in range(3))
     board_page = open_board(context, live_server, "/board/counter/1")
     board_page.evaluate(HOLD_PUSHES)
-    first = act(live_server, "teller1", "/counters/1/call-next")["seq"]
-    act(live_server, "teller2", "/counters/2/call-next")
-    act(live_server, "teller1", "/counters/1/no-show")
-    last = act(live_server, "teller1", "/counters/1/call-next")["seq"]
+    # apart: a push that held two of these changes would leave a's call with no push of its own
+    first = act_apart(live_server, "teller1", "/counters/1/call-next")["seq"]
+    act_apart(live_server, "teller2", "/counters/2/call-next")
+    act_apart(live_server, "teller1", "/counters/1/no-show")
+    last = act_apart(live_server, "teller1", "/counters/1/call-next")["seq"]
+    assert last == first + 3
     seqs = held_seqs(board_page, last)
     # a's call and b's arrive after a was marked a no-show: by then a's call is old news, not said
     board_page.evaluate("(indexes) => window.__deliver(indexes)", in_order_of(seqs, [first + 2, first + 1, last, first]))
     assert spoken_when_quiet(board_page, 1) == [spoken_call(c, "1")]
     # in order, each call of this counter once
-    second = act(live_server, "teller1", "/counters/1/recall")["seq"]
+    second = act_apart(live_server, "teller1", "/counters/1/recall")["seq"]
     seqs = held_seqs(board_page, second)
     board_page.evaluate("(indexes) => window.__deliver(indexes)", in_order_of(seqs, [second]))
     assert spoken_when_quiet(board_page, 2) == [spoken_call(c, "1"), spoken_call(c, "1")]
