@@ -115,12 +115,14 @@ def test_a_slow_teller_gets_longer_forecasts_after_enough_history() -> None:
 
 
 # --- the branch's rhythm ------------------------------------------------------------------------------
-def day_with_lunch(projection: Projection, day: datetime, lunch: bool) -> None:
-    """A one-counter day: opens 09:00, lunch 12:00–13:00 (if any), closes 17:00."""
+def day_with_lunch(projection: Projection, day: datetime, lunch: bool, late_minutes: int = 0) -> None:
+    """A one-counter day: opens 09:00, lunch 12:00–13:00 (if any; ``late_minutes`` later, as when
+    a transaction ran past noon), closes 17:00."""
     projection.submit(ev("counter_opened", day.replace(hour=9), counter="1", services=[["A"]]))
     if lunch:
-        projection.submit(ev("counter_paused", day.replace(hour=12), counter="1", reason="lunch", minutes=60))
-        projection.submit(ev("counter_resumed", day.replace(hour=13), counter="1"))
+        start = day.replace(hour=12) + timedelta(minutes=late_minutes)
+        projection.submit(ev("counter_paused", start, counter="1", reason="lunch", minutes=60))
+        projection.submit(ev("counter_resumed", start + timedelta(hours=1), counter="1"))
     projection.submit(ev("counter_closed", day.replace(hour=17), counter="1"))
 
 
@@ -167,6 +169,22 @@ def test_a_lunch_not_taken_yet_is_still_expected_after_the_time_it_usually_began
     assert waits_at(180, lunch_taken=False).p50 < taken.p50 + 600
 
 
+def test_a_lunch_that_began_late_one_day_is_expected_at_its_usual_time() -> None:
+    """The teller lunches at noon, or when the transaction running at noon ends: yesterday at
+    12:25. At 12:10 today, with the teller not gone yet, every scenario expects the lunch as soon
+    as the counter is free; replaying yesterday's 12:25 would delay it twice, by yesterday's
+    transaction and by today's (issue 13: the "mixed" branch's staggered lunches)."""
+    projection = Projection()
+    for d, late in enumerate((0, 0, 0, 25)):
+        day_with_lunch(projection, MONDAY + timedelta(days=d), lunch=True, late_minutes=late)
+    today = MONDAY + timedelta(days=7)
+    projection.submit(ev("counter_opened", today.replace(hour=9), counter="1", services=[["A"]]))
+    projection.submit(ev("ticket_issued", today.replace(hour=12, minute=10), ticket="A000", service="A"))
+    wait = projection.forecast().waits["A000"]
+    # the most recent day is a third of the scenarios: replayed at 12:25, its customer is called first
+    assert wait.p10 > 3000
+
+
 def test_an_occasional_pause_is_not_a_routine() -> None:
     days = [
         DayRecord(
@@ -178,7 +196,8 @@ def test_an_occasional_pause_is_not_a_routine() -> None:
     days.append(DayRecord(day=(MONDAY + timedelta(days=3)).date(), pauses={"2": [[40000.0, 600.0, "errand"]]}))
     # lunch on three days of four at 12:00–12:10; the authorisations spread over the day; an
     # errand on one day of four
-    assert routine_pauses(days) == {"1": {"lunch"}}
+    # each with its earliest start: the planned time, which busy days delay
+    assert routine_pauses(days) == {"1": {"lunch": 43200.0}}
 
 
 def test_a_counter_that_usually_opens_later_is_expected() -> None:

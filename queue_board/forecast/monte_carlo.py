@@ -192,7 +192,7 @@ def _rhythm(
     routine = routine_pauses(days)
     key_base = (tuple(c.name for c in counters), tuple(c.status is CounterStatus.CLOSED for c in counters), tuple(overtaking), minute)
     taken_key = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in taken.items()))
-    routine_key = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in routine.items()))
+    routine_key = tuple(sorted((k, tuple(sorted((str(r), t) for r, t in v.items()))) for k, v in routine.items()))
     per_day = []
     # a model without a cache (e.g. the simulator's oracle) simply recomputes
     cache: dict[tuple[object, ...], DayReplay] = getattr(model, "rhythm_cache", {})
@@ -241,9 +241,10 @@ def _time_of_day(state: BranchState) -> float:
 DayReplay = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, dict[str, list[float]]]
 
 
-def routine_pauses(days: list[DayRecord]) -> dict[str, set[str | None]]:
+def routine_pauses(days: list[DayRecord]) -> dict[str, dict[str | None, float]]:
     """Per counter, the pause reasons it took on most of ``days`` at about the same time of day
-    (a lunch; not an authorisation that comes when it comes)."""
+    (a lunch; not an authorisation that comes when it comes), each with the earliest time of day
+    it began: the teller's planned time, which a day's transaction running past it delays."""
     if not days:
         return {}
     starts: dict[tuple[str, str | None], list[float]] = {}
@@ -254,10 +255,10 @@ def routine_pauses(days: list[DayRecord]) -> dict[str, set[str | None]]:
                 first.setdefault(reason, start)
             for reason, start in first.items():
                 starts.setdefault((name, reason), []).append(start)
-    out: dict[str, set[str | None]] = {}
+    out: dict[str, dict[str | None, float]] = {}
     for (name, reason), times in starts.items():
         if 2 * len(times) >= len(days) and max(times) - min(times) <= ROUTINE_SPREAD:
-            out.setdefault(name, set()).add(reason)
+            out.setdefault(name, {})[reason] = min(times)
     return out
 
 
@@ -267,12 +268,14 @@ def _replay_day(
     overtaking: list[str],
     now_tod: float,
     taken: dict[str, set[str | None]],
-    routine: dict[str, set[str | None]],
+    routine: dict[str, dict[str | None, float]],
 ) -> DayReplay:
     """What ``record``'s day did after ``now_tod``, relative to now, for these counters. A routine
     pause the day took a little before now and today has not taken yet is overdue: it is
     marked to start as soon as the counter is free (else the forecast forgets a lunch for the
-    minutes between the time it began that day and the time the teller goes today)."""
+    minutes between the time it began that day and the time the teller goes today). On the
+    branch's own days a routine pause begins at its planned time (``routine_pauses``), not at
+    the day's own start, which that day's queue had delayed."""
     size_c = len(counters)
     pause_at = np.full(size_c, INF)
     pause_length = np.zeros(size_c)
@@ -281,10 +284,20 @@ def _replay_day(
     end = now_tod + HORIZON
     for ci, counter in enumerate(counters):
         name = counter.name
+        earlier: set[str | None] = set()
         for start, length, reason in record.pauses.get(name, ()):
+            first_of_reason = reason not in earlier
+            earlier.add(reason)
             if length is None or reason in taken.get(name, set()):
                 continue
-            routine_here = reason in routine.get(name, set())
+            planned = routine.get(name, {}).get(reason)
+            routine_here = planned is not None
+            # (only the day's first pause of the reason: the one routine_pauses timed)
+            if planned is not None and first_of_reason and not record.origin:
+                # the teller goes when free after the planned time; the day's own start was
+                # already delayed by that day's transaction, and replaying it would delay twice.
+                # Not on a sister's day: the earliest of several branches' lunches is none's plan
+                start = planned
             if start <= now_tod and now_tod - start <= ROUTINE_LATENESS and routine_here:
                 pause_at[ci] = _OVERDUE
                 pause_length[ci] = length
