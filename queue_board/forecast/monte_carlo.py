@@ -291,14 +291,13 @@ def _replay_day(
             if length is None or reason in taken.get(name, set()):
                 continue
             planned = routine.get(name, {}).get(reason)
-            routine_here = planned is not None
-            # (only the day's first pause of the reason: the one routine_pauses timed)
             if planned is not None and first_of_reason and not record.origin:
-                # the teller goes when free after the planned time; the day's own start was
-                # already delayed by that day's transaction, and replaying it would delay twice.
-                # Not on a sister's day: the earliest of several branches' lunches is none's plan
+                # the teller goes when free after the planned time; the day's own start (of its
+                # first pause of the reason, the one routine_pauses timed) was already delayed by
+                # that day's transaction, and replaying it would delay twice. Not on a sister's
+                # day: the earliest of several branches' lunches is none's plan
                 start = planned
-            if start <= now_tod and now_tod - start <= ROUTINE_LATENESS and routine_here:
+            if start <= now_tod and now_tod - start <= ROUTINE_LATENESS and planned is not None:
                 pause_at[ci] = _OVERDUE
                 pause_length[ci] = length
                 break
