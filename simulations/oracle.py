@@ -53,6 +53,7 @@ from queue_board.forecast.durations import (
     learn_after,
     time_of_day_at,
 )
+from queue_board.forecast.latent_priority import LatentPriority
 from queue_board.forecast.monte_carlo import HORIZON, RHYTHM_DAYS, Forecast, forecast
 from simulations.scenarios import (
     SCENARIOS,
@@ -502,6 +503,8 @@ class ForecastModel(Protocol):
     def closes(self) -> float: ...
     @property
     def closes_with_queue(self) -> float: ...
+    @property
+    def latent(self) -> LatentPriority: ...
 
     def service(self, code: str) -> DurationModel: ...
 
@@ -548,6 +551,8 @@ class TrueModel:
     ready: dict[str, ReadyEpisode] = field(default_factory=dict)
     today: DayRecord | None = None
     days: list[DayRecord] = field(default_factory=list)
+    #: the simulated tellers call by the rule, so nobody is of a hidden priority class (share 0)
+    latent: LatentPriority = field(default_factory=LatentPriority)
 
     def service(self, code: str) -> TrueDuration:
         """The true transaction length of ``code`` at a teller of speed 1."""

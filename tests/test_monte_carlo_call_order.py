@@ -27,6 +27,7 @@ from queue_board.core.branch import FREE, BranchState, CounterStatus, apply, val
 from queue_board.core.call_rule import next_ticket
 from queue_board.core.events import Event, Profile
 from queue_board.forecast.durations import HAZARD_EDGES, BranchModel, DayRecord, ReadyEpisode
+from queue_board.forecast.latent_priority import LatentPriority
 from queue_board.forecast.monte_carlo import forecast
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
@@ -114,6 +115,8 @@ class DegenerateModel:
     today: DayRecord | None = None
     closes: float = 0.0
     closes_with_queue: float = 0.0
+    # nobody is called out of turn: no hidden priority class
+    latent: LatentPriority = field(default_factory=LatentPriority)
 
     def service(self, code: str) -> FixedService:
         return self.by_service.get(code, FixedService(code, (), ()))

@@ -54,6 +54,11 @@ class EvaluationError(ValueError):
     def __init__(self, line_number: int, message: str) -> None:
         super().__init__(f"line {line_number}: {message}")
         self.line_number = line_number
+        self.message = message
+
+    def __reduce__(self) -> tuple[type[EvaluationError], tuple[int, str]]:
+        # rebuilt from its arguments: a benchmark's worker process sends it back to the parent
+        return (type(self), (self.line_number, self.message))
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from queue_board.core.branch import FREE, BranchState, Counter, CounterStatus, H
 from queue_board.core.call_rule import has_eligible_waiting
 from queue_board.core.events import Event, Profile
 from queue_board.forecast.calibration import Calibrator, Segment
+from queue_board.forecast.latent_priority import LatentPriority
 from queue_board.forecast.ranges import Range
 
 if TYPE_CHECKING:
@@ -622,6 +623,8 @@ class BranchModel:
     rhythm_cache: dict[tuple[Any, ...], Any] = field(default_factory=dict)
     #: recent forecasts and outcomes, for calibration (see calibration.py)
     calibrator: Calibrator = field(default_factory=Calibrator)
+    #: who is called out of turn: the hidden priority class (see latent_priority.py)
+    latent: LatentPriority = field(default_factory=LatentPriority)
 
     def __post_init__(self) -> None:
         p = self.priors
@@ -806,6 +809,7 @@ def learn(model: BranchModel, state: BranchState, event: Event) -> None:
             # patience outlasted this wait: a censored observation
             model.patience.add(now - ticket.issued_at, happened=False)
             model.calibrator.resolve((state.day, ticket.label), now - ticket.issued_at)
+        model.latent.observe_call(state, ticket, state.counters.get(event.counter or ""), now)
     elif kind == "ticket_cancelled":
         ticket = state.tickets[event.ticket]  # type: ignore[index]
         model.patience.add(now - ticket.issued_at, happened=True)

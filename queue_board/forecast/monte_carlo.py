@@ -11,7 +11,9 @@ Each scenario draws, from what the branch has learned (``durations.BranchModel``
   and when paused counters come back (how long declared pauses really last);
 - the branch's rhythm for the rest of the day, by replaying one recent day forward:
   counters that open, close or pause, and customers who arrive and overtake (a higher tier
-  at some counter).
+  at some counter);
+- where the branch's calls show a hidden priority class (``latent_priority.py``), who of a
+  service is a priority customer: the waiting, the new ticket and the service's arrivals.
 
 The call rule then decides who is called when. The 10th, 50th and 90th percentiles over
 the scenarios are the range a board shows, after a calibration step (``calibration.py``).
@@ -20,6 +22,7 @@ All scenarios advance together as numpy arrays.
 
 from __future__ import annotations
 
+import bisect
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -174,7 +177,10 @@ def _rhythm(
     overtaking: list[str],
     rng: np.random.Generator,
     n: int,
+    windows: dict[str, float] | None = None,
 ) -> Rhythm:
+    """What the rest of the day brings in each scenario; a service in ``windows`` has its
+    arrivals replayed over that many seconds only (else :data:`HORIZON`)."""
     size_c = len(counters)
     days, chosen = _pick_days(model, state, rng, n)
     if not days:
@@ -190,7 +196,9 @@ def _rhythm(
     # changes when the clock passes one of its events, so it is kept for the minute
     minute = int(now_tod // 60)
     routine = routine_pauses(days)
-    key_base = (tuple(c.name for c in counters), tuple(c.status is CounterStatus.CLOSED for c in counters), tuple(overtaking), minute)
+    windows = windows or {}
+    spans = tuple(windows.get(s, HORIZON) for s in overtaking)
+    key_base = (tuple(c.name for c in counters), tuple(c.status is CounterStatus.CLOSED for c in counters), tuple(overtaking), spans, minute)
     taken_key = tuple(sorted((k, tuple(sorted(map(str, v)))) for k, v in taken.items()))
     routine_key = tuple(sorted((k, tuple(sorted((str(r), t) for r, t in v.items()))) for k, v in routine.items()))
     per_day = []
@@ -200,7 +208,7 @@ def _rhythm(
         key = (record.day, record.origin, *key_base, taken_key, routine_key)
         cached = cache.get(key)
         if cached is None:
-            cached = _replay_day(record, counters, overtaking, minute * 60.0, taken, routine)
+            cached = _replay_day(record, counters, overtaking, minute * 60.0, taken, routine, windows)
             if len(cache) > 256:
                 cache.clear()
             cache[key] = cached
@@ -269,6 +277,7 @@ def _replay_day(
     now_tod: float,
     taken: dict[str, set[str | None]],
     routine: dict[str, dict[str | None, float]],
+    windows: dict[str, float],
 ) -> DayReplay:
     """What ``record``'s day did after ``now_tod``, relative to now, for these counters. A routine
     pause the day took a little before now and today has not taken yet is overdue: it is
@@ -311,7 +320,13 @@ def _replay_day(
         opens = [t for t, _ in record.opened.get(name, ()) if now_tod < t < end]
         if opens and counter.status is CounterStatus.CLOSED:
             open_at[ci] = opens[0] - now_tod
-    arrivals = {s: [t - now_tod for t in record.arrivals.get(s, ()) if now_tod < t < end] for s in overtaking}
+    arrivals = {}
+    for service in overtaking:
+        # a day's arrivals are in the order of its log: by time
+        times = record.arrivals.get(service, [])
+        first = bisect.bisect_right(times, now_tod)
+        last = bisect.bisect_left(times, now_tod + windows.get(service, HORIZON), lo=first)
+        arrivals[service] = [t - now_tod for t in times[first:last]]
     return pause_at, pause_length, close_at, open_at, arrivals
 
 
@@ -435,7 +450,15 @@ def forecast(
     overtaking = _overtaking_services(known, tickets, wanted)
     if any(c.express_minutes is not None for c in known):
         overtaking = sorted({*overtaking, *_express_overtaking(known, model, hour)})
-    rhythm = _rhythm(model, state, known, overtaking, rng, n)
+    # a hidden priority class (latent_priority.py): its future customers overtake ordinary ones
+    latent = model.latent.shares(sorted({*(t.service for t in tickets), *wanted}))
+    tier_arrivals = set(overtaking)
+    if latent:
+        overtaking = sorted({*overtaking, *latent})
+    # one who comes after everyone waiting now has been called overtakes nobody: a service whose
+    # arrivals matter only for its priority class is replayed over its window
+    windows = {s: model.latent.window(s) for s in latent if s not in tier_arrivals}
+    rhythm = _rhythm(model, state, known, overtaking, rng, n, windows)
     # a closed counter that opens in no scenario plays no part: leave it out of every array
     keep = [ci for ci, c in enumerate(known) if c.status is not CounterStatus.CLOSED or np.isfinite(rhythm.open_at[:, ci]).any()]
     counters = [known[ci] for ci in keep]
@@ -450,6 +473,23 @@ def forecast(
         return result
 
     # columns: waiting tickets, then future arrivals that may overtake, then hypothetical new tickets
+    priority_arrivals: dict[str, np.ndarray] = {}
+    for service, share in latent.items():
+        block = rhythm.arrivals[service]
+        within = block <= model.latent.window(service)
+        if service not in tier_arrivals:
+            # an ordinary arrival of a service no higher tier is about is called after everyone
+            # waiting now: only the priority ones within the window matter, packed to the left
+            # (each row is sorted, so the window is a prefix)
+            block = block[:, : int(within.any(axis=0).sum())]
+            within = within[:, : block.shape[1]]
+        chosen = (rng.random(block.shape) < share) & within
+        priority_arrivals[service] = chosen
+        if service not in tier_arrivals:
+            block = np.sort(np.where(chosen, block, INF), axis=1)
+            kept = int(np.isfinite(block).any(axis=0).sum())
+            rhythm.arrivals[service] = block[:, :kept]
+            priority_arrivals[service] = np.isfinite(block[:, :kept])
     arrival_blocks = [(s, rhythm.arrivals[s]) for s in overtaking if rhythm.arrivals[s].shape[1]]
     size_t = len(tickets)
     size_a = sum(block.shape[1] for _, block in arrival_blocks)
@@ -458,8 +498,10 @@ def forecast(
     width = real + size_x
     column_services = [t.service for t in tickets] + [s for s, block in arrival_blocks for _ in range(block.shape[1])]
 
-    # rank[c, j] (static part): lower is called first by counter c; inf = never
-    tier_step = float(width + 2)
+    # rank[c, j] (static part): lower is called first by counter c; inf = never. Within a tier
+    # the ranks (with order_in_tier) span -(size_t + 2) (a priority customer waiting now) to
+    # size_t + 2 (an ordinary future arrival); a tier's step must be wider than that
+    tier_step = float(width + size_t + 5)
     rank = np.full((size_c, width), INF)
     tiers_of = [{s: i for i, tier in enumerate(c.services) for s in tier} for c in counters]
     for ci, tiers in enumerate(tiers_of):
@@ -487,12 +529,25 @@ def forecast(
     available = np.zeros((n, real))
     order_in_tier = np.zeros((n, real))
     offset = size_t
-    for _service, block in arrival_blocks:
+    for arriving, block in arrival_blocks:
         k = block.shape[1]
         available[:, offset : offset + k] = block
         # FIFO among arrivals: by arrival time, after everyone waiting now
         order_in_tier[:, offset : offset + k] = np.where(np.isfinite(block), block / (HORIZON + 1.0), 0.0)
+        priority = priority_arrivals.get(arriving)
+        if priority is not None:
+            # a priority arrival: after the priority customers waiting now, before every ordinary one
+            order_in_tier[:, offset : offset + k] -= np.where(priority, size_t + 2.0, 0.0)
         offset += k
+    # which hypothetical new tickets are priority customers, per scenario (their rank moves too)
+    new_ticket_shift = np.zeros((n, size_x))
+    if latent:
+        for j, ticket in enumerate(tickets):
+            if ticket.service in latent and not model.latent.known_ordinary(ticket):
+                order_in_tier[:, j] -= np.where(rng.random(n) < latent[ticket.service], size_t + 2.0, 0.0)
+        for xi, service in enumerate(wanted):
+            if service in latent:
+                new_ticket_shift[:, xi] = np.where(rng.random(n) < latent[service], -(size_t + 2.0), 0.0)
     waited_now = np.array([now - t.issued_at for t in tickets] + [0.0] * size_a)
     gone_at = np.full((n, real), INF)
     if size_t:
@@ -600,6 +655,8 @@ def forecast(
         closes_anyway=closes_anyway,
         size_x=size_x,
         focus_column=focus_column,
+        reordered=_has_reorder(order_in_tier),
+        new_ticket_shift=new_ticket_shift,
     )
     if focus is not None:
         if focus_column is not None:
@@ -620,6 +677,11 @@ def forecast(
         usable = service in served and np.isfinite(column).mean() >= 0.5
         result.new_ticket[service] = _range_or_never(column) if usable else None
     return result
+
+
+def _has_reorder(order_in_tier: np.ndarray) -> bool:
+    """Whether any column's rank differs between scenarios (arrivals, priority customers)."""
+    return bool(order_in_tier.size) and bool(order_in_tier.any())
 
 
 def _finite(draws: np.ndarray) -> np.ndarray:
@@ -669,6 +731,8 @@ def _run_call_rule(
     closes_anyway: bool,
     size_x: int,
     focus_column: int | None,
+    reordered: bool,
+    new_ticket_shift: np.ndarray,
 ) -> np.ndarray:
     """Apply the call rule in every scenario at once; returns the call time of each column.
 
@@ -698,7 +762,7 @@ def _run_call_rule(
     rank_real = np.ascontiguousarray(rank[:, :real])
     # the rank of each real ticket at each counter in each scenario, inf once it is called or
     # gone: one gather per step instead of gather, add and mask (this loop is the refresh's cost)
-    ranks_left = rank_real[:, None, :] + order_in_tier[None, :, :] if has_arrivals else np.repeat(rank_real[:, None, :], n, 1)
+    ranks_left = rank_real[:, None, :] + order_in_tier[None, :, :] if has_arrivals or reordered else np.repeat(rank_real[:, None, :], n, 1)
     ranks_left[:, ~pending] = INF
     next_gone = np.where(pending, gone_at, INF).min(axis=1) if real else np.full(n, INF)
     steps = real + 3 * size_c + 2
@@ -783,7 +847,7 @@ def _run_call_rule(
     if size_x and taken_steps:
         # a hypothetical ticket is called at the first step whose counter serves it and has no
         # real ticket it ranks higher
-        hyp_rank = rank[:, real:][step_which[:taken_steps]]  # (steps, n, X)
+        hyp_rank = rank[:, real:][step_which[:taken_steps]] + new_ticket_shift[None, :, :]  # (steps, n, X)
         eligible = hyp_rank < step_best[:taken_steps, :, None]
         times = np.where(eligible, step_when[:taken_steps, :, None], INF)
         called[:, real:] = times.min(axis=0)
