@@ -477,19 +477,19 @@ def forecast(
     for service, share in latent.items():
         block = rhythm.arrivals[service]
         within = block <= model.latent.window(service)
-        if service not in tier_arrivals:
-            # an ordinary arrival of a service no higher tier is about is called after everyone
-            # waiting now: only the priority ones within the window matter, packed to the left
-            # (each row is sorted, so the window is a prefix)
-            block = block[:, : int(within.any(axis=0).sum())]
-            within = within[:, : block.shape[1]]
-        chosen = (rng.random(block.shape) < share) & within
-        priority_arrivals[service] = chosen
-        if service not in tier_arrivals:
-            block = np.sort(np.where(chosen, block, INF), axis=1)
-            kept = int(np.isfinite(block).any(axis=0).sum())
-            rhythm.arrivals[service] = block[:, :kept]
-            priority_arrivals[service] = np.isfinite(block[:, :kept])
+        if service in tier_arrivals:
+            # every arrival of a higher tier is a column already; its priority ones move up
+            priority_arrivals[service] = (rng.random(block.shape) < share) & within
+            continue
+        # an ordinary arrival of a service no higher tier is about is called after everyone
+        # waiting now: only the priority ones within the window matter, packed to the left
+        # (each row is sorted, so the window is a prefix)
+        block = block[:, : int(within.any(axis=0).sum())]
+        chosen = (rng.random(block.shape) < share) & within[:, : block.shape[1]]
+        packed = np.sort(np.where(chosen, block, INF), axis=1)
+        packed = packed[:, : int(np.isfinite(packed).any(axis=0).sum())]
+        rhythm.arrivals[service] = packed
+        priority_arrivals[service] = np.isfinite(packed)
     arrival_blocks = [(s, rhythm.arrivals[s]) for s in overtaking if rhythm.arrivals[s].shape[1]]
     size_t = len(tickets)
     size_a = sum(block.shape[1] for _, block in arrival_blocks)
