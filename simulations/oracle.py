@@ -48,6 +48,7 @@ from queue_board.forecast.durations import (
     HAZARD_EDGES,
     BranchModel,
     DayRecord,
+    ReadinessTable,
     ReadyEpisode,
     learn,
     learn_after,
@@ -510,6 +511,8 @@ class ForecastModel(Protocol):
 
     def duration_factor(self, service: str, counter: str | None, hour: int | None) -> float: ...
 
+    def readiness(self) -> ReadinessTable | None: ...
+
     def past_days(self) -> list[DayRecord]: ...
 
 
@@ -563,6 +566,10 @@ class TrueModel:
         if counter is None:
             return 1.0
         return 1.0 / self.speeds.get((service, counter), 1.0)
+
+    def readiness(self) -> ReadinessTable | None:
+        """How soon each free counter calls: the simulated tellers all share one habit, ``wrap_up`` or ``reaction``."""
+        return None
 
     def past_days(self) -> list[DayRecord]:
         """The synthetic days whose rhythm the forecast replays."""

@@ -124,6 +124,10 @@ class DegenerateModel:
     def duration_factor(self, service: str, counter: str | None, hour: int | None) -> float:
         return 1.0
 
+    def readiness(self) -> None:
+        # every counter calls as ``wrap_up`` and ``reaction`` say
+        return None
+
     def past_days(self) -> list[DayRecord]:
         # no recorded day: no arrivals, openings, closings or pauses to replay
         return []

@@ -350,25 +350,86 @@ class Survival:
     def sample_remaining(self, elapsed: np.ndarray | float, rng: np.random.Generator, size: int) -> np.ndarray:
         """Draws of the time still to go after ``elapsed`` (shape ``(size, len(elapsed))``,
         or ``(size,)`` for a scalar); ``inf`` where the event never happens."""
-        rates, cumulative = self._cumulative()
         scalar = np.ndim(elapsed) == 0
         e = np.atleast_1d(np.asarray(elapsed, dtype=float))
-        if cumulative[-1] == 0.0 and rates[-1] == 0.0:
+        if self.never():
             # nothing has ever happened (e.g. no customer ever cancelled): it never will
             never: np.ndarray = np.full((size, len(e)), np.inf)
             return never[:, 0] if scalar else never
-        start = self._cumulative_at(e, rates, cumulative)
-        target = start + rng.exponential(1.0, (size, len(e)))
+        when = self.remaining_given(e, rng.exponential(1.0, (size, len(e))))
+        return when[:, 0] if scalar else when
+
+    def never(self) -> bool:
+        """Whether the hazard is zero everywhere: the event has never happened, nor does the prior expect it."""
+        rates, cumulative = self._cumulative()
+        return bool(cumulative[-1] == 0.0 and rates[-1] == 0.0)
+
+    def remaining_given(self, elapsed: np.ndarray, exponentials: np.ndarray) -> np.ndarray:
+        """The time still to go after each ``elapsed`` (one per column) for unit-exponential
+        draws of the cumulative hazard still to come: the inverse of :meth:`survival`, so that
+        several survivals can share one stream of random numbers."""
+        rates, cumulative = self._cumulative()
+        start = self._cumulative_at(elapsed, rates, cumulative)
+        target = start + exponentials
         # invert the piecewise-linear cumulative hazard
         when: np.ndarray = np.interp(target, cumulative, HAZARD_EDGES)
         beyond = target > cumulative[-1]
         if beyond.any():
             last = rates[-1]
             when[beyond] = HAZARD_EDGES[-1] + (target[beyond] - cumulative[-1]) / last if last > 0 else np.inf
-        when -= e
+        when -= elapsed
         # where the hazard is flat zero the interpolation can land before elapsed; nothing happens there
         when[when < 0] = np.inf
-        return when[:, 0] if scalar else when
+        return when
+
+
+@dataclass(frozen=True, slots=True)
+class ReadinessTable:
+    """Per counter, the hazard of its next call after a transaction and otherwise (see
+    :meth:`BranchModel.readiness`); rows 0 and 1 are the branch's own two, for a counter with no
+    spell of its own yet."""
+
+    rows: dict[tuple[str, bool], int]
+    #: per row, each :data:`HAZARD_EDGES` bin's rate and the cumulative hazard at its start
+    rates: np.ndarray
+    cumulative: np.ndarray
+
+    def row(self, counter: str, *, after_service: bool) -> int:
+        """The row of ``counter``'s habit after a transaction, or otherwise."""
+        return self.rows.get((counter, after_service), 0 if after_service else 1)
+
+    def survival(self, counter: str, t: np.ndarray | float, *, after_service: bool) -> np.ndarray:
+        """P(``counter`` has not called by ``t`` seconds into a spell)."""
+        row = self.row(counter, after_service=after_service)
+        return np.asarray(np.exp(-Survival._cumulative_at(np.asarray(t, dtype=float), self.rates[row], self.cumulative[row])))
+
+    def remaining(self, rows: np.ndarray, elapsed: np.ndarray, exponentials: np.ndarray) -> np.ndarray:
+        """:meth:`Survival.remaining_given` with a row per column, in one pass: the time still
+        to go after ``elapsed[j]`` by row ``rows[j]``, for the unit-exponential draws in column
+        ``j`` of ``exponentials`` (``inf`` where the event never happens)."""
+        rates, cumulative = self.rates[rows], self.cumulative[rows]
+        columns = np.arange(len(rows))
+        # every row shares the bin edges: one lookup of the bin each column stands in now
+        at = np.clip(np.searchsorted(HAZARD_EDGES, elapsed, side="right") - 1, 0, len(HAZARD_EDGES) - 1)
+        start = cumulative[columns, at] + rates[columns, at] * (elapsed - HAZARD_EDGES[at])
+        target = start[None, :] + exponentials
+        # invert each column's piecewise-linear cumulative hazard in one interpolation: column j's
+        # is shifted up by j × a span larger than any of them, which keeps the joined curve increasing
+        span = float(max(cumulative[:, -1].max(), target.max())) + 1.0
+        shift = columns * span
+        when: np.ndarray = np.interp(
+            target + shift[None, :], (cumulative + shift[:, None]).ravel(), np.tile(HAZARD_EDGES, len(rows))
+        )
+        last = rates[:, -1]
+        beyond = target > cumulative[None, :, -1]
+        if beyond.any():
+            with np.errstate(divide="ignore"):
+                past = HAZARD_EDGES[-1] + (target - cumulative[None, :, -1]) / last[None, :]
+            when = np.where(beyond, np.where(last[None, :] > 0, past, np.inf), when)
+        when -= elapsed[None, :]
+        # where the hazard is flat zero the interpolation can land before elapsed; nothing happens there
+        when[when < 0] = np.inf
+        return when
 
 
 class ShareByWait:
@@ -603,6 +664,9 @@ class BranchModel:
     #: free counter, someone waiting → call: after a transaction (wrap-up) or otherwise (reaction)
     wrap_up: Survival = field(init=False)
     reaction: Survival = field(init=False)
+    #: the same, per counter: only its own episodes (see :meth:`readiness`)
+    counter_wrap_up: dict[str, Survival] = field(default_factory=dict)
+    counter_reaction: dict[str, Survival] = field(default_factory=dict)
     #: how long a waiting customer stays before cancelling (kiosk, hang-up)
     patience: Survival = field(init=False)
     #: share of called customers who had silently left, by how long they waited
@@ -617,6 +681,7 @@ class BranchModel:
     closes: float = 0.0
     ready: dict[str, ReadyEpisode] = field(default_factory=dict)
     _factor_cache: dict[tuple[str, str | None, int | None], float] = field(default_factory=dict)
+    _readiness_cache: ReadinessTable | None = None
     _between: dict[tuple[str, str], float] = field(default_factory=dict)
     _finished: dict[str, int] = field(default_factory=dict)
     #: the forecast's replays of recent days, kept per minute (see forecast._rhythm)
@@ -641,6 +706,38 @@ class BranchModel:
         self.reaction = Survival(p.reaction_seconds)
         self.patience = p.bank.patience_survival() if p.bank is not None else Survival(None)
         self.silent_leaving = ShareByWait(p.no_show_rate)
+
+    def readiness(self) -> ReadinessTable:
+        """How soon each counter calls once it is free and someone it serves waits, after a
+        transaction (wrap-up) or otherwise (reaction): its own episodes, shrunk toward the branch's.
+
+        Tellers differ far more here than in their transactions (issue 13, item 3): on the
+        Anonymous Bank log one agent's median is 4 s with 0.2% of spells past ten minutes, and
+        another's 66 s with 15%, breaks taken while logged in. Per hazard bin, the branch's
+        counts are a prior worth :data:`READINESS_PRIOR_EPISODES` of its episodes, so a new
+        teller starts as the branch's average and their own spells take over as they accrue.
+        """
+        if self._readiness_cache is None:
+            rows: dict[tuple[str, bool], int] = {}
+            hazards = [self.wrap_up.hazards()[None, :], self.reaction.hazards()[None, :]]
+            for after_service, branch, own in (
+                (True, self.wrap_up, self.counter_wrap_up),
+                (False, self.reaction, self.counter_reaction),
+            ):
+                if not own:
+                    continue
+                names = sorted(own)
+                episodes = min(float(branch.count), 1.0 / (1.0 - branch.memory)) + BRANCH_PRIOR_WEIGHT
+                scale = READINESS_PRIOR_EPISODES / episodes
+                events = np.array([own[name].events for name in names]) + scale * (branch.events + branch.prior_events)
+                exposure = np.array([own[name].exposure for name in names]) + scale * (branch.exposure + branch.prior_exposure)
+                first = sum(len(block) for block in hazards)
+                rows.update({(name, after_service): first + k for k, name in enumerate(names)})
+                hazards.append(np.where(exposure > 0, events / np.maximum(exposure, 1e-12), 0.0))
+            rates = np.vstack(hazards)
+            cumulative = np.hstack((np.zeros((len(rates), 1)), np.cumsum(rates[:, :-1] * HAZARD_WIDTHS[None, :-1], axis=1)))
+            self._readiness_cache = ReadinessTable(rows=rows, rates=rates, cumulative=cumulative)
+        return self._readiness_cache
 
     def service(self, code: str) -> RecencySample:
         """The duration sample of one service (created from the prior on first use)."""
@@ -711,6 +808,12 @@ class BranchModel:
         copied: BranchModel = copy.deepcopy(self, memo)
         return copied
 
+
+#: what the branch's free-spell hazard is worth, in episodes, as the prior of one counter's
+#: (:meth:`BranchModel.readiness`): about a morning of a teller's own calls
+READINESS_PRIOR_EPISODES = 20.0
+#: the episodes a fresh :class:`Survival`'s prior is worth (its default ``prior_weight``)
+BRANCH_PRIOR_WEIGHT = 2.0
 
 #: transactions of a service between two estimates of how much its tellers and hours differ
 BETWEEN_REFIT = 20
@@ -920,4 +1023,7 @@ def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
             if called or waited > 0:
                 sample = model.wrap_up if episode.after_service else model.reaction
                 sample.add(waited, happened=called)
+                own = model.counter_wrap_up if episode.after_service else model.counter_reaction
+                own.setdefault(name, Survival(None)).add(waited, happened=called)
+                model._readiness_cache = None
             del model.ready[name]

@@ -37,8 +37,10 @@ from queue_board.forecast.durations import (
     HAZARD_EDGES,
     BranchModel,
     DayRecord,
+    ReadinessTable,
     RecencySample,
     ShareByWait,
+    Survival,
     heads_up_remaining,
     heads_up_trust,
     predicted_seconds,
@@ -598,10 +600,30 @@ def forecast(
                 wrap_elapsed.append(episode.elapsed(now))
             else:
                 reaction_elapsed[size_c + ci] = episode.elapsed(now) if episode is not None else 0.0
-    # one draw of every wrap-up the run may need: fresh ones, then those already running
-    wraps = _finite(model.wrap_up.sample_remaining(np.concatenate((np.zeros(size_c + real), wrap_elapsed)), rng, n))
+    # one draw of every wrap-up the run may need (fresh ones, then those already running) and of
+    # every reaction; a counter's next call is its own teller's habit, later wrap-ups the branch's
+    wrap_elapsed_all = np.concatenate((np.zeros(size_c + real), wrap_elapsed))
+    habits = model.readiness()
+    if habits is None:
+        wraps = _finite(model.wrap_up.sample_remaining(wrap_elapsed_all, rng, n))
+        reactions = _finite(model.reaction.sample_remaining(reaction_elapsed, rng, n))
+    else:
+        wrap_rows = [habits.row(counter.name, after_service=True) for counter in counters]
+        reaction_rows = [habits.row(counter.name, after_service=False) for counter in counters]
+        wraps, reactions = _draw_readiness(
+            habits,
+            model.wrap_up,
+            np.array(wrap_rows + [wrap_rows[ci] for ci in wrap_columns], dtype=int),
+            np.array(reaction_rows * 2, dtype=int),
+            wrap_elapsed_all,
+            reaction_elapsed,
+            size_c,
+            real,
+            rng,
+            n,
+        )
+        wraps, reactions = _finite(wraps), _finite(reactions)
     after_busy, wrap_more, wraps_running = wraps[:, :size_c], wraps[:, size_c : size_c + real], wraps[:, size_c + real :]
-    reactions = _finite(model.reaction.sample_remaining(reaction_elapsed, rng, n))
     after_pause, free_reaction = reactions[:, :size_c], reactions[:, size_c:]
     for service, (columns, elapsed, scales) in serving.items():
         # the rest of the transactions in progress, given how long they have lasted
@@ -682,6 +704,39 @@ def forecast(
 def _has_reorder(order_in_tier: np.ndarray) -> bool:
     """Whether any column's rank differs between scenarios (arrivals, priority customers)."""
     return bool(order_in_tier.size) and bool(order_in_tier.any())
+
+
+def _draw_readiness(
+    table: ReadinessTable,
+    branch_wrap_up: Survival,
+    wrap_rows: np.ndarray,
+    reaction_rows: np.ndarray,
+    wrap_elapsed: np.ndarray,
+    reaction_elapsed: np.ndarray,
+    size_c: int,
+    real: int,
+    rng: np.random.Generator,
+    n: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` draws of the time still to go after ``wrap_elapsed`` and ``reaction_elapsed``: the
+    wrap-ups' columns are the ``size_c`` counters', then ``real`` after each ticket's service (by the
+    branch's habit: who will serve it is not known), then the counters' already running; the
+    reactions' all the counters'. Each counter's column is drawn by its row of ``table``, all in
+    one pass, from the random numbers that one survival each would draw."""
+    wrap_draws = rng.exponential(1.0, (n, len(wrap_elapsed)))
+    reaction_draws = rng.exponential(1.0, (n, len(reaction_elapsed)))
+    later = slice(size_c, size_c + real)
+    own = np.concatenate((np.arange(size_c), np.arange(size_c + real, len(wrap_elapsed))))
+    drawn = table.remaining(
+        np.concatenate((wrap_rows, reaction_rows)),
+        np.concatenate((wrap_elapsed[own], reaction_elapsed)),
+        np.hstack((wrap_draws[:, own], reaction_draws)),
+    )
+    wraps = np.empty_like(wrap_draws)
+    wraps[:, own] = drawn[:, : len(own)]
+    if real:
+        wraps[:, later] = branch_wrap_up.remaining_given(wrap_elapsed[later], wrap_draws[:, later])
+    return wraps, drawn[:, len(own) :]
 
 
 def _finite(draws: np.ndarray) -> np.ndarray:

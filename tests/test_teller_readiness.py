@@ -1,0 +1,171 @@
+"""Each teller's own habit of calling the next customer (issue 13, item 3's second half).
+
+On the Anonymous Bank log agents stay logged in through their breaks, and some let a queue wait
+far longer than others once they are free. A branch learns each counter's free-spell hazard,
+shrunk toward the branch's, and the forecast draws a free counter's next call by its own.
+"""
+
+from __future__ import annotations
+
+import heapq
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import numpy as np
+import pytest
+
+from queue_board.core.events import Event, format_ts, parse_event
+from queue_board.core.projection import Projection
+from queue_board.forecast.durations import READINESS_PRIOR_EPISODES, ReadinessTable, Survival
+
+TZ = timezone(timedelta(hours=2))
+MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=TZ)
+
+
+def ev(kind: str, at: datetime, **fields: Any) -> Event:
+    return parse_event({"ts": format_ts(at), "type": kind, **fields})
+
+
+def busy_day(day: int, wrap_ups: dict[str, float], *, seed: int, calls: int = 60) -> list[Event]:
+    """A day whose queue never empties: each counter calls the next customer ``wrap_ups[name]``
+    seconds (exponential, on average) after finishing the last."""
+    rng = np.random.default_rng(seed)
+    start = MONDAY + timedelta(days=day)
+    out: list[tuple[float, int, Event]] = []
+
+    def emit(at: float, kind: str, **fields: Any) -> None:
+        out.append((at, len(out), ev(kind, start + timedelta(seconds=at), **fields)))
+
+    total = calls * len(wrap_ups)
+    for i in range(total + 5):
+        # everyone is there from the start, so somebody always waits while a counter is free
+        emit(float(i) * 0.5, "ticket_issued", ticket=f"A{i + 1:03d}", service="A")
+    for name in wrap_ups:
+        emit(0.0, "counter_opened", counter=name, services=[["A"]])
+    free_at = [(float(total) * 0.5 + 1.0, name) for name in wrap_ups]
+    heapq.heapify(free_at)
+    for i in range(total):
+        at, name = heapq.heappop(free_at)
+        label = f"A{i + 1:03d}"
+        emit(at, "ticket_called", ticket=label, counter=name)
+        emit(at + 5.0, "service_started", ticket=label, counter=name)
+        finished = at + 5.0 + 60.0 + float(rng.exponential(30.0))
+        emit(finished, "service_finished", ticket=label, counter=name)
+        heapq.heappush(free_at, (finished + float(rng.exponential(wrap_ups[name])), name))
+    last = max(at for at, _, _ in out) + 30.0
+    for name in wrap_ups:
+        emit(last, "counter_closed", counter=name)
+    return [event for _, _, event in sorted(out, key=lambda item: (item[0], item[1]))]
+
+
+def learned(wrap_ups: dict[str, float], days: int = 2) -> Projection:
+    projection = Projection()
+    for day in range(days):
+        for event in busy_day(day, wrap_ups, seed=day + 1):
+            assert projection.submit(event) is None, event
+    return projection
+
+
+def median_of(table: ReadinessTable, counter: str) -> float:
+    """The median of ``counter``'s wrap-up, to 0.1 s."""
+    grid = np.linspace(0.0, 900.0, 9001)
+    return float(grid[np.searchsorted(-table.survival(counter, grid, after_service=True), -0.5)])
+
+
+def test_each_counter_learns_its_own_habit_and_a_new_one_starts_as_the_branch() -> None:
+    model = learned({"FAST": 5.0, "SLOW": 150.0}).model
+    table = model.readiness()
+    fast, slow, newcomer = median_of(table, "FAST"), median_of(table, "SLOW"), median_of(table, "NEW")
+    # exponential wrap-ups: medians of 3.5 s and 104 s
+    assert fast < 10.0
+    assert slow > 70.0
+    assert fast < newcomer < slow
+    assert table.row("NEW", after_service=True) == 0
+    assert table.row("NEW", after_service=False) == 1
+    # every transaction's wrap-up, ended by the next call or, cut short, by the day's close
+    assert model.counter_wrap_up["SLOW"].count + model.counter_wrap_up["FAST"].count == 2 * 2 * 60
+    assert model.counter_wrap_up["SLOW"].count > 40
+
+
+def test_a_teller_with_a_few_spells_stays_near_the_branch() -> None:
+    """Shrinkage: one teller's two slow spells do not make them slow; many do."""
+    model = learned({"A1": 5.0, "A2": 5.0, "A3": 5.0}).model
+    for name in ("A1", "A2", "A3"):
+        assert median_of(model.readiness(), name) < 10.0
+    own = model.counter_wrap_up["A1"] = Survival(None)
+    for _ in range(2):
+        own.add(300.0, happened=True)
+    model._readiness_cache = None
+    assert median_of(model.readiness(), "A1") < 15.0
+    for _ in range(int(2 * READINESS_PRIOR_EPISODES)):
+        own.add(300.0, happened=True)
+    model._readiness_cache = None
+    assert median_of(model.readiness(), "A1") > 100.0
+
+
+def test_one_table_draws_as_each_survival_would() -> None:
+    """``ReadinessTable.remaining`` is each row's ``Survival.remaining_given``, in one pass, for
+    every elapsed time (within the bins, past the last edge) and a hazard that is zero."""
+    rng = np.random.default_rng(3)
+    survivals = []
+    for k in range(4):
+        survival = Survival(15.0 * (k + 1))
+        for _ in range(40):
+            survival.add(float(rng.exponential(40.0 * (k + 1))), happened=bool(rng.random() < 0.8))
+        survivals.append(survival)
+    survivals.append(Survival(None))  # nothing ever happened: never
+    tables = [survival._cumulative() for survival in survivals]
+    table = ReadinessTable(rows={}, rates=np.array([t[0] for t in tables]), cumulative=np.array([t[1] for t in tables]))
+    rows = np.array([0, 1, 2, 3, 4, 1])
+    elapsed = np.array([0.0, 3.0, 50.0, 20000.0, 7.0, 400.0])
+    draws = rng.exponential(1.0, (300, len(rows)))
+    together = table.remaining(rows, elapsed, draws)
+    one_by_one = np.column_stack(
+        [survivals[row].remaining_given(elapsed[[j]], draws[:, [j]])[:, 0] for j, row in enumerate(rows)]
+    )
+    assert np.array_equal(np.isinf(together), np.isinf(one_by_one))
+    assert np.isinf(together[:, 4]).all()
+    finite = np.isfinite(together)
+    assert np.allclose(together[finite], one_by_one[finite], rtol=1e-9, atol=1e-6)
+
+
+def _slow_teller_just_finished(projection: Projection) -> None:
+    """Day 3: FAST busy with a transaction just begun, SLOW just finished one, one customer waiting."""
+    at = MONDAY + timedelta(days=2, hours=2)
+    for event in [
+        ev("counter_opened", at, counter="FAST", services=[["A"]]),
+        ev("counter_opened", at, counter="SLOW", services=[["A"]]),
+        ev("ticket_issued", at + timedelta(seconds=1), ticket="B001", service="A"),
+        ev("ticket_issued", at + timedelta(seconds=2), ticket="B002", service="A"),
+        ev("ticket_issued", at + timedelta(seconds=3), ticket="B003", service="A"),
+        ev("ticket_called", at + timedelta(seconds=10), ticket="B001", counter="FAST"),
+        ev("ticket_called", at + timedelta(seconds=10), ticket="B002", counter="SLOW"),
+        ev("service_started", at + timedelta(seconds=15), ticket="B002", counter="SLOW"),
+        ev("service_started", at + timedelta(seconds=60), ticket="B001", counter="FAST"),
+        ev("service_finished", at + timedelta(seconds=70), ticket="B002", counter="SLOW"),
+    ]:
+        assert projection.submit(event) is None, event
+
+
+def test_the_forecast_waits_for_a_slow_teller_by_their_own_habit() -> None:
+    with_habits = learned({"FAST": 5.0, "SLOW": 150.0})
+    branch_only = learned({"FAST": 5.0, "SLOW": 150.0})
+    for projection in (with_habits, branch_only):
+        _slow_teller_just_finished(projection)
+    # the same branch, forecast as if every teller called like the branch's average
+    branch_only.model.counter_wrap_up.clear()
+    branch_only.model._readiness_cache = None
+    slow = with_habits.forecast(focus="B003").waits["B003"]
+    average = branch_only.forecast(focus="B003").waits["B003"]
+    assert slow.p50 > average.p50 + 20.0
+    assert slow.p90 > average.p90
+    # the hall's forecast draws the same habit
+    assert with_habits.forecast(["A"]).waits["B003"].p50 == pytest.approx(slow.p50, rel=0.25)
+
+
+def test_a_replayed_model_draws_the_same_habits() -> None:
+    """The habits are a projection of the log: a second projection of it forecasts identically."""
+    first, second = learned({"FAST": 5.0, "SLOW": 150.0}), learned({"FAST": 5.0, "SLOW": 150.0})
+    for projection in (first, second):
+        _slow_teller_just_finished(projection)
+    assert first.forecast(["A"]).waits == second.forecast(["A"]).waits
