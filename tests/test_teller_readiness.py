@@ -169,3 +169,69 @@ def test_a_replayed_model_draws_the_same_habits() -> None:
     for projection in (first, second):
         _slow_teller_just_finished(projection)
     assert first.forecast(["A"]).waits == second.forecast(["A"]).waits
+
+
+def away_day(day: int, *, seed: int, customers: int = 90) -> list[Event]:
+    """One counter whose teller calls at once after a short idle, but takes minutes once they
+    have been idle for a quarter of an hour (away from the desk, though logged in)."""
+    rng = np.random.default_rng(seed)
+    start = MONDAY + timedelta(days=day)
+    events = [ev("counter_opened", start, counter="C1", services=[["A"]])]
+    free = 10.0
+    for k in range(customers):
+        idle = 900.0 if k % 3 == 0 else 30.0
+        arrival = free + idle
+        wait = float(rng.exponential(240.0 if idle >= 600.0 else 5.0))
+        label = f"A{k + 1:03d}"
+        events.append(ev("ticket_issued", start + timedelta(seconds=arrival), ticket=label, service="A"))
+        events.append(ev("ticket_called", start + timedelta(seconds=arrival + wait), ticket=label, counter="C1"))
+        events.append(ev("service_started", start + timedelta(seconds=arrival + wait + 5.0), ticket=label, counter="C1"))
+        free = arrival + wait + 65.0
+        events.append(ev("service_finished", start + timedelta(seconds=free), ticket=label, counter="C1"))
+    events.append(ev("counter_closed", start + timedelta(seconds=free + 10.0), counter="C1"))
+    return events
+
+
+def away_learned(days: int = 2) -> Projection:
+    projection = Projection()
+    for day in range(days):
+        for event in away_day(day, seed=day + 5):
+            assert projection.submit(event) is None, event
+    return projection
+
+
+def _arrives_after_idle(projection: Projection, idle: float) -> None:
+    """Day 3: C1 serves one customer, then the next arrives ``idle`` seconds after it finished."""
+    at = MONDAY + timedelta(days=2, hours=1)
+    for event in [
+        ev("counter_opened", at, counter="C1", services=[["A"]]),
+        ev("ticket_issued", at + timedelta(seconds=5), ticket="B001", service="A"),
+        ev("ticket_called", at + timedelta(seconds=6), ticket="B001", counter="C1"),
+        ev("service_started", at + timedelta(seconds=10), ticket="B001", counter="C1"),
+        ev("service_finished", at + timedelta(seconds=70), ticket="B001", counter="C1"),
+        ev("ticket_issued", at + timedelta(seconds=70 + idle), ticket="B002", service="A"),
+    ]:
+        assert projection.submit(event) is None, event
+
+
+def test_a_teller_idle_for_long_is_expected_to_answer_slowly() -> None:
+    """Spells that began after ten idle minutes are learned apart, for the whole branch, and a
+    customer who comes to a counter idle that long is told a longer wait than one who comes to a
+    counter just freed; without the idle classes both would be told the same."""
+    model = away_learned().model
+    assert model.idle_readiness[(2, True)].count >= 50
+    table = model.readiness()
+    away, present = table.row("C1", after_service=True, idle_before=900.0), table.row("C1", after_service=True)
+    assert away != present
+    assert table.survival("C1", 60.0, after_service=True, idle_before=900.0) > 0.5
+    assert table.survival("C1", 60.0, after_service=True) < 0.5
+    just_freed, long_idle, ignoring_idle = away_learned(), away_learned(), away_learned()
+    _arrives_after_idle(just_freed, 30.0)
+    _arrives_after_idle(long_idle, 900.0)
+    _arrives_after_idle(ignoring_idle, 900.0)
+    ignoring_idle.model.idle_readiness.clear()
+    ignoring_idle.model._readiness_cache = None
+    after_long_idle = long_idle.forecast(focus="B002").waits["B002"]
+    assert after_long_idle.p50 > 60.0
+    assert just_freed.forecast(focus="B002").waits["B002"].p50 < 30.0
+    assert ignoring_idle.forecast(focus="B002").waits["B002"].p50 < after_long_idle.p50 / 2

@@ -9,6 +9,7 @@ two-hour account opening moves the 90th percentile a little and the median not a
 
 from __future__ import annotations
 
+import bisect
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -389,18 +390,25 @@ class ReadinessTable:
     :meth:`BranchModel.readiness`); rows 0 and 1 are the branch's own two, for a counter with no
     spell of its own yet."""
 
-    rows: dict[tuple[str, bool], int]
+    #: by (counter, after a transaction?), and by (:func:`idle_class`, after a transaction?)
+    rows: dict[tuple[str | int, bool], int]
     #: per row, each :data:`HAZARD_EDGES` bin's rate and the cumulative hazard at its start
     rates: np.ndarray
     cumulative: np.ndarray
 
-    def row(self, counter: str, *, after_service: bool) -> int:
-        """The row of ``counter``'s habit after a transaction, or otherwise."""
-        return self.rows.get((counter, after_service), 0 if after_service else 1)
+    def row(self, counter: str, *, after_service: bool, idle_before: float = 0.0) -> int:
+        """The row of ``counter``'s habit after a transaction, or otherwise, in a spell that began
+        ``idle_before`` seconds after it was free: the branch's for its idle class past the first,
+        else the counter's own."""
+        default = 0 if after_service else 1
+        idle = idle_class(idle_before)
+        if idle > 0:
+            return self.rows.get((idle, after_service), default)
+        return self.rows.get((counter, after_service), default)
 
-    def survival(self, counter: str, t: np.ndarray | float, *, after_service: bool) -> np.ndarray:
-        """P(``counter`` has not called by ``t`` seconds into a spell)."""
-        row = self.row(counter, after_service=after_service)
+    def survival(self, counter: str, t: np.ndarray | float, *, after_service: bool, idle_before: float = 0.0) -> np.ndarray:
+        """P(``counter`` has not called by ``t`` seconds into a spell (that began ``idle_before`` after it was free))."""
+        row = self.row(counter, after_service=after_service, idle_before=idle_before)
         return np.asarray(np.exp(-Survival._cumulative_at(np.asarray(t, dtype=float), self.rates[row], self.cumulative[row])))
 
     def remaining(self, rows: np.ndarray, elapsed: np.ndarray, exponentials: np.ndarray) -> np.ndarray:
@@ -642,6 +650,9 @@ class ReadyEpisode:
     after_service: bool
     accumulated: float = 0.0
     since: float | None = None
+    #: how long the counter had been free before anyone it serves first waited (an agent idle
+    #: for ten minutes is often away, though logged in)
+    idle_before: float | None = None
 
     def elapsed(self, now: float) -> float:
         """Seconds of the spell with someone eligible waiting, up to ``now``."""
@@ -667,6 +678,9 @@ class BranchModel:
     #: the same, per counter: only its own episodes (see :meth:`readiness`)
     counter_wrap_up: dict[str, Survival] = field(default_factory=dict)
     counter_reaction: dict[str, Survival] = field(default_factory=dict)
+    #: the same, for the whole branch, of spells that began after the counter had been idle long
+    #: (keyed by :func:`idle_class` ≥ 1 and whether the spell followed a transaction)
+    idle_readiness: dict[tuple[int, bool], Survival] = field(default_factory=dict)
     #: how long a waiting customer stays before cancelling (kiosk, hang-up)
     patience: Survival = field(init=False)
     #: share of called customers who had silently left, by how long they waited
@@ -718,15 +732,15 @@ class BranchModel:
         teller starts as the branch's average and their own spells take over as they accrue.
         """
         if self._readiness_cache is None:
-            rows: dict[tuple[str, bool], int] = {}
+            rows: dict[tuple[str | int, bool], int] = {}
             hazards = [self.wrap_up.hazards()[None, :], self.reaction.hazards()[None, :]]
-            for after_service, branch, own in (
-                (True, self.wrap_up, self.counter_wrap_up),
-                (False, self.reaction, self.counter_reaction),
-            ):
+            for after_service, branch, by_counter in ((True, self.wrap_up, self.counter_wrap_up), (False, self.reaction, self.counter_reaction)):
+                # each counter's own spells, and the branch's that began after a long idle
+                own: dict[str | int, Survival] = {name: survival for name, survival in by_counter.items()}
+                own.update({group: survival for (group, after), survival in self.idle_readiness.items() if after == after_service})
                 if not own:
                     continue
-                names = sorted(own)
+                names = sorted(own, key=str)
                 episodes = min(float(branch.count), 1.0 / (1.0 - branch.memory)) + BRANCH_PRIOR_WEIGHT
                 scale = READINESS_PRIOR_EPISODES / episodes
                 events = np.array([own[name].events for name in names]) + scale * (branch.events + branch.prior_events)
@@ -807,6 +821,17 @@ class BranchModel:
         memo[id(self._between)] = dict(self._between)
         copied: BranchModel = copy.deepcopy(self, memo)
         return copied
+
+
+#: seconds a counter had been free with nobody it serves waiting that start a new idle class:
+#: a wrap-up that long is no wrap-up; ten minutes is a break (``idle_class``)
+IDLE_EDGES = (120.0, 600.0)
+
+
+def idle_class(idle_before: float) -> int:
+    """0 for a spell that began within :data:`IDLE_EDGES`' first of the counter being free,
+    1 and 2 for the longer idle classes."""
+    return bisect.bisect_right(IDLE_EDGES, idle_before)
 
 
 #: what the branch's free-spell hazard is worth, in episodes, as the prior of one counter's
@@ -1014,6 +1039,8 @@ def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
             ready = has_eligible_waiting(state, counter.services)
             if ready and episode.since is None:
                 episode.since = now
+                if episode.idle_before is None:
+                    episode.idle_before = now - (counter.free_since if counter.free_since is not None else now)
             elif not ready and episode.since is not None:
                 episode.accumulated += now - episode.since
                 episode.since = None
@@ -1025,5 +1052,8 @@ def learn_after(model: BranchModel, state: BranchState, event: Event) -> None:
                 sample.add(waited, happened=called)
                 own = model.counter_wrap_up if episode.after_service else model.counter_reaction
                 own.setdefault(name, Survival(None)).add(waited, happened=called)
+                idle = idle_class(episode.idle_before or 0.0)
+                if idle > 0:
+                    model.idle_readiness.setdefault((idle, episode.after_service), Survival(None)).add(waited, happened=called)
                 model._readiness_cache = None
             del model.ready[name]

@@ -584,6 +584,8 @@ def forecast(
     wrap_columns: list[int] = []
     wrap_elapsed: list[float] = []
     serving: dict[str, tuple[list[int], list[float], list[float]]] = {}
+    #: per free counter, how long it had been free before anyone it serves waited
+    idle_before: dict[int, float] = {}
     for ci, counter in enumerate(counters):
         status = counter.status
         if status is CounterStatus.SERVING:
@@ -595,6 +597,11 @@ def forecast(
             group[2].append(scale)
         elif status in FREE:
             episode = model.ready.get(counter.name)
+            if episode is not None and episode.idle_before is not None:
+                idle_before[ci] = episode.idle_before
+            else:
+                # nobody it serves has waited yet this spell: idle all along
+                idle_before[ci] = now - (counter.free_since if counter.free_since is not None else now)
             if episode is not None and episode.after_service:
                 wrap_columns.append(ci)
                 wrap_elapsed.append(episode.elapsed(now))
@@ -608,13 +615,18 @@ def forecast(
         wraps = _finite(model.wrap_up.sample_remaining(wrap_elapsed_all, rng, n))
         reactions = _finite(model.reaction.sample_remaining(reaction_elapsed, rng, n))
     else:
+        # a spell to come starts as the counter's habit; one in progress by how long it was idle first
         wrap_rows = [habits.row(counter.name, after_service=True) for counter in counters]
+        running_rows = [habits.row(counters[ci].name, after_service=True, idle_before=idle_before[ci]) for ci in wrap_columns]
         reaction_rows = [habits.row(counter.name, after_service=False) for counter in counters]
+        free_rows = [
+            habits.row(counter.name, after_service=False, idle_before=idle_before.get(ci, 0.0)) for ci, counter in enumerate(counters)
+        ]
         wraps, reactions = _draw_readiness(
             habits,
             model.wrap_up,
-            np.array(wrap_rows + [wrap_rows[ci] for ci in wrap_columns], dtype=int),
-            np.array(reaction_rows * 2, dtype=int),
+            np.array(wrap_rows + running_rows, dtype=int),
+            np.array(reaction_rows + free_rows, dtype=int),
             wrap_elapsed_all,
             reaction_elapsed,
             size_c,
