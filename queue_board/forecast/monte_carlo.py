@@ -622,11 +622,24 @@ def forecast(
         free_rows = [
             habits.row(counter.name, after_service=False, idle_before=idle_before.get(ci, 0.0)) for ci, counter in enumerate(counters)
         ]
+        # each counter reads one of its columns (see below): only that one is worth inverting
+        wrap_needed = np.zeros(size_c + len(wrap_columns), dtype=bool)
+        wrap_needed[size_c:] = True
+        reaction_needed = np.zeros(2 * size_c, dtype=bool)
+        running = set(wrap_columns)
+        for ci, counter in enumerate(counters):
+            if counter.status is CounterStatus.CLOSED or counter.status is CounterStatus.PAUSED:
+                reaction_needed[ci] = True
+            elif counter.status in FREE:
+                reaction_needed[size_c + ci] = ci not in running
+            else:
+                wrap_needed[ci] = True
         wraps, reactions = _draw_readiness(
             habits,
             model.wrap_up,
             np.array(wrap_rows + running_rows, dtype=int),
             np.array(reaction_rows + free_rows, dtype=int),
+            (wrap_needed, reaction_needed),
             wrap_elapsed_all,
             reaction_elapsed,
             size_c,
@@ -723,6 +736,7 @@ def _draw_readiness(
     branch_wrap_up: Survival,
     wrap_rows: np.ndarray,
     reaction_rows: np.ndarray,
+    needed: tuple[np.ndarray, np.ndarray],
     wrap_elapsed: np.ndarray,
     reaction_elapsed: np.ndarray,
     size_c: int,
@@ -733,22 +747,28 @@ def _draw_readiness(
     """``n`` draws of the time still to go after ``wrap_elapsed`` and ``reaction_elapsed``: the
     wrap-ups' columns are the ``size_c`` counters', then ``real`` after each ticket's service (by the
     branch's habit: who will serve it is not known), then the counters' already running; the
-    reactions' all the counters'. Each counter's column is drawn by its row of ``table``, all in
-    one pass, from the random numbers that one survival each would draw."""
+    reactions' all the counters' twice (after a pause, in a free spell). Each counter's column is
+    drawn by its row of ``table``, all in one pass, from the random numbers that one survival each
+    would draw; the counters' columns not ``needed`` (per ``wrap_rows`` and ``reaction_rows``) are 0."""
     wrap_draws = rng.exponential(1.0, (n, len(wrap_elapsed)))
     reaction_draws = rng.exponential(1.0, (n, len(reaction_elapsed)))
     later = slice(size_c, size_c + real)
     own = np.concatenate((np.arange(size_c), np.arange(size_c + real, len(wrap_elapsed))))
-    drawn = table.remaining(
-        np.concatenate((wrap_rows, reaction_rows)),
-        np.concatenate((wrap_elapsed[own], reaction_elapsed)),
-        np.hstack((wrap_draws[:, own], reaction_draws)),
-    )
-    wraps = np.empty_like(wrap_draws)
-    wraps[:, own] = drawn[:, : len(own)]
+    wrap_needed, reaction_needed = needed
+    wraps = np.zeros_like(wrap_draws)
+    reactions = np.zeros_like(reaction_draws)
+    wrap_own = own[wrap_needed]
+    if wrap_own.size or reaction_needed.any():
+        drawn = table.remaining(
+            np.concatenate((wrap_rows[wrap_needed], reaction_rows[reaction_needed])),
+            np.concatenate((wrap_elapsed[wrap_own], reaction_elapsed[reaction_needed])),
+            np.hstack((wrap_draws[:, wrap_own], reaction_draws[:, reaction_needed])),
+        )
+        wraps[:, wrap_own] = drawn[:, : wrap_own.size]
+        reactions[:, reaction_needed] = drawn[:, wrap_own.size :]
     if real:
         wraps[:, later] = branch_wrap_up.remaining_given(wrap_elapsed[later], wrap_draws[:, later])
-    return wraps, drawn[:, len(own) :]
+    return wraps, reactions
 
 
 def _finite(draws: np.ndarray) -> np.ndarray:
