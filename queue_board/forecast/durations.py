@@ -276,6 +276,10 @@ HAZARD_EDGES = np.array(
 HAZARD_WIDTHS = np.append(np.diff(HAZARD_EDGES), np.inf)
 
 
+#: the episodes a fresh :class:`Survival`'s prior is worth, by default
+SURVIVAL_PRIOR_WEIGHT = 2.0
+
+
 class Survival:
     """Time until something happens, learned from complete and cut-short (censored) episodes.
 
@@ -289,7 +293,7 @@ class Survival:
     __slots__ = ("_cache", "count", "events", "exposure", "memory", "prior_events", "prior_exposure")
     __deepcopy__ = _copy_slots
 
-    def __init__(self, prior_median: float | None, *, memory: float = 0.998, prior_weight: float = 2.0) -> None:
+    def __init__(self, prior_median: float | None, *, memory: float = 0.998, prior_weight: float = SURVIVAL_PRIOR_WEIGHT) -> None:
         bins = len(HAZARD_EDGES)
         self.events = np.zeros(bins)
         self.exposure = np.zeros(bins)
@@ -320,6 +324,12 @@ class Survival:
             self.events[int(np.searchsorted(HAZARD_EDGES, duration, side="right")) - 1] += 1.0
         self.count += 1
         self._cache = None
+
+    @property
+    def episodes(self) -> float:
+        """How many episodes its recency-weighted counts are worth: all it has seen, up to the
+        horizon of its memory."""
+        return min(float(self.count), 1.0 / (1.0 - self.memory))
 
     def hazards(self) -> np.ndarray:
         """Events per second of each bin (the last bin's rate continues forever)."""
@@ -353,17 +363,13 @@ class Survival:
         or ``(size,)`` for a scalar); ``inf`` where the event never happens."""
         scalar = np.ndim(elapsed) == 0
         e = np.atleast_1d(np.asarray(elapsed, dtype=float))
-        if self.never():
+        rates, cumulative = self._cumulative()
+        if cumulative[-1] == 0.0 and rates[-1] == 0.0:
             # nothing has ever happened (e.g. no customer ever cancelled): it never will
             never: np.ndarray = np.full((size, len(e)), np.inf)
             return never[:, 0] if scalar else never
         when = self.remaining_given(e, rng.exponential(1.0, (size, len(e))))
         return when[:, 0] if scalar else when
-
-    def never(self) -> bool:
-        """Whether the hazard is zero everywhere: the event has never happened, nor does the prior expect it."""
-        rates, cumulative = self._cumulative()
-        return bool(cumulative[-1] == 0.0 and rates[-1] == 0.0)
 
     def remaining_given(self, elapsed: np.ndarray, exponentials: np.ndarray) -> np.ndarray:
         """The time still to go after each ``elapsed`` (one per column) for unit-exponential
@@ -373,15 +379,23 @@ class Survival:
         start = self._cumulative_at(elapsed, rates, cumulative)
         target = start + exponentials
         # invert the piecewise-linear cumulative hazard
-        when: np.ndarray = np.interp(target, cumulative, HAZARD_EDGES)
-        beyond = target > cumulative[-1]
-        if beyond.any():
-            last = rates[-1]
-            when[beyond] = HAZARD_EDGES[-1] + (target[beyond] - cumulative[-1]) / last if last > 0 else np.inf
-        when -= elapsed
-        # where the hazard is flat zero the interpolation can land before elapsed; nothing happens there
-        when[when < 0] = np.inf
-        return when
+        return _past_the_edges(np.interp(target, cumulative, HAZARD_EDGES), target, elapsed, cumulative[-1], rates[-1])
+
+
+def _past_the_edges(when: np.ndarray, target: np.ndarray, elapsed: np.ndarray, last_cumulative: Any, last_rate: Any) -> np.ndarray:
+    """Finish inverting a cumulative hazard: ``when`` interpolated within :data:`HAZARD_EDGES`
+    for each ``target``; past the last edge the last bin's rate goes on (``inf`` if it is 0);
+    then the time still to go after ``elapsed``. ``last_cumulative`` and ``last_rate`` are one
+    number, or one per column."""
+    beyond = target > last_cumulative
+    if beyond.any():
+        with np.errstate(divide="ignore"):
+            past = HAZARD_EDGES[-1] + (target - last_cumulative) / last_rate
+        when = np.where(beyond, np.where(last_rate > 0, past, np.inf), when)
+    when = when - elapsed
+    # where the hazard is flat zero the interpolation can land before elapsed; nothing happens there
+    when[when < 0] = np.inf
+    return when
 
 
 @dataclass(frozen=True, slots=True)
@@ -425,19 +439,8 @@ class ReadinessTable:
         # is shifted up by j × a span larger than any of them, which keeps the joined curve increasing
         span = float(max(cumulative[:, -1].max(), target.max())) + 1.0
         shift = columns * span
-        when: np.ndarray = np.interp(
-            target + shift[None, :], (cumulative + shift[:, None]).ravel(), np.tile(HAZARD_EDGES, len(rows))
-        )
-        last = rates[:, -1]
-        beyond = target > cumulative[None, :, -1]
-        if beyond.any():
-            with np.errstate(divide="ignore"):
-                past = HAZARD_EDGES[-1] + (target - cumulative[None, :, -1]) / last[None, :]
-            when = np.where(beyond, np.where(last[None, :] > 0, past, np.inf), when)
-        when -= elapsed[None, :]
-        # where the hazard is flat zero the interpolation can land before elapsed; nothing happens there
-        when[when < 0] = np.inf
-        return when
+        when = np.interp(target + shift[None, :], (cumulative + shift[:, None]).ravel(), np.tile(HAZARD_EDGES, len(rows)))
+        return _past_the_edges(when, target, elapsed[None, :], cumulative[None, :, -1], rates[None, :, -1])
 
 
 class ShareByWait:
@@ -748,8 +751,8 @@ class BranchModel:
             if not own:
                 continue
             names = sorted(own, key=str)
-            episodes = min(float(branch.count), 1.0 / (1.0 - branch.memory)) + BRANCH_PRIOR_WEIGHT
-            scale = READINESS_PRIOR_EPISODES / episodes
+            # the branch's prior counts are worth SURVIVAL_PRIOR_WEIGHT episodes on top of its own
+            scale = READINESS_PRIOR_EPISODES / (branch.episodes + SURVIVAL_PRIOR_WEIGHT)
             events = np.array([own[name].events for name in names]) + scale * (branch.events + branch.prior_events)
             exposure = np.array([own[name].exposure for name in names]) + scale * (branch.exposure + branch.prior_exposure)
             first = sum(len(block) for block in hazards)
@@ -849,8 +852,6 @@ READINESS_PRIOR_EPISODES = 20.0
 #: spells between two fits of the tellers' habits (the forecast's table): a fit costs about
 #: a tenth of a millisecond, which every spell would pay on the bank log
 READINESS_REFIT = 10
-#: the episodes a fresh :class:`Survival`'s prior is worth (its default ``prior_weight``)
-BRANCH_PRIOR_WEIGHT = 2.0
 
 #: transactions of a service between two estimates of how much its tellers and hours differ
 BETWEEN_REFIT = 20

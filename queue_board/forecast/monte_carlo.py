@@ -584,8 +584,16 @@ def forecast(
     wrap_columns: list[int] = []
     wrap_elapsed: list[float] = []
     serving: dict[str, tuple[list[int], list[float], list[float]]] = {}
-    #: per free counter, how long it had been free before anyone it serves waited
-    idle_before: dict[int, float] = {}
+    # a counter's next call is its own teller's habit: per counter, the row of the one column it
+    # reads (-1 for the columns it does not), a spell in progress by how long it was idle first
+    habits = model.readiness()
+
+    def habit(counter: Counter, *, after_service: bool, idle_before: float = 0.0) -> int:
+        return habits.row(counter.name, after_service=after_service, idle_before=idle_before) if habits is not None else 0
+
+    wrap_rows = np.full(size_c, -1)
+    running_rows: list[int] = []
+    reaction_rows = np.full(2 * size_c, -1)
     for ci, counter in enumerate(counters):
         status = counter.status
         if status is CounterStatus.SERVING:
@@ -595,51 +603,37 @@ def forecast(
             group[0].append(ci)
             group[1].append((now - (ticket.started_at or now)) / scale)
             group[2].append(scale)
+            wrap_rows[ci] = habit(counter, after_service=True)
         elif status in FREE:
             episode = model.ready.get(counter.name)
             if episode is not None and episode.idle_before is not None:
-                idle_before[ci] = episode.idle_before
+                idle = episode.idle_before
             else:
                 # nobody it serves has waited yet this spell: idle all along
-                idle_before[ci] = now - (counter.free_since if counter.free_since is not None else now)
+                idle = now - (counter.free_since if counter.free_since is not None else now)
             if episode is not None and episode.after_service:
                 wrap_columns.append(ci)
                 wrap_elapsed.append(episode.elapsed(now))
+                running_rows.append(habit(counter, after_service=True, idle_before=idle))
             else:
                 reaction_elapsed[size_c + ci] = episode.elapsed(now) if episode is not None else 0.0
+                reaction_rows[size_c + ci] = habit(counter, after_service=False, idle_before=idle)
+        elif status is CounterStatus.CLOSED or status is CounterStatus.PAUSED:
+            reaction_rows[ci] = habit(counter, after_service=False)
+        else:
+            wrap_rows[ci] = habit(counter, after_service=True)
     # one draw of every wrap-up the run may need (fresh ones, then those already running) and of
-    # every reaction; a counter's next call is its own teller's habit, later wrap-ups the branch's
+    # every reaction; later wrap-ups are the branch's
     wrap_elapsed_all = np.concatenate((np.zeros(size_c + real), wrap_elapsed))
-    habits = model.readiness()
     if habits is None:
         wraps = _finite(model.wrap_up.sample_remaining(wrap_elapsed_all, rng, n))
         reactions = _finite(model.reaction.sample_remaining(reaction_elapsed, rng, n))
     else:
-        # a spell to come starts as the counter's habit; one in progress by how long it was idle first
-        wrap_rows = [habits.row(counter.name, after_service=True) for counter in counters]
-        running_rows = [habits.row(counters[ci].name, after_service=True, idle_before=idle_before[ci]) for ci in wrap_columns]
-        reaction_rows = [habits.row(counter.name, after_service=False) for counter in counters]
-        free_rows = [
-            habits.row(counter.name, after_service=False, idle_before=idle_before.get(ci, 0.0)) for ci, counter in enumerate(counters)
-        ]
-        # each counter reads one of its columns (see below): only that one is worth inverting
-        wrap_needed = np.zeros(size_c + len(wrap_columns), dtype=bool)
-        wrap_needed[size_c:] = True
-        reaction_needed = np.zeros(2 * size_c, dtype=bool)
-        running = set(wrap_columns)
-        for ci, counter in enumerate(counters):
-            if counter.status is CounterStatus.CLOSED or counter.status is CounterStatus.PAUSED:
-                reaction_needed[ci] = True
-            elif counter.status in FREE:
-                reaction_needed[size_c + ci] = ci not in running
-            else:
-                wrap_needed[ci] = True
         wraps, reactions = _draw_readiness(
             habits,
             model.wrap_up,
-            np.array(wrap_rows + running_rows, dtype=int),
-            np.array(reaction_rows + free_rows, dtype=int),
-            (wrap_needed, reaction_needed),
+            np.concatenate((wrap_rows, np.array(running_rows, dtype=int))),
+            reaction_rows,
             wrap_elapsed_all,
             reaction_elapsed,
             size_c,
@@ -736,7 +730,6 @@ def _draw_readiness(
     branch_wrap_up: Survival,
     wrap_rows: np.ndarray,
     reaction_rows: np.ndarray,
-    needed: tuple[np.ndarray, np.ndarray],
     wrap_elapsed: np.ndarray,
     reaction_elapsed: np.ndarray,
     size_c: int,
@@ -748,13 +741,14 @@ def _draw_readiness(
     wrap-ups' columns are the ``size_c`` counters', then ``real`` after each ticket's service (by the
     branch's habit: who will serve it is not known), then the counters' already running; the
     reactions' all the counters' twice (after a pause, in a free spell). Each counter's column is
-    drawn by its row of ``table``, all in one pass, from the random numbers that one survival each
-    would draw; the counters' columns not ``needed`` (per ``wrap_rows`` and ``reaction_rows``) are 0."""
+    drawn by its row of ``table`` (``wrap_rows`` for the counters' wrap-up columns, ``reaction_rows``),
+    all in one pass, from the random numbers that one survival each would draw; a column whose
+    row is -1 is read by nobody and left 0."""
     wrap_draws = rng.exponential(1.0, (n, len(wrap_elapsed)))
     reaction_draws = rng.exponential(1.0, (n, len(reaction_elapsed)))
     later = slice(size_c, size_c + real)
     own = np.concatenate((np.arange(size_c), np.arange(size_c + real, len(wrap_elapsed))))
-    wrap_needed, reaction_needed = needed
+    wrap_needed, reaction_needed = wrap_rows >= 0, reaction_rows >= 0
     wraps = np.zeros_like(wrap_draws)
     reactions = np.zeros_like(reaction_draws)
     wrap_own = own[wrap_needed]

@@ -193,7 +193,7 @@ def bank_prior(models: Sequence[BranchModel]) -> BankPrior:
             services[code] = pooled
     overrun = pool_samples([model.pause_overrun for model in models])
     patience = None
-    episodes = sum(min(model.patience.count, 1.0 / (1.0 - model.patience.memory)) for model in models)
+    episodes = sum(model.patience.episodes for model in models)
     if episodes > 0:
         events = sum((model.patience.events for model in models), np.zeros_like(models[0].patience.events))
         exposure = sum((model.patience.exposure for model in models), np.zeros_like(models[0].patience.exposure))
