@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import BANK_LOG
+from timed_events import ev
 
-from queue_board.core.events import Event, format_ts, parse_event, read_log
+from queue_board.core.events import read_log
 from queue_board.core.projection import Projection
 from queue_board.forecast.calibration import Calibrator, _bucket, weighted_quantile
 from queue_board.forecast.durations import DayRecord, RecencySample, ShareByWait, Survival
@@ -18,10 +19,6 @@ from queue_board.forecast.monte_carlo import Range, routine_pauses
 
 TZ = timezone(timedelta(hours=8))
 MONDAY = datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
-
-
-def ev(kind: str, at: datetime, **fields: Any) -> Event:
-    return parse_event({"ts": format_ts(at), "type": kind, **fields})
 
 
 # --- survival with censoring -------------------------------------------------------------------

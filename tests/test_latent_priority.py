@@ -12,17 +12,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from timed_events import ev, submit_all
 
-from queue_board.core.events import Event, format_ts, parse_event
+from queue_board.core.events import Event
 from queue_board.core.projection import Projection
 from queue_board.forecast.latent_priority import LatentPriority
 
 TZ = timezone(timedelta(hours=2))
 MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=TZ)
-
-
-def ev(kind: str, at: datetime, **fields: Any) -> Event:
-    return parse_event({"ts": format_ts(at), "type": kind, **fields})
 
 
 def priority_day(
@@ -78,8 +75,7 @@ def priority_day(
 def learned(share: float, days: int = 3, seed: int = 1) -> Projection:
     projection = Projection()
     for day in range(days):
-        for event in priority_day(day, share=share, seed=seed + day):
-            assert projection.submit(event) is None, event
+        submit_all(projection, priority_day(day, share=share, seed=seed + day))
     return projection
 
 
@@ -114,8 +110,7 @@ def test_a_higher_tier_called_first_is_no_call_out_of_turn() -> None:
             ev("ticket_called", base + timedelta(seconds=160), ticket=f"A{k + 101:03d}", counter="C1"),
             ev("ticket_no_show", base + timedelta(seconds=220), ticket=f"A{k + 101:03d}", counter="C1"),
         ]
-    for event in events:
-        assert projection.submit(event) is None, event
+    submit_all(projection, events)
     assert projection.model.latent.calls["A"].sum() > 30  # it saw the A queue's choices
     assert projection.model.latent.share("A") == 0.0
     assert projection.model.latent.share("V") == 0.0
@@ -123,14 +118,16 @@ def test_a_higher_tier_called_first_is_no_call_out_of_turn() -> None:
 
 def test_someone_passed_over_by_a_call_is_known_to_be_ordinary() -> None:
     projection = Projection()
-    for event in [
-        ev("counter_opened", MONDAY, counter="C1", services=[["A"]]),
-        ev("ticket_issued", MONDAY + timedelta(seconds=10), ticket="A001", service="A"),
-        ev("ticket_issued", MONDAY + timedelta(seconds=20), ticket="A004", service="A"),
-        ev("ticket_called", MONDAY + timedelta(seconds=30), ticket="A004", counter="C1"),
-        ev("ticket_issued", MONDAY + timedelta(seconds=40), ticket="A003", service="A"),
-    ]:
-        assert projection.submit(event) is None
+    submit_all(
+        projection,
+        [
+            ev("counter_opened", MONDAY, counter="C1", services=[["A"]]),
+            ev("ticket_issued", MONDAY + timedelta(seconds=10), ticket="A001", service="A"),
+            ev("ticket_issued", MONDAY + timedelta(seconds=20), ticket="A004", service="A"),
+            ev("ticket_called", MONDAY + timedelta(seconds=30), ticket="A004", counter="C1"),
+            ev("ticket_issued", MONDAY + timedelta(seconds=40), ticket="A003", service="A"),
+        ],
+    )
     latent, tickets = projection.model.latent, projection.state.tickets
     assert latent.known_ordinary(tickets["A001"])
     assert not latent.known_ordinary(tickets["A003"])
@@ -147,8 +144,7 @@ def _day_four_queue(projection: Projection) -> None:
     events += [ev("ticket_called", at + timedelta(seconds=20 + c), ticket=f"A{c:03d}", counter=f"C{c}") for c in (1, 2, 3)]
     events += [ev("service_started", at + timedelta(seconds=25 + c), ticket=f"A{c:03d}", counter=f"C{c}") for c in (1, 2, 3)]
     events.append(ev("ticket_issued", at + timedelta(seconds=30), ticket="A010", service="A"))
-    for event in events:
-        assert projection.submit(event) is None, event
+    submit_all(projection, events)
 
 
 def test_priority_arrivals_lengthen_an_ordinary_wait_and_a_new_ticket_may_go_first() -> None:

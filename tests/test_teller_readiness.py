@@ -13,17 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from timed_events import ev, submit_all
 
-from queue_board.core.events import Event, format_ts, parse_event
+from queue_board.core.events import Event
 from queue_board.core.projection import Projection
 from queue_board.forecast.durations import READINESS_PRIOR_EPISODES, ReadinessTable, Survival
 
 TZ = timezone(timedelta(hours=2))
 MONDAY = datetime(2026, 3, 2, 8, 0, tzinfo=TZ)
-
-
-def ev(kind: str, at: datetime, **fields: Any) -> Event:
-    return parse_event({"ts": format_ts(at), "type": kind, **fields})
 
 
 def busy_day(day: int, wrap_ups: dict[str, float], *, seed: int, calls: int = 60) -> list[Event]:
@@ -61,8 +58,7 @@ def busy_day(day: int, wrap_ups: dict[str, float], *, seed: int, calls: int = 60
 def learned(wrap_ups: dict[str, float], days: int = 2) -> Projection:
     projection = Projection()
     for day in range(days):
-        for event in busy_day(day, wrap_ups, seed=day + 1):
-            assert projection.submit(event) is None, event
+        submit_all(projection, busy_day(day, wrap_ups, seed=day + 1))
     return projection
 
 
@@ -132,19 +128,21 @@ def test_one_table_draws_as_each_survival_would() -> None:
 def _slow_teller_just_finished(projection: Projection) -> None:
     """Day 3: FAST busy with a transaction just begun, SLOW just finished one, one customer waiting."""
     at = MONDAY + timedelta(days=2, hours=2)
-    for event in [
-        ev("counter_opened", at, counter="FAST", services=[["A"]]),
-        ev("counter_opened", at, counter="SLOW", services=[["A"]]),
-        ev("ticket_issued", at + timedelta(seconds=1), ticket="B001", service="A"),
-        ev("ticket_issued", at + timedelta(seconds=2), ticket="B002", service="A"),
-        ev("ticket_issued", at + timedelta(seconds=3), ticket="B003", service="A"),
-        ev("ticket_called", at + timedelta(seconds=10), ticket="B001", counter="FAST"),
-        ev("ticket_called", at + timedelta(seconds=10), ticket="B002", counter="SLOW"),
-        ev("service_started", at + timedelta(seconds=15), ticket="B002", counter="SLOW"),
-        ev("service_started", at + timedelta(seconds=60), ticket="B001", counter="FAST"),
-        ev("service_finished", at + timedelta(seconds=70), ticket="B002", counter="SLOW"),
-    ]:
-        assert projection.submit(event) is None, event
+    submit_all(
+        projection,
+        [
+            ev("counter_opened", at, counter="FAST", services=[["A"]]),
+            ev("counter_opened", at, counter="SLOW", services=[["A"]]),
+            ev("ticket_issued", at + timedelta(seconds=1), ticket="B001", service="A"),
+            ev("ticket_issued", at + timedelta(seconds=2), ticket="B002", service="A"),
+            ev("ticket_issued", at + timedelta(seconds=3), ticket="B003", service="A"),
+            ev("ticket_called", at + timedelta(seconds=10), ticket="B001", counter="FAST"),
+            ev("ticket_called", at + timedelta(seconds=10), ticket="B002", counter="SLOW"),
+            ev("service_started", at + timedelta(seconds=15), ticket="B002", counter="SLOW"),
+            ev("service_started", at + timedelta(seconds=60), ticket="B001", counter="FAST"),
+            ev("service_finished", at + timedelta(seconds=70), ticket="B002", counter="SLOW"),
+        ],
+    )
 
 
 def test_the_forecast_waits_for_a_slow_teller_by_their_own_habit() -> None:
@@ -202,23 +200,24 @@ def away_day(day: int, *, seed: int, customers: int = 90) -> list[Event]:
 def away_learned(days: int = 2) -> Projection:
     projection = Projection()
     for day in range(days):
-        for event in away_day(day, seed=day + 5):
-            assert projection.submit(event) is None, event
+        submit_all(projection, away_day(day, seed=day + 5))
     return projection
 
 
 def _arrives_after_idle(projection: Projection, idle: float) -> None:
     """Day 3: C1 serves one customer, then the next arrives ``idle`` seconds after it finished."""
     at = MONDAY + timedelta(days=2, hours=1)
-    for event in [
-        ev("counter_opened", at, counter="C1", services=[["A"]]),
-        ev("ticket_issued", at + timedelta(seconds=5), ticket="B001", service="A"),
-        ev("ticket_called", at + timedelta(seconds=6), ticket="B001", counter="C1"),
-        ev("service_started", at + timedelta(seconds=10), ticket="B001", counter="C1"),
-        ev("service_finished", at + timedelta(seconds=70), ticket="B001", counter="C1"),
-        ev("ticket_issued", at + timedelta(seconds=70 + idle), ticket="B002", service="A"),
-    ]:
-        assert projection.submit(event) is None, event
+    submit_all(
+        projection,
+        [
+            ev("counter_opened", at, counter="C1", services=[["A"]]),
+            ev("ticket_issued", at + timedelta(seconds=5), ticket="B001", service="A"),
+            ev("ticket_called", at + timedelta(seconds=6), ticket="B001", counter="C1"),
+            ev("service_started", at + timedelta(seconds=10), ticket="B001", counter="C1"),
+            ev("service_finished", at + timedelta(seconds=70), ticket="B001", counter="C1"),
+            ev("ticket_issued", at + timedelta(seconds=70 + idle), ticket="B002", service="A"),
+        ],
+    )
 
 
 def test_a_teller_idle_for_long_is_expected_to_answer_slowly() -> None:
