@@ -462,7 +462,8 @@ def forecast(
     windows = {s: model.latent.window(s) for s in latent if s not in tier_arrivals}
     rhythm = _rhythm(model, state, known, overtaking, rng, n, windows)
     # a closed counter that opens in no scenario plays no part: leave it out of every array
-    keep = [ci for ci, c in enumerate(known) if c.status is not CounterStatus.CLOSED or np.isfinite(rhythm.open_at[:, ci]).any()]
+    opens = np.isfinite(rhythm.open_at).any(axis=0).tolist()
+    keep = [ci for ci, c in enumerate(known) if c.status is not CounterStatus.CLOSED or opens[ci]]
     counters = [known[ci] for ci in keep]
     if len(keep) < len(known):
         rhythm = Rhythm(
@@ -504,17 +505,21 @@ def forecast(
     # the ranks (with order_in_tier) span -(size_t + 2) (a priority customer waiting now) to
     # size_t + 2 (an ordinary future arrival); a tier's step must be wider than that
     tier_step = float(width + size_t + 5)
-    rank = np.full((size_c, width), INF)
-    tiers_of = [{s: i for i, tier in enumerate(c.services) for s in tier} for c in counters]
-    for ci, tiers in enumerate(tiers_of):
-        for j, service in enumerate(column_services):
-            tier = tiers.get(service)
-            if tier is not None:
-                rank[ci, j] = tier * tier_step + (j if j < size_t else size_t + 1)
-        for xi, service in enumerate(wanted):
-            tier = tiers.get(service)
-            if tier is not None:
-                rank[ci, real + xi] = tier * tier_step + size_t
+    # each counter's tier of each service in one (counter, service) table, read by column: the
+    # same sums as a loop over counters and columns, in a few array operations
+    column_kinds = list(dict.fromkeys([*column_services, *wanted]))
+    kind_of = {s: k for k, s in enumerate(column_kinds)}
+    tier_of = np.full((size_c, max(len(column_kinds), 1)), INF)
+    for ci, counter in enumerate(counters):
+        for i, tier in enumerate(counter.services):
+            for service in tier:
+                k = kind_of.get(service)
+                if k is not None:
+                    tier_of[ci, k] = i
+    place = np.concatenate((np.arange(size_t, dtype=float), np.full(size_a + size_x, float(size_t + 1))))
+    place[real:] = size_t
+    rank = tier_of[:, [kind_of[s] for s in (*column_services, *wanted)]] * tier_step + place[None, :]
+    for ci in range(size_c):
         express = counters[ci].express_minutes
         if express is not None:
             # an express counter calls every short ticket before any long one, each group by the
@@ -572,9 +577,11 @@ def forecast(
     walk = model.walk_up.sample(rng, (n, real)) if real else np.zeros((n, 0))
     absent = model.no_show_wait.sample(rng, (n, real)) if real else np.zeros((n, 0))
     factor = np.ones((size_c, max(real, 1)))
-    for ci, counter in enumerate(counters):
-        by_service = {service: model.duration_factor(service, counter.name, hour) for service in distinct}
-        factor[ci, :real] = [by_service[service] for service in column_services]
+    if real:
+        # per counter and service, then spread to the columns by service
+        by_service = np.array([[model.duration_factor(service, counter.name, hour) for service in distinct] for counter in counters])
+        slot = {service: i for i, service in enumerate(distinct)}
+        factor[:, :real] = by_service[:, [slot[service] for service in column_services]]
     leave_draw = rng.random((n, real))
 
     # when each counter is first free to call
