@@ -141,3 +141,31 @@ def test_evaluate_without_logs_is_an_error() -> None:
     result = CliRunner().invoke(cli, ["evaluate"])
     assert result.exit_code != 0
     assert "at least one" in result.output
+
+
+def test_replay_starts_without_the_web_stack(tmp_path: Path) -> None:
+    # replay and evaluate are run over and over on logs; importing Flask, SQLAlchemy and
+    # Socket.IO for the maintenance commands cost about a second at each start
+    log = tmp_path / "short.jsonl"
+    log.write_text("".join(SAMPLE_LOG.read_text(encoding="utf-8").splitlines(keepends=True)[:40]), encoding="utf-8")
+    script = (
+        "import sys\n"
+        "from queue_board.cli import cli\n"
+        f"cli.main(['replay', {str(log)!r}, '--out', {str(tmp_path / 'out.csv')!r}], standalone_mode=False)\n"
+        "heavy = sorted(m for m in ('flask', 'sqlalchemy', 'flask_socketio', 'pydantic') if m in sys.modules)\n"
+        "print('imported:', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "imported: []" in done.stdout, done.stdout
+    assert (tmp_path / "out.csv").read_text(encoding="utf-8").startswith("ts,ticket,quantity")
+
+
+def test_the_lazy_commands_are_listed_and_run() -> None:
+    result = CliRunner().invoke(cli, ["--help"])
+    assert result.exit_code == 0
+    for name in ("token", "user", "db", "branch", "export", "import", "report", "replay", "evaluate"):
+        assert f"  {name} " in result.output, name
+    assert CliRunner().invoke(cli, ["token", "--help"]).exit_code == 0
+    missing = CliRunner().invoke(cli, ["no-such-command"])
+    assert missing.exit_code == 2 and "No such command" in missing.output

@@ -7,6 +7,7 @@ runs them with the app's settings.
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 from collections.abc import Mapping
@@ -16,13 +17,42 @@ from urllib.parse import urlsplit
 
 import click
 
-from queue_board.cli.maintenance import APP_FACTORY, MAINTENANCE, database_option, fail, settings
-from queue_board.cli.report import report_command
+from queue_board.cli.options import APP_FACTORY, database_option, fail, settings
 from queue_board.core.branch_config import ConfigError
 from simulations.scenarios import SCENARIOS
 
+#: commands imported only when run (or listed in --help): they need the web stack, which
+#: ``replay`` and ``evaluate`` do not, and importing it costs about a second at every start
+LAZY_COMMANDS = {
+    "token": ("queue_board.cli.maintenance", "token"),
+    "user": ("queue_board.cli.maintenance", "user"),
+    "db": ("queue_board.cli.maintenance", "db"),
+    "branch": ("queue_board.cli.maintenance", "branch"),
+    "export": ("queue_board.cli.maintenance", "export_command"),
+    "import": ("queue_board.cli.maintenance", "import_command"),
+    "report": ("queue_board.cli.report", "report_command"),
+}
 
-@click.group()
+
+class LazyGroup(click.Group):
+    """A group whose :data:`LAZY_COMMANDS` are imported when first asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        """Every command's name, the lazy ones included, sorted."""
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        """The command ``cmd_name``, importing its module if it is a lazy one."""
+        found = super().get_command(ctx, cmd_name)
+        if found is not None or cmd_name not in LAZY_COMMANDS:
+            return found
+        module_name, attribute = LAZY_COMMANDS[cmd_name]
+        command = cast(click.Command, getattr(importlib.import_module(module_name), attribute))
+        self.add_command(command, cmd_name)
+        return command
+
+
+@click.group(cls=LazyGroup)
 @click.version_option(package_name="queue-board")
 @click.pass_context
 def cli(context: click.Context) -> None:
@@ -225,6 +255,4 @@ def evaluate(logs: tuple[str, ...], plots_dir: str | None, simulate: tuple[tuple
         fail(str(exc))
 
 
-for _command in (*MAINTENANCE, report_command):
-    cli.add_command(_command)
 

@@ -13,12 +13,13 @@ import secrets
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 from flask import Flask, current_app, has_app_context
 from flask.cli import ScriptInfo
 
+from queue_board.cli.options import APP_FACTORY, database_option, fail, settings
 from queue_board.core.branch_config import ConfigError
 from queue_board.core.staff import (
     USER_ROLES,
@@ -38,27 +39,7 @@ from queue_board.web.database import current_store, database
 from queue_board.web.service import current_service
 from queue_board.web.sockets.revocation import cut_revoked_sockets
 
-DATABASE_HELP = "SQLAlchemy URL of the event store (default: QB_DATABASE_URL or sqlite:///instance/queue_board.db)"
-#: where a command finds the app factory: ``queue-board``'s group puts it in the click context,
-#: an app built by it keeps it in its extensions (for ``flask --app queue_board … --database``)
-APP_FACTORY = "queue_board.create_app"
-
 AppFactory = Callable[[Mapping[str, Any]], Flask]
-
-database_option = click.option("--database", "database_url", default=None, help=DATABASE_HELP)
-
-
-def settings(database_url: str | None, **extra: Any) -> dict[str, Any]:
-    """App settings for a command: ``extra``, and the database if one was named."""
-    out: dict[str, Any] = dict(extra)
-    if database_url:
-        out["DATABASE_URL"] = database_url
-    return out
-
-
-def fail(message: str) -> NoReturn:
-    """Stop the command with ``message`` (exit status 1)."""
-    raise click.ClickException(message)
 
 
 def _loaded_app() -> Flask | None:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from queue_board.cli.maintenance import command_app, database_option, fail
+from queue_board.cli.maintenance import command_app
+from queue_board.cli.options import database_option, fail
 from queue_board.reports.history import Filters
 from queue_board.service.errors import ProblemError
 from queue_board.web.service import current_service
