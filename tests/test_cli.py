@@ -169,3 +169,12 @@ def test_the_lazy_commands_are_listed_and_run() -> None:
     assert CliRunner().invoke(cli, ["token", "--help"]).exit_code == 0
     missing = CliRunner().invoke(cli, ["no-such-command"])
     assert missing.exit_code == 2 and "No such command" in missing.output
+
+
+def test_every_maintenance_command_is_a_lazy_command() -> None:
+    from queue_board.cli import LAZY_COMMANDS
+    from queue_board.cli.maintenance import MAINTENANCE
+
+    # the lazy group names its commands before importing them; one added to MAINTENANCE but not
+    # there would be missing from `queue-board` while `flask --app queue_board` had it
+    assert {command.name for command in MAINTENANCE} == {name for name, (module, _) in LAZY_COMMANDS.items() if module.endswith("maintenance")}

@@ -253,6 +253,3 @@ def evaluate(logs: tuple[str, ...], plots_dir: str | None, simulate: tuple[tuple
         click.echo(run_evaluate(list(logs), plots_dir, list(simulate), markdown=markdown), nl=False)
     except ReplayError as exc:
         fail(str(exc))
-
-
-

@@ -516,8 +516,8 @@ def forecast(
                 k = kind_of.get(service)
                 if k is not None:
                     tier_of[ci, k] = i
-    place = np.concatenate((np.arange(size_t, dtype=float), np.full(size_a + size_x, float(size_t + 1))))
-    place[real:] = size_t
+    # a column's place within its tier: waiting tickets in turn, then arrivals, with new tickets before them
+    place = np.concatenate((np.arange(size_t, dtype=float), np.full(size_a, float(size_t + 1)), np.full(size_x, float(size_t))))
     rank = tier_of[:, [kind_of[s] for s in (*column_services, *wanted)]] * tier_step + place[None, :]
     for ci in range(size_c):
         express = counters[ci].express_minutes
