@@ -367,3 +367,31 @@ def test_the_consoles_words_read_in_chinese_without_ascii_punctuation(live_serve
     for lang in ("zh-Hant", "zh-Hans"):
         for text in words[lang].values():
             assert not re.search(r"[\u4e00-\u9fff][.,;:]", text), text
+
+
+def test_a_closed_counters_board_sends_nobody_to_a_paused_counter(live_server: LiveServer, context: Any) -> None:
+    page = context.new_page()
+    page.goto(f"{live_server.url}/")
+    texts = page.evaluate(
+        """async () => {
+            const { counterBoardView } = await import("/static/js/counter_view.js");
+            const counter = (name, status) => ({name, status, since: "2026-03-02T10:00:00.000+08:00", services: [["deposit"]],
+                                                ticket: null, remaining: null, queue_for_counter: false, actions: []});
+            const board = (...counters) => ({
+              branch: "main", seq: 9, now: "2026-03-02T12:00:00.000+08:00", forecast_at: "2026-03-02T12:00:00.000+08:00",
+              utc_offset_minutes: 480, services: [{code: "deposit", names: {en: "Deposits"}, waiting: 3, counters: ["2", "3", "4"]}],
+              counters, now_serving: [], waiting: [], pause_reasons: [],
+            });
+            const at = Date.parse("2026-03-02T12:00:00+08:00");
+            const view = (b) => counterBoardView(b, "1", at, at).secondary;
+            return {
+                lunch: view(board(counter("1", "closed"), counter("2", "paused"), counter("3", "paused"), counter("4", "idle"))),
+                all_paused: view(board(counter("1", "closed"), counter("2", "paused"))),
+                alone: view(board(counter("1", "closed"))),
+            };
+        }"""
+    )
+    # the demo at lunch: counters 2 and 3 at lunch, the closed counter's board said "counters 2, 3, 4"
+    assert texts["lunch"] == "Open now: counters 4", texts
+    assert texts["all_paused"] == "Please wait for the next call on the hall board", texts
+    assert texts["alone"] == "", texts

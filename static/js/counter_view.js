@@ -152,9 +152,12 @@ export function counterBoardView(board, name, nowMs, boardNowMs = nowMs, utcOffs
       // closed: never a ticket number, and where to go instead
       view.hero = _("Closed");
       view.primary = _("Please use another counter");
-      const open = ((board && board.counters) || []).filter((c) => c.name !== name && c.status !== "closed").map((c) => c.name);
+      // a paused counter is open but calls nobody: sent there, a customer would wait at a silent desk
+      const others = ((board && board.counters) || []).filter((c) => c.name !== name && c.status !== "closed");
+      const open = others.filter((c) => c.status !== "paused").map((c) => c.name);
       const separator = _(", "); // between counter names in a list
-      view.secondary = open.length ? _("Open now: counters %(names)s", { names: open.join(separator) }) : "";
+      if (open.length) view.secondary = _("Open now: counters %(names)s", { names: open.join(separator) });
+      else view.secondary = others.length ? _("Please wait for the next call on the hall board") : "";
       break;
     }
   }
